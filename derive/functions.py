@@ -1,0 +1,134 @@
+"""Activations and losses as SymPy expressions, each with its derivative written the way
+a lecturer writes it.
+
+SymPy's own derivative of 1/(1+e^{-z}) is e^{-z}/(1+e^{-z})^2; lecture notes write
+sigma(z)(1 - sigma(z)), or a(1 - a) with the activation already computed, and that is the
+form that lets a student reuse a number from the forward pass. Each hand-written form is
+checked against ``sympy.diff`` in the tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import sympy
+from sympy import Expr, Integer, Max, Mul, Piecewise, Rational, exp, log, tanh
+
+Derivative = Callable[[Expr, Expr], Expr]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An elementwise activation g, with g'(z) written in terms of z and a = g(z)."""
+
+    name: str
+    latex: str  # the function's name in formulas: \sigma, \tanh, \mathrm{ReLU}
+    function: Callable[[Expr], Expr]
+    derivative: Derivative
+    alpha: float | None = None
+
+    def named(self, argument_latex: str) -> str:
+        if self.name == "identity":
+            return argument_latex
+        return rf"{self.latex}\left({argument_latex}\right)"
+
+
+def _leaky(alpha: Expr) -> Activation:
+    return Activation(
+        name="leaky_relu",
+        latex=r"\mathrm{LeakyReLU}",
+        function=lambda z: Piecewise((z, z > 0), (alpha * z, True)),
+        derivative=lambda z, a: Piecewise((Integer(1), z > 0), (alpha, True)),
+        alpha=float(alpha),
+    )
+
+
+def activation(name: str, alpha: float | None = None) -> Activation:
+    if name == "identity":
+        return Activation(name, "", lambda z: z, lambda z, a: Integer(1))
+    if name == "sigmoid":
+        return Activation(
+            name,
+            r"\sigma",
+            lambda z: 1 / (1 + exp(-z)),
+            lambda z, a: Mul(a, 1 - a, evaluate=False),
+        )
+    if name == "tanh":
+        return Activation(name, r"\tanh", tanh, lambda z, a: 1 - a**2)
+    if name == "relu":
+        return Activation(
+            name,
+            r"\mathrm{ReLU}",
+            lambda z: Max(0, z),
+            lambda z, a: Piecewise((Integer(1), z > 0), (Integer(0), True)),
+        )
+    if name == "leaky_relu":
+        return _leaky(sympy.nsimplify(alpha) if alpha is not None else Rational(1, 100))
+    if name == "softmax":
+        return Activation(name, r"\mathrm{softmax}", lambda z: z, lambda z, a: Integer(1))
+    raise ValueError(f"unknown activation {name}")
+
+
+def softmax(z: Sequence[Expr], k: int) -> Expr:
+    return exp(z[k]) / sympy.Add(*[exp(zj) for zj in z])
+
+
+def softmax_derivative(a: Sequence[Expr], k: int, j: int) -> Expr:
+    """d a_k / d z_j = a_k (delta_kj - a_j)."""
+    if k == j:
+        return Mul(a[k], 1 - a[k], evaluate=False)
+    return Mul(-1, a[k], a[j], evaluate=False)
+
+
+@dataclass(frozen=True)
+class Loss:
+    name: str
+    title_ko: str
+    title_en: str
+    expression: Callable[[Sequence[Expr], Sequence[Expr]], Expr]
+    derivative: Callable[[Sequence[Expr], Sequence[Expr], int], Expr]
+
+
+def _sum(terms: list[Expr]) -> Expr:
+    return terms[0] if len(terms) == 1 else sympy.Add(*terms, evaluate=False)
+
+
+def _squared(y: Sequence[Expr], yhat: Sequence[Expr]) -> list[Expr]:
+    return [(yi - hi) ** 2 for yi, hi in zip(y, yhat)]
+
+
+def loss(name: str) -> Loss:
+    if name == "squared_error":
+        return Loss(
+            name, "제곱 오차", "squared error",
+            lambda y, h: _sum(_squared(y, h)),
+            lambda y, h, k: Mul(-2, y[k] - h[k], evaluate=False),
+        )
+    if name == "half_squared_error":
+        return Loss(
+            name, "제곱 오차의 절반", "half squared error",
+            lambda y, h: _sum([Mul(Rational(1, 2), term, evaluate=False) for term in _squared(y, h)]),
+            lambda y, h, k: Mul(-1, y[k] - h[k], evaluate=False),
+        )
+    if name == "mse":
+        return Loss(
+            name, "평균 제곱 오차, MSE", "mean squared error, MSE",
+            lambda y, h: Mul(Rational(1, len(y)), _sum(_squared(y, h)), evaluate=False)
+            if len(y) > 1 else _squared(y, h)[0],
+            lambda y, h, k: Mul(Rational(-2, len(y)), y[k] - h[k], evaluate=False)
+            if len(y) > 1 else Mul(-2, y[k] - h[k], evaluate=False),
+        )
+    if name == "binary_cross_entropy":
+        return Loss(
+            name, "이진 교차 엔트로피", "binary cross-entropy",
+            lambda y, h: -_sum([yi * log(hi) + (1 - yi) * log(1 - hi) for yi, hi in zip(y, h)]),
+            lambda y, h, k: (h[k] - y[k]) / Mul(h[k], 1 - h[k], evaluate=False),
+        )
+    if name == "cross_entropy":
+        return Loss(
+            name, "교차 엔트로피", "cross-entropy",
+            lambda y, h: -_sum([yi * log(hi) for yi, hi in zip(y, h)]),
+            lambda y, h, k: -y[k] / h[k],
+        )
+    raise ValueError(f"unknown loss {name}")

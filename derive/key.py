@@ -1,0 +1,39 @@
+"""The grading key: every step's id, kind, LaTeX, value under the policy, exact value and
+dependencies, as JSON. The grader and the LMS export read this and nothing else."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from .latex import to_latex
+
+if TYPE_CHECKING:
+    from .problem import Problem
+
+
+def grading_key(problem: Problem) -> dict[str, Any]:
+    derivation = problem.derivation
+    items = [
+        {
+            "id": step.id,
+            "kind": step.kind,
+            "latex": step.latex,
+            "expression": to_latex(step.expression, derivation.names),
+            "value": step.value,
+            "exact": step.exact,
+            "depends_on": list(step.depends_on),
+        }
+        for step in derivation.steps
+    ]
+    return {
+        "title": problem.spec.title,
+        "spec": problem.spec.model_dump(mode="json", by_alias=True, exclude_none=False),
+        "policy": problem.policy.as_dict(),
+        "loss_history": derivation.loss_history,
+        "items": items,
+    }
+
+
+def key_json(problem: Problem) -> str:
+    return json.dumps(grading_key(problem), ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,93 @@
+"""LaTeX for names, expressions and substituted lines.
+
+SymPy's printer is close to what the seed documents type, with three differences that
+matter to a reader: it writes d/dw for a single symbol (we always want Leibniz partials),
+it prints floats as 0.30000000000000004 and sums as ``+ -0.2``, and it knows nothing of
+our names. So names come from a table, products use \\cdot, and a substituted line is the
+step's own expression tree printed with each symbol replaced by its number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import sympy
+from sympy.printing.latex import LatexPrinter
+
+GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
+    "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega",
+}
+
+
+def _letters(base: str) -> str:
+    if base in GREEK:
+        return "\\" + base
+    if len(base) == 1:
+        return base
+    return rf"\mathrm{{{base}}}"
+
+
+def default_latex(name: str) -> str:
+    r"""z1 -> z_{1}, yhat1 -> \hat{y}_{1}, net_h1 -> \mathrm{net}_{h1}, eta -> \eta."""
+    prime = name[len(name.rstrip("'")):]
+    bare = name.rstrip("'")
+    if bare in GREEK:
+        return "\\" + bare + prime
+    match = re.match(r"^([A-Za-z]+?)(hat)?(?:_([A-Za-z0-9]+)|(\d+))?$", bare)
+    if not match:
+        return rf"\mathrm{{{bare}}}" + prime
+    base, hat, word_sub, digit_sub = match.groups()
+    if hat and base:
+        head = rf"\hat{{{_letters(base)}}}"
+    else:
+        head = _letters(base + (hat or ""))
+    sub = word_sub or digit_sub
+    if sub:
+        sub_latex = sub if (sub.isdigit() or len(sub) <= 2 or sub[0].isdigit()) else rf"\mathrm{{{sub}}}"
+        if word_sub and re.fullmatch(r"[a-z]\d+", word_sub):
+            sub_latex = word_sub
+        return f"{head}_{{{sub_latex}}}{prime}"
+    return head + prime
+
+
+def partial(of_latex: str, wrt_latex: str) -> str:
+    return rf"\frac{{\partial {of_latex}}}{{\partial {wrt_latex}}}"
+
+
+def partial_of_expression(expression_latex: str, wrt_latex: str) -> str:
+    r"""\partial(w_5 a_1 + w_6 a_2) / \partial a_1, as seed 000 writes the factor's definition."""
+    return rf"\frac{{\partial \left({expression_latex}\right)}}{{\partial {wrt_latex}}}"
+
+
+class DerivePrinter(LatexPrinter):
+    """SymPy's LaTeX printer with our names, \\cdot products and numbers as the policy prints them."""
+
+    def __init__(self, names: Mapping[sympy.Symbol, str], numbers: Mapping[sympy.Symbol, str] | None = None):
+        super().__init__({"mul_symbol": "dot", "order": "none"})
+        self._names = names
+        self._numbers = numbers or {}
+
+    def _print_Symbol(self, symbol: sympy.Symbol, style: str = "plain") -> str:
+        if symbol in self._numbers:
+            text = self._numbers[symbol]
+            return rf"\left({text}\right)" if text.startswith("-") else text
+        return self._names.get(symbol) or default_latex(symbol.name)
+
+    def _print_Float(self, number: sympy.Float) -> str:
+        text = format(float(number), ".12g")
+        return text
+
+    def _print_Heaviside(self, expression: sympy.Heaviside, exp: str | None = None) -> str:
+        return rf"H\left({self._print(expression.args[0])}\right)"
+
+
+def to_latex(
+    expression: sympy.Expr,
+    names: Mapping[sympy.Symbol, str],
+    numbers: Mapping[sympy.Symbol, str] | None = None,
+) -> str:
+    text = DerivePrinter(names, numbers).doprint(expression)
+    return text.replace("+ -", "- ")

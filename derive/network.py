@@ -1,0 +1,216 @@
+"""The network a spec describes: named units, weights numbered as the seed documents
+number them, biases, and one SymPy symbol for every name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy
+
+from .functions import Activation, Loss, activation, loss
+from .latex import default_latex
+from .spec import ExplicitWeight, Spec, SpecError
+
+
+@dataclass(frozen=True)
+class Unit:
+    layer: int  # 0-based index into spec.layers
+    index: int  # 0-based position within its layer
+    pre: str
+    post: str
+    activation: Activation
+    is_output: bool
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A weight (source -> target) or a bias (feeding one or more units)."""
+
+    name: str
+    value: float | None
+    targets: tuple[str, ...]  # pre names of the units it feeds
+    source: str | None = None  # for a weight: the input or post name it multiplies
+
+    @property
+    def is_bias(self) -> bool:
+        return self.source is None
+
+
+@dataclass
+class Network:
+    spec: Spec
+    inputs: dict[str, float | None]
+    targets: dict[str, float | None]
+    layers: list[list[Unit]]
+    weights: list[Parameter]
+    biases: list[Parameter]
+    loss: Loss
+    loss_symbol: str
+    learning_rate: float | None
+    latex_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def units(self) -> list[Unit]:
+        return [unit for layer in self.layers for unit in layer]
+
+    @property
+    def outputs(self) -> list[Unit]:
+        return self.layers[-1]
+
+    @property
+    def parameters(self) -> list[Parameter]:
+        return self.weights + self.biases
+
+    def incoming(self, unit: Unit) -> list[Parameter]:
+        return [p for p in self.parameters if unit.pre in p.targets]
+
+    def is_numeric(self) -> bool:
+        values = [*self.inputs.values(), *self.targets.values(), self.learning_rate]
+        values += [p.value for p in self.parameters]
+        return all(value is not None for value in values)
+
+    def latex(self, name: str) -> str:
+        if name in self.latex_names:
+            return self.latex_names[name]
+        bare = name.rstrip("'")
+        if bare in self.latex_names:
+            return self.latex_names[bare] + name[len(bare):]
+        return default_latex(name)
+
+
+def _unit_names(spec: Spec) -> list[tuple[list[str], list[str]]]:
+    names = []
+    pre_counter = post_counter = 0
+    last = len(spec.layers) - 1
+    for index, layer in enumerate(spec.layers):
+        pre = layer.pre or [f"z{pre_counter + i + 1}" for i in range(layer.units)]
+        if layer.post:
+            post = layer.post
+        elif index == last:
+            post = [f"yhat{i + 1}" for i in range(layer.units)]
+        else:
+            post = [f"a{post_counter + i + 1}" for i in range(layer.units)]
+        pre_counter += layer.units
+        if index != last:
+            post_counter += layer.units
+        names.append((pre, post))
+    return names
+
+
+def _edges(spec: Spec, layers: list[list[Unit]], inputs: list[str]) -> list[tuple[str, str]]:
+    """(source, target pre) pairs in the order the spec's weights are numbered."""
+    edges = []
+    sources = inputs
+    for layer in layers:
+        if spec.weight_order == "by_source":
+            edges += [(source, unit.pre) for source in sources for unit in layer]
+        else:
+            edges += [(source, unit.pre) for unit in layer for source in sources]
+        sources = [unit.post for unit in layer]
+    return edges
+
+
+def build_network(spec: Spec, origin: str = "spec") -> Network:
+    layers: list[list[Unit]] = []
+    last = len(spec.layers) - 1
+    for index, ((pre, post), layer) in enumerate(zip(_unit_names(spec), spec.layers)):
+        function = activation(layer.activation, layer.alpha)
+        layers.append([
+            Unit(index, i, pre[i], post[i], function, index == last) for i in range(layer.units)
+        ])
+    inputs = list(spec.inputs)
+    edges = _edges(spec, layers, inputs)
+    weights = _weights(spec, layers, inputs, edges, origin)
+    biases = _biases(spec, layers, origin)
+    taken = set(inputs) | set(spec.targets) | {u.pre for l in layers for u in l} | {u.post for l in layers for u in l}
+    clash = taken & ({w.name for w in weights} | {b.name for b in biases} | {spec.loss_symbol})
+    if clash:
+        raise SpecError(f"{origin}: the name '{sorted(clash)[0]}' is used twice (a unit name and a parameter or loss).")
+    unknown = set(spec.latex) - taken - {w.name for w in weights} - {b.name for b in biases} - {spec.loss_symbol, "eta"}
+    if unknown:
+        raise SpecError(f"{origin}: latex: '{sorted(unknown)[0]}' is not a name used in the spec.")
+    return Network(
+        spec=spec,
+        inputs=dict(spec.inputs),
+        targets=dict(spec.targets),
+        layers=layers,
+        weights=weights,
+        biases=biases,
+        loss=loss(spec.loss),
+        loss_symbol=spec.loss_symbol,
+        learning_rate=spec.learning_rate,
+        latex_names=dict(spec.latex),
+    )
+
+
+def _weights(
+    spec: Spec, layers: list[list[Unit]], inputs: list[str], edges: list[tuple[str, str]], origin: str
+) -> list[Parameter]:
+    aliases: dict[str, str] = {name: name for name in inputs}
+    for layer in layers:
+        for unit in layer:
+            aliases[unit.pre] = aliases[unit.post] = unit.post
+    pre_of = {unit.post: unit.pre for layer in layers for unit in layer}
+    explicit: dict[tuple[str, str], tuple[str, float | None]] = {}
+    plain: list[tuple[str, float | None]] = []
+    for name, given in spec.weights.items():
+        if isinstance(given, ExplicitWeight):
+            for end, label in ((given.source, "from"), (given.target, "to")):
+                if end not in aliases:
+                    raise SpecError(f"{origin}: weights.{name}.{label}: no unit or input named '{end}'.")
+            source = aliases[given.source]
+            target = pre_of.get(aliases[given.target])
+            if (source, target) not in edges:
+                raise SpecError(
+                    f"{origin}: weights.{name}: there is no connection from '{given.source}' to "
+                    f"'{given.target}' (weights join one layer to the next)."
+                )
+            explicit[(source, target)] = (name, given.value)
+        else:
+            plain.append((name, given))
+    open_edges = [edge for edge in edges if edge not in explicit]
+    if not spec.weights:
+        plain = [(f"w{i + 1}", None) for i in range(len(edges))]
+    only_explicit = bool(explicit) and not plain  # a sparse network: just the listed edges
+    if not only_explicit and len(plain) != len(open_edges):
+        raise SpecError(
+            f"{origin}: weights: expected {len(open_edges)} weights for this network "
+            f"({_edge_summary(layers, inputs)}); got {len(plain)}."
+        )
+    ordered = iter(plain)
+    weights = []
+    for source, target in edges:
+        if (source, target) in explicit:
+            name, value = explicit[(source, target)]
+        elif plain:
+            name, value = next(ordered)
+        else:
+            continue
+        weights.append(Parameter(name=name, value=value, targets=(target,), source=source))
+    return weights
+
+
+def _edge_summary(layers: list[list[Unit]], inputs: list[str]) -> str:
+    sizes = [len(inputs)] + [len(layer) for layer in layers]
+    return " + ".join(f"{a}x{b}" for a, b in zip(sizes, sizes[1:]))
+
+
+def _biases(spec: Spec, layers: list[list[Unit]], origin: str) -> list[Parameter]:
+    slots: list[tuple[str, ...]] = []
+    for layer_spec, layer in zip(spec.layers, layers):
+        if layer_spec.bias == "shared":
+            slots.append(tuple(unit.pre for unit in layer))
+        elif layer_spec.bias == "per_unit":
+            slots += [(unit.pre,) for unit in layer]
+    given = list(spec.biases.items())
+    if not given and slots:
+        given = [(f"b{i + 1}", None) for i in range(len(slots))]
+    if len(given) != len(slots):
+        raise SpecError(
+            f"{origin}: biases: expected {len(slots)} bias value(s) from the layers' `bias:` settings; got {len(given)}."
+        )
+    return [Parameter(name=name, value=value, targets=targets) for (name, value), targets in zip(given, slots)]
+
+
+def symbol(name: str) -> sympy.Symbol:
+    return sympy.Symbol(name, real=True)

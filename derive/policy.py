@@ -1,0 +1,96 @@
+"""Rounding policy: how many digits each kind of quantity keeps, and whether later steps
+see the rounded or the exact numbers.
+
+Hand-made worked examples round every intermediate result and carry the rounded number
+on (``carry: rounded``); that is why their last digits drift from a full-precision
+computation. ``carry: exact`` keeps full precision underneath and rounds only for display.
+"""
+
+from __future__ import annotations
+
+import decimal
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+KINDS = ("weighted_sum", "activation", "output", "loss", "factor", "gradient", "weight")
+MODES = ("significant", "decimals")
+CARRIES = ("rounded", "exact")
+ROUNDINGS = ("half_up", "half_even", "truncate")
+
+_DECIMAL_ROUNDING = {
+    "half_up": decimal.ROUND_HALF_UP,
+    "half_even": decimal.ROUND_HALF_EVEN,
+    "truncate": decimal.ROUND_DOWN,
+}
+
+# Floating-point arithmetic turns 0.5 + 0.0225 into 0.5224999999999999; a person
+# computing by hand gets 0.5225. Cleaning to this many significant digits first makes
+# half_up behave as it does on paper.
+_FLOAT_NOISE_DIGITS = 12
+
+
+@dataclass(frozen=True)
+class Policy:
+    digits: int = 3
+    mode: str = "significant"
+    carry: str = "rounded"
+    rounding: str = "half_up"
+    per_kind: dict[str, int] = field(default_factory=dict)
+
+    def digits_for(self, kind: str) -> int:
+        return self.per_kind.get(kind, self.digits)
+
+    def to_decimal(self, value: float, kind: str) -> Decimal:
+        """The value as the document prints it, keeping the policy's trailing zeros."""
+        cleaned = _clean(value)
+        if cleaned == 0:
+            return Decimal(0)
+        digits = self.digits_for(kind)
+        if self.mode == "significant":
+            exponent = cleaned.adjusted() - digits + 1
+        else:
+            exponent = -digits
+        quantum = Decimal(1).scaleb(exponent)
+        with decimal.localcontext() as context:
+            context.prec = 60
+            return cleaned.quantize(quantum, rounding=_DECIMAL_ROUNDING[self.rounding])
+
+    def round(self, value: float, kind: str) -> float:
+        return float(self.to_decimal(value, kind))
+
+    def carried(self, exact: float, rounded: float) -> float:
+        """The number that later steps compute with."""
+        return rounded if self.carry == "rounded" else exact
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "digits": self.digits,
+            "mode": self.mode,
+            "carry": self.carry,
+            "rounding": self.rounding,
+            "per_kind": {kind: self.digits_for(kind) for kind in KINDS},
+        }
+
+
+def _clean(value: float) -> Decimal:
+    exact = Decimal(repr(float(value)))
+    if exact == 0:
+        return exact
+    exponent = exact.adjusted() - _FLOAT_NOISE_DIGITS + 1
+    return exact.quantize(Decimal(1).scaleb(exponent), rounding=decimal.ROUND_HALF_EVEN)
+
+
+def format_number(value: float, policy: Policy | None = None, kind: str | None = None) -> str:
+    """A number as a person writes it: policy digits for computed values, and the
+    shortest exact form for given ones (0.5, not 0.500). Trailing zeros are dropped
+    when the rounded number is exact, so z1 = 0.21 is not shown as 0.2100."""
+    if policy is None or kind is None:
+        text = format(_clean(value).normalize(), "f")
+    else:
+        rounded = policy.to_decimal(value, kind)
+        if _clean(value) == rounded:
+            rounded = rounded.normalize()
+        text = format(rounded, "f")
+    if text in ("-0", "-0.0"):
+        text = "0"
+    return text

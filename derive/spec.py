@@ -1,0 +1,296 @@
+"""The problem spec: the instructor's file, validated into typed data.
+
+Validation is pydantic's; this module only adds what pydantic does not know: the
+cross-field rules (counts of weights and names, duplicates) and messages that name the
+field in the spec's own words, with a "did you mean" for near misses.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .policy import CARRIES, KINDS, MODES, ROUNDINGS
+
+ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax")
+LOSSES = ("squared_error", "half_squared_error", "mse", "binary_cross_entropy", "cross_entropy")
+NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+class SpecError(Exception):
+    """A mistake in the user's input, already worded for the user."""
+
+
+def _finite(value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise ValueError("must be a finite number, not NaN or infinity")
+    return value
+
+
+Number = Annotated[float, Field(strict=False)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class LayerSpec(_Strict):
+    units: int = Field(ge=1, le=1000)
+    activation: Literal[ACTIVATIONS]  # type: ignore[valid-type]
+    alpha: float | None = None
+    pre: list[str] | None = None
+    post: list[str] | None = None
+    bias: Literal["none", "shared", "per_unit"] = "none"
+
+
+class ExplicitWeight(_Strict):
+    source: str = Field(alias="from")
+    target: str = Field(alias="to")
+    value: float | None = None
+
+    _finite_value = field_validator("value")(_finite)
+
+
+class PrecisionSpec(_Strict):
+    digits: int = Field(default=3, ge=1, le=15)
+    mode: Literal[MODES] = "significant"  # type: ignore[valid-type]
+    carry: Literal[CARRIES] = "rounded"  # type: ignore[valid-type]
+    rounding: Literal[ROUNDINGS] = "half_up"  # type: ignore[valid-type]
+    weighted_sum: int | None = Field(default=None, ge=1, le=15)
+    activation: int | None = Field(default=None, ge=1, le=15)
+    output: int | None = Field(default=None, ge=1, le=15)
+    loss: int | None = Field(default=None, ge=1, le=15)
+    factor: int | None = Field(default=None, ge=1, le=15)
+    gradient: int | None = Field(default=None, ge=1, le=15)
+    weight: int | None = Field(default=None, ge=1, le=15)
+
+
+class Spec(_Strict):
+    title: str = Field(default="Forward and backward propagation", max_length=300)
+    language: Literal["ko", "en"] = "ko"
+    inputs: dict[str, float | None] = Field(min_length=1)
+    targets: dict[str, float | None] = Field(min_length=1)
+    layers: list[LayerSpec] = Field(min_length=1)
+    weights: dict[str, Union[float, None, ExplicitWeight]] = Field(default_factory=dict)
+    weight_order: Literal["by_source", "by_target"] = "by_source"
+    biases: dict[str, float | None] = Field(default_factory=dict)
+    loss: Literal[LOSSES]  # type: ignore[valid-type]
+    loss_symbol: str = "L"
+    learning_rate: float | None = None
+    steps: int = Field(default=1, ge=1, le=1000)
+    precision: PrecisionSpec = Field(default_factory=PrecisionSpec)
+    latex: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("inputs", "targets", "biases")
+    @classmethod
+    def _finite_values(cls, mapping: dict[str, float | None]) -> dict[str, float | None]:
+        for value in mapping.values():
+            _finite(value)
+        return mapping
+
+    @field_validator("weights")
+    @classmethod
+    def _finite_weights(cls, mapping: dict[str, Any]) -> dict[str, Any]:
+        for value in mapping.values():
+            if not isinstance(value, ExplicitWeight):
+                _finite(value)
+        return mapping
+
+    @field_validator("learning_rate")
+    @classmethod
+    def _finite_rate(cls, value: float | None) -> float | None:
+        return _finite(value)
+
+    def per_kind_digits(self) -> dict[str, int]:
+        return {
+            kind: digits
+            for kind in KINDS
+            if (digits := getattr(self.precision, kind)) is not None
+        }
+
+
+# --- loading -----------------------------------------------------------------------
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML silently keeps the last of two equal keys; a spec with `w1` twice is a
+    mistake the instructor wants to hear about."""
+
+
+def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise SpecError(f"duplicate key '{key}' (line {key_node.start_mark.line + 1})")
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping
+)
+
+
+def read_spec_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise SpecError(f"{path}: no such file. Give the path of a spec (.yaml, .json or .toml).")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not UTF-8 text. Save the spec as UTF-8.") from None
+    except OSError as error:
+        raise SpecError(f"{path}: cannot be read ({error.strerror}).") from None
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".json":
+            data = json.loads(text)
+        elif suffix == ".toml":
+            data = tomllib.loads(text)
+        else:
+            data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except SpecError as error:
+        raise SpecError(f"{path}: {error}") from None
+    except (yaml.YAMLError, json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
+        detail = str(error).replace("\n", " ")
+        raise SpecError(f"{path}: cannot be parsed as {suffix.lstrip('.') or 'YAML'}: {detail}") from None
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}: a spec is a mapping of fields (title, inputs, layers, ...), not {type(data).__name__}.")
+    return data
+
+
+def parse_spec(data: dict[str, Any], origin: str = "spec") -> Spec:
+    try:
+        spec = Spec.model_validate(data)
+    except ValidationError as error:
+        raise SpecError(_describe(error, origin)) from None
+    _check_names(spec, origin)
+    return spec
+
+
+# --- messages ------------------------------------------------------------------------
+
+_FIELDS_AT = {
+    (): Spec,
+    ("layers", int): LayerSpec,
+    ("precision",): PrecisionSpec,
+    ("weights", str): ExplicitWeight,
+}
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text or "(top level)"
+
+
+def _allowed_keys(parent: tuple[Any, ...]) -> list[str]:
+    shape = tuple(int if isinstance(p, int) else p for p in parent)
+    if len(shape) == 2 and shape[0] == "weights":
+        shape = ("weights", str)
+    model = _FIELDS_AT.get(shape)
+    if model is None:
+        return []
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def _did_you_mean(word: Any, choices: list[str]) -> str:
+    match = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
+    return f" Did you mean '{match[0]}'?" if match else ""
+
+
+def _describe(error: ValidationError, origin: str) -> str:
+    lines = []
+    seen: set[str] = set()
+    for item in error.errors():
+        loc = tuple(p for p in item["loc"] if p not in ("float", "ExplicitWeight", "none", "function-after[_finite(), float]"))
+        where = _location(loc)
+        if where in seen:
+            continue
+        seen.add(where)
+        kind = item["type"]
+        given = item.get("input")
+        if kind == "extra_forbidden":
+            allowed = _allowed_keys(loc[:-1])
+            lines.append(
+                f"{where}: unknown field.{_did_you_mean(loc[-1], allowed)}"
+                + (f" Known fields: {', '.join(allowed)}." if allowed else "")
+            )
+        elif kind == "literal_error":
+            expected = item["ctx"]["expected"]
+            choices = re.findall(r"'([^']*)'", expected)
+            lines.append(f"{where}: expected one of {', '.join(choices)}; got {given!r}.{_did_you_mean(given, choices)}")
+        elif kind == "missing":
+            lines.append(f"{where}: required field is missing.")
+        elif kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
+            expected = "a whole number" if kind.startswith("int") else "a number"
+            lines.append(f"{where}: expected {expected}; got {given!r}.")
+        elif kind == "value_error":
+            lines.append(f"{where}: {item['msg'].removeprefix('Value error, ')}; got {given!r}.")
+        else:
+            lines.append(f"{where}: {item['msg'].lower()}; got {given!r}.")
+    return f"{origin}: " + ("\n  ".join(lines) if len(lines) == 1 else "\n  " + "\n  ".join(lines))
+
+
+def _check_names(spec: Spec, origin: str) -> None:
+    """Names become symbols and ids in the key, so they must be unique and plain."""
+    named: list[tuple[str, str]] = []
+    named += [("inputs", name) for name in spec.inputs]
+    named += [("targets", name) for name in spec.targets]
+    named += [("weights", name) for name in spec.weights]
+    named += [("biases", name) for name in spec.biases]
+    for index, layer in enumerate(spec.layers):
+        for field in ("pre", "post"):
+            names = getattr(layer, field)
+            if names is not None:
+                if len(names) != layer.units:
+                    raise SpecError(
+                        f"{origin}: layers[{index}].{field}: expected {layer.units} names "
+                        f"(one per unit); got {len(names)}."
+                    )
+                named += [(f"layers[{index}].{field}", name) for name in names]
+    named.append(("loss_symbol", spec.loss_symbol))
+    first_seen: dict[str, str] = {}
+    for field, name in named:
+        if not NAME_PATTERN.match(name):
+            raise SpecError(
+                f"{origin}: {field}: '{name}' is not a usable name; use a letter followed by "
+                "letters, digits or _ (like x1, net_h1, yhat1)."
+            )
+        if name in first_seen:
+            raise SpecError(f"{origin}: {field}: the name '{name}' is already used in {first_seen[name]}.")
+        first_seen[name] = field
+    outputs = spec.layers[-1].units
+    if len(spec.targets) != outputs:
+        raise SpecError(
+            f"{origin}: targets: expected {outputs} target(s), one per unit of the output layer; "
+            f"got {len(spec.targets)}."
+        )
+    if spec.layers[-1].activation == "softmax" and outputs < 2:
+        raise SpecError(f"{origin}: layers[{len(spec.layers) - 1}]: softmax needs at least 2 units.")
+    for index, layer in enumerate(spec.layers[:-1]):
+        if layer.activation == "softmax":
+            raise SpecError(f"{origin}: layers[{index}].activation: softmax belongs on the output layer only.")
+    if spec.loss in ("binary_cross_entropy", "cross_entropy") and spec.layers[-1].activation not in (
+        "sigmoid",
+        "softmax",
+    ):
+        raise SpecError(
+            f"{origin}: loss: {spec.loss} needs outputs between 0 and 1; use sigmoid or softmax "
+            f"on the output layer (it is {spec.layers[-1].activation})."
+        )
+    for key in spec.latex:
+        if not NAME_PATTERN.match(key):
+            raise SpecError(f"{origin}: latex: '{key}' is not a name used in the spec.")
