@@ -80,6 +80,14 @@ class DerivePrinter(LatexPrinter):
         text = format(float(number), ".12g")
         return text
 
+    def _print_Mul(self, expression: sympy.Mul) -> str:
+        """-2(y_1 - yhat_1), as written by hand, rather than - 2 \\cdot (y_1 - yhat_1)."""
+        args = expression.args
+        if len(args) == 2 and args[0].is_Number and args[1].is_Add:
+            number = "-" if args[0] == -1 else self._print(args[0])
+            return number + rf"\left({self._print(args[1])}\right)"
+        return super()._print_Mul(expression)
+
     def _print_Heaviside(self, expression: sympy.Heaviside, exp: str | None = None) -> str:
         return rf"H\left({self._print(expression.args[0])}\right)"
 

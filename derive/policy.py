@@ -90,7 +90,5 @@ def format_number(value: float, policy: Policy | None = None, kind: str | None =
         rounded = policy.to_decimal(value, kind)
         if _clean(value) == rounded:
             rounded = rounded.normalize()
-        text = format(rounded, "f")
-    if text in ("-0", "-0.0"):
-        text = "0"
-    return text
+        text = format(abs(rounded) if rounded.is_zero() else rounded, "f")
+    return "0" if text == "-0" else text

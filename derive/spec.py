@@ -241,7 +241,9 @@ def _describe(error: ValidationError, origin: str) -> str:
             lines.append(f"{where}: {item['msg'].removeprefix('Value error, ')}; got {given!r}.")
         else:
             lines.append(f"{where}: {item['msg'].lower()}; got {given!r}.")
-    return f"{origin}: " + ("\n  ".join(lines) if len(lines) == 1 else "\n  " + "\n  ".join(lines))
+    if len(lines) == 1:
+        return f"{origin}: {lines[0]}"
+    return f"{origin}: {len(lines)} problems:\n  " + "\n  ".join(lines)
 
 
 def _check_names(spec: Spec, origin: str) -> None:

@@ -1,0 +1,86 @@
+"""The command line. Each command imports only what it needs, so `derive key` does not pay
+for Jinja2 and `derive cost` pays for nothing."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+DEFAULT_EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "2-2-1-linear-mse.yaml"
+
+
+def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """A mistake in the user's input ends in one message and exit status 2, never a traceback."""
+
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from .numeric import EvaluationError
+        from .spec import SpecError
+
+        try:
+            return command(*args, **kwargs)
+        except SpecError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(2)
+        except EvaluationError as error:
+            click.echo(f"error: the numbers cannot be computed: {error}.", err=True)
+            sys.exit(2)
+
+    return run
+
+
+def _split(value: str, allowed: tuple[str, ...], option: str) -> list[str]:
+    chosen = [part.strip() for part in value.split(",") if part.strip()]
+    for part in chosen:
+        if part not in allowed:
+            raise click.BadParameter(f"'{part}' is not one of {', '.join(allowed)}.", param_hint=option)
+    return chosen
+
+
+@click.group()
+@click.version_option(package_name="derive")
+def main() -> None:
+    """Worked forward- and backward-propagation examples, derived symbolically."""
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the key to this file instead of printing it.")
+@_user_errors
+def key(spec: Path, output: Path | None) -> None:
+    """Print the grading key of SPEC as JSON."""
+    from .key import key_json
+    from .problem import load
+    from .output import write_text_atomic
+
+    text = key_json(load(spec))
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_text_atomic(output, text)
+        click.echo(f"wrote {output}", err=True)
+
+
+@main.command()
+@click.argument("spec", required=False, type=click.Path(path_type=Path))
+@click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the documents (default: the spec's).")
+@click.option("--format", "formats", default="md,tex,pdf,html", show_default=True, help="Comma-separated: md, tex, pdf, html.")
+@click.option("--kind", "kinds", default="handout,worksheet,key", show_default=True, help="Comma-separated: handout, worksheet, key.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True, help="Folder for the documents.")
+@click.option("--force", is_flag=True, help="Write into a non-empty folder that derive did not create.")
+@_user_errors
+def worksheet(spec: Path | None, lang: str | None, formats: str, kinds: str, output: Path, force: bool) -> None:
+    """Write the handout, worksheet and answer key of SPEC (default: the seed-000 example)."""
+    from .documents import FORMATS, KINDS, write_documents
+    from .problem import load
+
+    chosen_formats = _split(formats, FORMATS, "--format")
+    chosen_kinds = _split(kinds, KINDS, "--kind")
+    problem = load(spec or DEFAULT_EXAMPLE)
+    written = write_documents(problem, output, chosen_formats, chosen_kinds, lang, force=force, echo=lambda line: click.echo(line, err=True))
+    click.echo(f"wrote {len(written)} files to {written[0].parent if written else output}")

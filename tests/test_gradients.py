@@ -1,0 +1,128 @@
+"""Every gradient the derivation builds factor by factor equals two independent answers:
+sympy.diff of the fully inlined loss, and a central finite difference of a forward pass
+written here in NumPy, with nothing shared with derive but the spec."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+import sympy
+
+import derive
+
+from .conftest import HIDDEN_ACTIVATIONS, OUTPUT_AND_LOSS, random_spec
+
+CASES = [
+    (hidden, output, loss, depth)
+    for depth in (1, 2, 3)
+    for index, hidden in enumerate(HIDDEN_ACTIVATIONS)
+    for output, loss in OUTPUT_AND_LOSS[(index + depth) % 3 :: 3]
+]
+
+
+def _numpy_loss(problem: derive.Problem, overrides: dict[str, float]) -> float:
+    """An independent forward pass over the spec's numbers."""
+    net = problem.network
+    value = {**net.inputs, **{p.name: p.value for p in net.parameters}, **overrides}
+    activations = {name: value[name] for name in net.inputs}
+    for layer in net.layers:
+        z = []
+        for unit in layer:
+            total = 0.0
+            for p in net.incoming(unit):
+                total += value[p.name] * (activations[p.source] if p.source else 1.0)
+            z.append(total)
+        z = np.array(z)
+        name = layer[0].activation.name
+        alpha = layer[0].activation.alpha
+        a = {
+            "identity": lambda: z,
+            "sigmoid": lambda: 1 / (1 + np.exp(-z)),
+            "tanh": lambda: np.tanh(z),
+            "relu": lambda: np.maximum(0, z),
+            "leaky_relu": lambda: np.where(z > 0, z, alpha * z),
+            "softmax": lambda: np.exp(z) / np.exp(z).sum(),
+        }[name]()
+        for unit, out in zip(layer, a):
+            activations[unit.post] = float(out)
+    yhat = np.array([activations[u.post] for u in net.outputs])
+    y = np.array(list(net.targets.values()))
+    kind = net.spec.loss
+    if kind == "squared_error":
+        return float(((y - yhat) ** 2).sum())
+    if kind == "half_squared_error":
+        return float((0.5 * (y - yhat) ** 2).sum())
+    if kind == "mse":
+        return float(((y - yhat) ** 2).mean())
+    if kind == "binary_cross_entropy":
+        return float(-(y * np.log(yhat) + (1 - y) * np.log(1 - yhat)).sum())
+    return float(-(y * np.log(yhat)).sum())
+
+
+@pytest.mark.parametrize(("hidden", "output", "loss", "depth"), CASES)
+def test_gradients_match_sympy_diff_and_finite_differences(hidden: str, output: str, loss: str, depth: int) -> None:
+    spec = random_spec(zlib.crc32(f"{hidden}{output}{loss}{depth}".encode()), hidden, output, loss, depth)
+    problem = derive.load(spec)
+    derivation = problem.derivation
+    values = {symbol: sympy.Float(value, 30) for symbol, value in derivation.primitive_values.items()}
+    inlined_loss = derivation.inline(problem.network.loss_symbol)
+    assert float(inlined_loss.xreplace(values)) == pytest.approx(_numpy_loss(problem, {}), rel=1e-12)
+    for parameter in problem.network.parameters:
+        gradient = derivation[f"dL/d{parameter.name}"]
+        symbol = derivation.primitives[parameter.name]
+        by_sympy = float(sympy.diff(inlined_loss, symbol).xreplace(values))
+        h = 1e-6
+        by_differences = (
+            _numpy_loss(problem, {parameter.name: parameter.value + h})
+            - _numpy_loss(problem, {parameter.name: parameter.value - h})
+        ) / (2 * h)
+        assert gradient.exact == pytest.approx(by_sympy, rel=1e-9, abs=1e-12), parameter.name
+        assert gradient.exact == pytest.approx(by_differences, rel=1e-5, abs=1e-8), parameter.name
+        # The chain, inlined to primitives, is the same function, not just the same number here.
+        assert float(derivation.inline(gradient.id).xreplace(values)) == pytest.approx(by_sympy, rel=1e-9, abs=1e-12)
+
+
+def test_update_and_second_forward_pass_follow_gradient_descent(seed000: derive.Problem) -> None:
+    d = seed000.derivation
+    for p in seed000.network.parameters:
+        step = d[f"{p.name}'"]
+        assert step.exact == pytest.approx(p.value - 0.1 * d[f"dL/d{p.name}"].exact, rel=1e-12)
+    assert d["L'"].exact < d["L"].exact
+
+
+def test_a_unit_feeding_two_outputs_sums_both_paths() -> None:
+    spec = random_spec(7, "sigmoid", "identity", "squared_error", 1)
+    spec["targets"] = {"y1": 0.2, "y2": 0.8}
+    spec["layers"][-1]["units"] = 2
+    spec["weights"] = {f"w{i + 1}": 0.1 * (i + 1) for i in range(len(spec["inputs"]) * spec["layers"][0]["units"] + spec["layers"][0]["units"] * 2)}
+    problem = derive.load(spec)
+    d = problem.derivation
+    first_hidden = problem.network.layers[0][0]
+    signal = d[f"dL/d{first_hidden.post}"]
+    assert len(signal.terms) == 2
+    gradient_of_first_weight = d[f"dL/d{problem.network.weights[0].name}"]
+    assert len(d.chains(gradient_of_first_weight.id)) == 2
+
+
+def test_each_error_signal_is_one_step_reused_by_every_gradient_below_it(seed000: derive.Problem) -> None:
+    d = seed000.derivation
+    ids = [step.id for step in d.steps]
+    assert ids.count("dL/dz3") == 1
+    assert d["dL/dw5"].terms[0][0] == "dL/dz3"
+    assert d["dL/da1"].terms[0][0] == "dL/dz3"
+    assert d.chains("dL/dw1") == [["dL/dyhat1", "dyhat1/dz3", "dz3/da1", "da1/dz1", "dz1/dw1"]]
+
+
+def test_symbolic_spec_builds_the_same_steps_without_numbers() -> None:
+    from .conftest import EXAMPLES
+
+    problem = derive.load(EXAMPLES / "1-1-1-symbolic.yaml")
+    d = problem.derivation
+    assert not d.is_numeric
+    assert all(step.value is None and step.exact is None for step in d.steps)
+    x, w1, w2, y = (d.primitives[n] for n in ("x", "w1", "w2", "y_true"))
+    sig = lambda t: 1 / (1 + sympy.exp(-t))  # noqa: E731
+    loss = sympy.Rational(1, 2) * (y - sig(w2 * sig(w1 * x))) ** 2
+    assert sympy.simplify(d.inline("dL/dw1") - sympy.diff(loss, w1)) == 0
