@@ -69,7 +69,7 @@ def key(spec: Path, output: Path | None) -> None:
 @main.command()
 @click.argument("spec", required=False, type=click.Path(path_type=Path))
 @click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the documents (default: the spec's).")
-@click.option("--format", "formats", default="md,tex,pdf,html", show_default=True, help="Comma-separated: md, tex, pdf, html.")
+@click.option("--format", "formats", default="md", show_default=True, help="Comma-separated formats; md is the one built so far.")
 @click.option("--kind", "kinds", default="handout,worksheet,key", show_default=True, help="Comma-separated: handout, worksheet, key.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True, help="Folder for the documents.")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that derive did not create.")

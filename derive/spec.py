@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from .policy import CARRIES, KINDS, MODES, ROUNDINGS
 
@@ -35,7 +35,7 @@ def _finite(value: float | None) -> float | None:
     return value
 
 
-Number = Annotated[float, Field(strict=False)]
+FiniteNumber = Annotated[float, AfterValidator(_finite)]
 
 
 class _Strict(BaseModel):
@@ -54,9 +54,7 @@ class LayerSpec(_Strict):
 class ExplicitWeight(_Strict):
     source: str = Field(alias="from")
     target: str = Field(alias="to")
-    value: float | None = None
-
-    _finite_value = field_validator("value")(_finite)
+    value: FiniteNumber | None = None
 
 
 class PrecisionSpec(_Strict):
@@ -76,38 +74,18 @@ class PrecisionSpec(_Strict):
 class Spec(_Strict):
     title: str = Field(default="Forward and backward propagation", max_length=300)
     language: Literal["ko", "en"] = "ko"
-    inputs: dict[str, float | None] = Field(min_length=1)
-    targets: dict[str, float | None] = Field(min_length=1)
+    inputs: dict[str, FiniteNumber | None] = Field(min_length=1)
+    targets: dict[str, FiniteNumber | None] = Field(min_length=1)
     layers: list[LayerSpec] = Field(min_length=1)
-    weights: dict[str, Union[float, None, ExplicitWeight]] = Field(default_factory=dict)
+    weights: dict[str, Union[FiniteNumber, None, ExplicitWeight]] = Field(default_factory=dict)
     weight_order: Literal["by_source", "by_target"] = "by_source"
-    biases: dict[str, float | None] = Field(default_factory=dict)
+    biases: dict[str, FiniteNumber | None] = Field(default_factory=dict)
     loss: Literal[LOSSES]  # type: ignore[valid-type]
     loss_symbol: str = "L"
-    learning_rate: float | None = None
+    learning_rate: FiniteNumber | None = None
     steps: int = Field(default=1, ge=1, le=1000)
     precision: PrecisionSpec = Field(default_factory=PrecisionSpec)
     latex: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("inputs", "targets", "biases")
-    @classmethod
-    def _finite_values(cls, mapping: dict[str, float | None]) -> dict[str, float | None]:
-        for value in mapping.values():
-            _finite(value)
-        return mapping
-
-    @field_validator("weights")
-    @classmethod
-    def _finite_weights(cls, mapping: dict[str, Any]) -> dict[str, Any]:
-        for value in mapping.values():
-            if not isinstance(value, ExplicitWeight):
-                _finite(value)
-        return mapping
-
-    @field_validator("learning_rate")
-    @classmethod
-    def _finite_rate(cls, value: float | None) -> float | None:
-        return _finite(value)
 
     def per_kind_digits(self) -> dict[str, int]:
         return {
@@ -215,7 +193,7 @@ def _describe(error: ValidationError, origin: str) -> str:
     lines = []
     seen: set[str] = set()
     for item in error.errors():
-        loc = tuple(p for p in item["loc"] if p not in ("float", "ExplicitWeight", "none", "function-after[_finite(), float]"))
+        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and (p in ("float", "ExplicitWeight", "none") or p.startswith("function-"))))
         where = _location(loc)
         if where in seen:
             continue
