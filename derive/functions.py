@@ -38,7 +38,8 @@ def _leaky(alpha: Expr) -> Activation:
     return Activation(
         name="leaky_relu",
         latex=r"\mathrm{LeakyReLU}",
-        function=lambda z: Piecewise((z, z > 0), (alpha * z, True)),
+        # max(z, alpha z), as lecturers write it; equal to the two-branch form for 0 < alpha < 1.
+        function=lambda z: Max(z, alpha * z),
         derivative=lambda z, a: Piecewise((Integer(1), z > 0), (alpha, True)),
         alpha=float(alpha),
     )

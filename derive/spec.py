@@ -45,7 +45,7 @@ class _Strict(BaseModel):
 class LayerSpec(_Strict):
     units: int = Field(ge=1, le=1000)
     activation: Literal[ACTIVATIONS]  # type: ignore[valid-type]
-    alpha: float | None = None
+    alpha: Annotated[float, Field(gt=0, lt=1)] | None = None
     pre: list[str] | None = None
     post: list[str] | None = None
     bias: Literal["none", "shared", "per_unit"] = "none"

@@ -48,6 +48,7 @@ BAD_SPECS = [
     ({"layers__0__units": 0}, "layers[0].units: input should be greater than or equal to 1"),
     ({"loss": None}, "loss: required field is missing."),
     ({"loss": "binary_cross_entropy"}, "needs outputs between 0 and 1"),
+    ({"layers__0__activation": "leaky_relu", "layers__0__alpha": 1.5}, "layers[0].alpha: input should be less than 1"),
 ]
 
 
