@@ -14,8 +14,13 @@ $(VENV)/installed: pyproject.toml
 worksheet: $(VENV)/installed
 	$(PY) -m derive worksheet -o output
 
-test: $(VENV)/installed
+# MathJax for the browser tests, pinned in tests/browser/package-lock.json (skipped without npm).
+MATHJAX := tests/browser/node_modules/mathjax/es5/tex-svg.js
+$(MATHJAX): tests/browser/package.json tests/browser/package-lock.json
+	if command -v npm >/dev/null; then npm ci --prefix tests/browser --no-audit --no-fund --silent && touch $@; fi
+
+test: $(VENV)/installed $(MATHJAX)
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) output
+	rm -rf $(VENV) output tests/browser/node_modules

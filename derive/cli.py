@@ -20,6 +20,8 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         from .numeric import EvaluationError
+        from .output import OutputError
+        from .pdf import TexFailure
         from .spec import SpecError
 
         try:
@@ -30,6 +32,12 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except EvaluationError as error:
             click.echo(f"error: the numbers cannot be computed: {error}.", err=True)
             sys.exit(2)
+        except OutputError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(2)
+        except TexFailure as error:
+            click.echo(f"error: {error}\nNothing was written.", err=True)
+            sys.exit(1)
 
     return run
 
@@ -69,18 +77,23 @@ def key(spec: Path, output: Path | None) -> None:
 @main.command()
 @click.argument("spec", required=False, type=click.Path(path_type=Path))
 @click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the documents (default: the spec's).")
-@click.option("--format", "formats", default="md", show_default=True, help="Comma-separated formats; md is the one built so far.")
+@click.option("--format", "formats", default="md,tex,pdf,html", show_default=True, help="Comma-separated: md, tex, pdf, html.")
 @click.option("--kind", "kinds", default="handout,worksheet,key", show_default=True, help="Comma-separated: handout, worksheet, key.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True, help="Folder for the documents.")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that derive did not create.")
+@click.option("--mathjax", "mathjax_url", default=None, help="MathJax script the HTML pages load (default: the jsDelivr CDN).")
 @_user_errors
-def worksheet(spec: Path | None, lang: str | None, formats: str, kinds: str, output: Path, force: bool) -> None:
+def worksheet(spec: Path | None, lang: str | None, formats: str, kinds: str, output: Path, force: bool, mathjax_url: str | None) -> None:
     """Write the handout, worksheet and answer key of SPEC (default: the seed-000 example)."""
-    from .documents import FORMATS, KINDS, write_documents
+    from .documents import FORMATS, KINDS, MATHJAX_URL
     from .problem import load
+    from .writer import write_documents
 
     chosen_formats = _split(formats, FORMATS, "--format")
     chosen_kinds = _split(kinds, KINDS, "--kind")
     problem = load(spec or DEFAULT_EXAMPLE)
-    written = write_documents(problem, output, chosen_formats, chosen_kinds, lang, force=force, echo=lambda line: click.echo(line, err=True))
+    written = write_documents(
+        problem, output, chosen_formats, chosen_kinds, lang,
+        force=force, mathjax_url=mathjax_url or MATHJAX_URL, echo=lambda line: click.echo(line, err=True),
+    )
     click.echo(f"wrote {len(written)} files to {written[0].parent if written else output}")

@@ -9,35 +9,45 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import jinja2
+import markupsafe
 import sympy
 
+from . import escape
+from .diagram import LABEL_POSITION, layout, plain_text
 from .latex import partial_of_expression, to_latex
-from .output import write_text_atomic
 from .policy import format_number
 
 if TYPE_CHECKING:
     from .derivation import Derivation, Step
+    from .network import Network
     from .problem import Problem
 
-FORMATS = ("md",)
+FORMATS = ("md", "tex", "pdf", "html")
 KINDS = ("handout", "worksheet", "key")
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+MATHJAX_URL = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"
+DIAGRAM_FILE = "network.svg"
+PLOT_FILE = "loss.svg"
 
 HEADINGS = {
     "ko": {
         "initial": "초기값", "forward": "순전파(Forward Propagation)", "weighted_sum": "가중합 계산",
         "activation": "활성화 함수 계산", "output": "결과", "loss": "오차 계산", "backward": "역전파",
         "updates": "파라미터 업데이트 (가중치 조정)", "after": "업데이트된 가중치로 새로운 예측값 계산",
-        "reused": "앞에서 이미 계산한 값", "answers": "정답표", "blank_note": "빈칸의 번호는 채점표의 항목 번호입니다.",
-        "learning_rate": "학습률", "decreased": "손실이 {before}에서 {after}로 줄어들었습니다.",
+        "reused": "앞에서 이미 계산한 값", "answers": "정답표", "blank_note": "빈칸 옆의 작은 글자는 채점표의 항목 이름입니다.",
+        "learning_rate": "학습률", "network": "신경망 구조", "iteration": "반복", "history": "반복별 손실",
+        "item": "항목", "symbol": "기호", "value": "값", "kinds": {"handout": "풀이", "worksheet": "연습문제", "key": "정답"},
+        "decreased": "손실이 {before}에서 {after}로 줄어들었습니다.",
         "increased": "손실이 {before}에서 {after}로 늘었습니다. 학습률을 줄여 보세요.",
     },
     "en": {
         "initial": "Initial values", "forward": "Forward propagation", "weighted_sum": "Weighted sums",
         "activation": "Activations", "output": "Output", "loss": "Loss", "backward": "Backpropagation",
         "updates": "Parameter update", "after": "Prediction with the updated weights",
-        "reused": "already computed above", "answers": "Answer table", "blank_note": "Each blank's number is its item in the grading sheet.",
-        "learning_rate": "learning rate", "decreased": "The loss went down from {before} to {after}.",
+        "reused": "already computed above", "answers": "Answer table", "blank_note": "The small label beside each blank is its item name in the grading sheet.",
+        "learning_rate": "learning rate", "network": "The network", "iteration": "iteration", "history": "Loss per iteration",
+        "item": "item", "symbol": "symbol", "value": "value", "kinds": {"handout": "handout", "worksheet": "worksheet", "key": "answer key"},
+        "decreased": "The loss went down from {before} to {after}.",
         "increased": "The loss went up from {before} to {after}; try a smaller learning rate.",
     },
 }
@@ -55,13 +65,15 @@ class Renderer:
         return format_number(step.value, self.derivation.policy, step.kind) if step.value is not None else step.latex
 
     def answer(self, step: Step) -> str:
-        """The step's value, a numbered blank, or the value highlighted, by document kind."""
+        """The step's value, a blank labelled with its item id (what the grading sheet's
+        column is called), or the value highlighted, by document kind."""
         if self.kind == "handout" or step.value is None:
             return self.number(step)
-        index = self.blanks.setdefault(step.id, len(self.blanks) + 1)
+        self.blanks.setdefault(step.id, len(self.blanks) + 1)
+        label = rf"_{{{item_id_latex(step.id)}}}"
         if self.kind == "worksheet":
-            return rf"\boxed{{\phantom{{0.0000}}}}_{{\scriptsize ({index})}}"
-        return rf"\boxed{{{self.number(step)}}}_{{\scriptsize ({index})}}"
+            return rf"\boxed{{\phantom{{0.0000}}}}{label}"
+        return rf"\boxed{{{self.number(step)}}}{label}"
 
     def numbers(self) -> dict[sympy.Symbol, str]:
         d = self.derivation
@@ -114,6 +126,23 @@ class Renderer:
         return rf"\left({text}\right)" if text.startswith("-") else text
 
 
+def _initial_rows(network: Network) -> list[str]:
+    """Inputs; parameters, six to a row; targets: short enough lines for a page."""
+    def equation(name: str, value: float | None) -> str:
+        return f"{network.latex(name)} = {format_number(value) if value is not None else network.latex(name)}"
+
+    parameters = [equation(p.name, p.value) for p in network.parameters]
+    rows = [[equation(n, v) for n, v in network.inputs.items()]]
+    rows += [parameters[i : i + 6] for i in range(0, len(parameters), 6)]
+    rows.append([equation(n, v) for n, v in network.targets.items()])
+    return [r",\quad ".join(row) for row in rows if row]
+
+
+def item_id_latex(step_id: str) -> str:
+    r"""dL/dw1 -> \mathtt{dL/dw1}: the id as typed into a grading sheet, small, in math."""
+    return r"\mathtt{" + step_id.replace("_", r"\_") + "}"
+
+
 def _aligned(lines: list[str]) -> list[str]:
     """Align a block of definitions on their first equals sign."""
     return [line.replace(" = ", " &= ", 1) for line in lines]
@@ -137,14 +166,22 @@ def document_context(problem: Problem, kind: str, language: str) -> dict[str, ob
         before, later = d[d.loss_id], d[d.loss_id + "'"]
         template = words["decreased"] if later.value < before.value else words["increased"]
         verdict = template.format(before=renderer.number(before), after=renderer.number(later))
-    answers = [(index, d[step_id].latex, renderer.number(d[step_id])) for step_id, index in renderer.blanks.items()]
+    answers = [(step_id, d[step_id].latex, renderer.number(d[step_id])) for step_id in renderer.blanks]
     network = problem.network
+    loss_latex = network.latex(network.loss_symbol)
+    history = [(index, format_number(value, d.policy, "loss")) for index, value in enumerate(d.loss_history)]
     return {
         "title": problem.spec.title,
         "kind": kind,
+        "language": language,
         "words": words,
-        "initial": [f"{network.latex(n)} = {format_number(v) if v is not None else network.latex(n)}" for n, v in
-                    [*network.inputs.items(), *((p.name, p.value) for p in network.parameters), *network.targets.items()]],
+        "diagram": layout(network, with_values=kind != "worksheet"),
+        "diagram_file": DIAGRAM_FILE,
+        "label_position": LABEL_POSITION,
+        "history": history if len(history) > 2 else [],
+        "plot_file": PLOT_FILE,
+        "loss_latex": loss_latex,
+        "initial": _initial_rows(network),
         "learning_rate": format_number(network.learning_rate) if network.learning_rate is not None else r"\eta",
         "forward": forward,
         "loss_line": loss_line,
@@ -156,40 +193,69 @@ def document_context(problem: Problem, kind: str, language: str) -> dict[str, ob
     }
 
 
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+def _environment(autoescape: bool, text: Callable[[str], str]) -> jinja2.Environment:
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        autoescape=autoescape,
     )
+    environment.filters["text"] = text
+    environment.filters["yaml_string"] = escape.yaml_string
+    return environment
+
+
+# Per format: the template, whether Jinja escapes HTML, and how user text is made literal.
+_TARGETS: dict[str, tuple[str, bool, Callable[[str], str]]] = {
+    "md": ("document.md.j2", False, escape.markdown_text),
+    "tex": ("document.tex.j2", False, escape.tex_text),
+    "html": ("document.html.j2", True, lambda text: markupsafe.Markup(escape.html_text(text))),
+    "svg": ("network.svg.j2", True, escape.html_text),
+}
+
+
+def render(problem: Problem, kind: str, fmt: str, language: str | None = None, mathjax_url: str = MATHJAX_URL) -> str:
+    """One document (fmt md, tex or html) of one kind."""
+    template, autoescape, text = _TARGETS[fmt]
+    context = document_context(problem, kind, language or problem.spec.language)
+    if fmt == "html":
+        context["mathjax_url"] = mathjax_url
+        context["diagram_svg"] = markupsafe.Markup(render_diagram(problem, kind))
+        plot = render_loss_plot(problem, language) or ""
+        context["plot_svg"] = markupsafe.Markup(plot[plot.find("<svg"):] if plot else "")
+    return _environment(autoescape, text).get_template(template).render(context)
 
 
 def render_markdown(problem: Problem, kind: str, language: str | None = None) -> str:
-    language = language or problem.spec.language
-    return _environment().get_template("document.md.j2").render(document_context(problem, kind, language))
+    return render(problem, kind, "md", language)
 
 
-def write_documents(
-    problem: Problem,
-    output: Path,
-    formats: list[str],
-    kinds: list[str],
-    language: str | None,
-    *,
-    force: bool = False,
-    echo: Callable[[str], None] = print,
-) -> list[Path]:
-    from .key import key_json
+def render_diagram(problem: Problem, kind: str = "handout") -> str:
+    template, autoescape, text = _TARGETS["svg"]
+    svg = layout(problem.network, with_values=kind != "worksheet").svg()
+    return _environment(autoescape, text).get_template(template).render(svg=svg)
 
-    folder = output / problem.name
-    rendered: dict[Path, str] = {}
-    for kind in kinds:
-        if "md" in formats:
-            rendered[folder / f"{kind}.md"] = render_markdown(problem, kind, language)
-    rendered[folder / "key.json"] = key_json(problem)
-    for path, text in rendered.items():
-        write_text_atomic(path, text)
-        echo(f"  {path}")
-    return list(rendered)
+
+def render_loss_plot(problem: Problem, language: str | None = None) -> str | None:
+    """The loss-per-iteration SVG, or None for a single step, where a plot says nothing."""
+    from .plot import loss_plot_svg
+
+    d = problem.derivation
+    if len(d.loss_history) <= 2:
+        return None
+    base, sub = plain_text(problem.network.latex(problem.network.loss_symbol))
+    return loss_plot_svg(d.loss_history, base + sub, HEADINGS[language or problem.spec.language]["iteration"])
+
+
+def render_summary_latex(problem: Problem) -> str:
+    """The derivation on one aligned display, for notebooks (`_repr_latex_`): every forward
+    line, the loss, each gradient's chain and value, and the updates."""
+    context = document_context(problem, "handout", problem.spec.language)
+    forward = context["forward"]
+    lines = [*forward["weighted_sum"], *forward["activation"], *forward["output"], context["loss_line"].replace(" = ", " &= ", 1)]
+    for symbol, block in context["gradients"]:
+        lines.append(f"{symbol} &= {block[0]} = {block[-1]}" if len(block) > 1 else f"{symbol} &= {block[0]}")
+    lines += context["updates"]
+    return "$$\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}$$"

@@ -43,6 +43,17 @@ class Problem:
 
         return render_markdown(self, "handout")
 
+    def _repr_latex_(self) -> str:
+        from .documents import render_summary_latex
+
+        return render_summary_latex(self)
+
+    def document(self, kind: str = "handout", fmt: str = "md", language: str | None = None) -> str:
+        """One document as text: kind handout | worksheet | key, fmt md | tex | html."""
+        from .documents import render
+
+        return render(self, kind, fmt, language)
+
 
 def load(source: str | Path | dict[str, Any]) -> Problem:
     """Load and validate a spec from a file path or a dict; raises SpecError on bad input."""

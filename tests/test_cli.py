@@ -116,8 +116,33 @@ def test_json_and_toml_specs_give_the_same_key_as_yaml(tmp_path: Path, suffix: s
     assert _run("key", str(path)).stdout == _run("key", str(EXAMPLES / "2-2-1-linear-mse.yaml")).stdout
 
 
-def test_worksheet_writes_documents_and_key(tmp_path: Path) -> None:
-    result = _run("worksheet", "-o", str(tmp_path))
+def test_worksheet_writes_every_format_kind_and_picture(tmp_path: Path) -> None:
+    result = _run("worksheet", "-o", str(tmp_path), "--format", "md,tex,html")
     assert result.returncode == 0, result.stderr
     names = sorted(p.name for p in (tmp_path / "2-2-1-linear-mse").iterdir())
-    assert names == ["handout.md", "key.json", "key.md", "worksheet.md"]
+    expected = [f"{kind}.{fmt}" for kind in ("handout", "key", "worksheet") for fmt in ("html", "md", "tex")]
+    assert names == sorted([".derive", "key.json", "network.svg", *expected])
+
+
+def test_without_tex_the_pdf_is_skipped_with_a_note(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "derive", "worksheet", "-o", str(tmp_path), "--format", "md,pdf", "--kind", "handout"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120, env={"PATH": "/nonexistent"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "note: PDFs skipped: no XeLaTeX found" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "2-2-1-linear-mse").iterdir()) == [".derive", "handout.md", "key.json", "network.svg"]
+
+
+def test_a_foreign_non_empty_folder_is_refused_unless_forced(tmp_path: Path) -> None:
+    folder = tmp_path / "2-2-1-linear-mse"
+    folder.mkdir()
+    (folder / "thesis.tex").write_text("mine", encoding="utf-8")
+    refused = _run("worksheet", "-o", str(tmp_path), "--format", "md")
+    assert refused.returncode == 2 and "not empty and was not made by derive" in refused.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["thesis.tex"]
+    forced = _run("worksheet", "-o", str(tmp_path), "--format", "md", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert (folder / "thesis.tex").read_text(encoding="utf-8") == "mine"
+    again = _run("worksheet", "-o", str(tmp_path), "--format", "md")  # derive's own folder now
+    assert again.returncode == 0, again.stderr

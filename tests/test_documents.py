@@ -8,17 +8,20 @@ from pathlib import Path
 import pytest
 
 import derive
-from derive.documents import render_markdown, write_documents
+from derive.diagram import plain_text
+from derive.documents import render, render_diagram, render_markdown
+from derive.writer import write_documents
 
 from .conftest import EXAMPLES
 
 GOLDEN = Path(__file__).parent / "golden"
 
 
+@pytest.mark.parametrize("fmt", ["md", "tex"])
 @pytest.mark.parametrize("language", ["ko", "en"])
-def test_seed_000_handout_matches_golden_file(seed000: derive.Problem, language: str) -> None:
-    rendered = render_markdown(seed000, "handout", language)
-    golden = GOLDEN / f"seed000-handout.{language}.md"
+def test_seed_000_handout_matches_golden_file(seed000: derive.Problem, language: str, fmt: str) -> None:
+    rendered = render(seed000, "handout", fmt, language)
+    golden = GOLDEN / f"seed000-handout.{language}.{fmt}"
     if os.environ.get("DERIVE_UPDATE_GOLDEN"):
         golden.write_text(rendered, encoding="utf-8")
     assert rendered == golden.read_text(encoding="utf-8")
@@ -38,8 +41,9 @@ def test_worksheet_hides_every_answer_and_key_shows_them(seed000: derive.Problem
     key = render_markdown(seed000, "key")
     for answer in ("= 0.552", "= -0.0204", "= 0.04231", "= 0.423"):
         assert answer not in worksheet
-    assert r"\boxed{-0.0204}_{\scriptsize (10)}" in key
-    assert "| 10 | $\\frac{\\partial L}{\\partial w_{1}}$ | -0.0204 |" in key
+    assert r"\boxed{-0.0204}_{\mathtt{dL/dw1}}" in key
+    assert r"\boxed{\phantom{0.0000}}_{\mathtt{dL/dw1}}" in worksheet
+    assert "| `dL/dw1` | $\\frac{\\partial L}{\\partial w_{1}}$ | -0.0204 |" in key
 
 
 def test_symbolic_spec_renders_without_numbers() -> None:
@@ -53,3 +57,47 @@ def test_outputs_are_byte_identical_across_runs(seed000: derive.Problem, tmp_pat
     again = derive.load(EXAMPLES / "2-2-1-linear-mse.yaml")
     second = write_documents(again, tmp_path / "b", ["md"], ["handout", "worksheet", "key"], None, echo=lambda _: None)
     assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
+
+
+@pytest.mark.parametrize(
+    ("latex", "text"),
+    [
+        (r"\hat{y}_{1}", ("y\u0302", "1")),
+        ("z_{3}", ("z", "3")),
+        (r"\mathrm{net}_{h1}", ("net", "h1")),
+        (r"\eta", ("η", "")),
+        ("h_{1}", ("h", "1")),
+        ("1", ("1", "")),
+    ],
+)
+def test_diagram_labels_in_plain_text(latex: str, text: tuple[str, str]) -> None:
+    assert plain_text(latex) == text
+
+
+def test_diagram_names_every_unit_and_weight_and_hides_values_on_worksheets(seed000: derive.Problem) -> None:
+    handout = render_diagram(seed000, "handout")
+    worksheet = render_diagram(seed000, "worksheet")
+    assert handout.count("<circle") == 2 + 2 + 1
+    assert handout.count("<line") == 6
+    assert ">w<tspan" in handout and "= 0.4</tspan>" in handout
+    assert "= 0." not in worksheet
+    tex = render(seed000, "worksheet", "tex")
+    assert r"node[weight] {$w_{5}$}" in tex and r"{$w_{5} = 0.4$}" not in tex
+    assert r"node[weight] {$w_{5} = 0.4$}" in render(seed000, "key", "tex")
+
+
+def test_biases_get_a_node_and_labelled_edges() -> None:
+    problem = derive.load(EXAMPLES / "1-1-sigmoid-xent.yaml")
+    spec = problem.spec.model_dump(by_alias=True)
+    spec["layers"][0]["bias"] = "per_unit"
+    spec["biases"] = {"b1": 0.1}
+    with_bias = derive.load(spec)
+    svg = render_diagram(with_bias, "handout")
+    assert svg.count("<circle") == render_diagram(problem, "handout").count("<circle") + 1
+    assert ">b<tspan" in svg and "= 0.1</tspan>" in svg
+
+
+def test_notebook_display_is_one_aligned_block(seed000: derive.Problem) -> None:
+    latex = seed000._repr_latex_()
+    assert latex.startswith("$$\\begin{aligned}") and latex.endswith("\\end{aligned}$$")
+    assert r"\frac{\partial L}{\partial w_{1}} &= " in latex and latex.count("&=") == len(seed000.derivation.with_role("forward", "loss", "gradient", "update"))

@@ -1,0 +1,47 @@
+"""User text (titles, headings, names) made literal for each output format, so that a title
+such as ``50% off \\input{x} <b>#1</b>`` is printed, never obeyed. Math is not escaped here:
+it is built by the derivation from validated names, not copied from user text."""
+
+from __future__ import annotations
+
+import json
+import re
+
+_TEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "%": r"\%",
+    "#": r"\#",
+    "&": r"\&",
+    "$": r"\$",
+    "_": r"\_",
+    "^": r"\^{}",
+    "~": r"\textasciitilde{}",
+}
+_TEX_PATTERN = re.compile("|".join(re.escape(c) for c in _TEX_SPECIALS))
+
+# Characters Markdown (kramdown, as Jekyll uses it) or MathJax would read as markup.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~-])")
+_HTML_SPECIALS = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "$": "&#36;"}
+
+
+def tex_text(text: str) -> str:
+    """Text for a LaTeX body: every special character printed as itself."""
+    return _TEX_PATTERN.sub(lambda match: _TEX_SPECIALS[match.group()], text)
+
+
+def html_text(text: str) -> str:
+    """Text for HTML; `$` too, so MathJax never finds a formula in a title."""
+    return "".join(_HTML_SPECIALS.get(c, c) for c in text)
+
+
+def markdown_text(text: str) -> str:
+    """Text for a Markdown body: Markdown markup backslashed, then HTML specials as entities
+    (in that order, so the entities' own `#` and `;` stay intact)."""
+    return html_text(_MARKDOWN_SPECIALS.sub(r"\\\1", text))
+
+
+def yaml_string(text: str) -> str:
+    """A double-quoted YAML scalar (JSON strings are valid YAML), safe in front matter."""
+    return json.dumps(text, ensure_ascii=False)

@@ -1,0 +1,76 @@
+"""Everything `derive worksheet` writes for one problem: the documents in each format and
+kind, the pictures beside them and the key. All of it is made in memory first and written
+only when complete, so a TeX error never leaves half a set behind."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .documents import DIAGRAM_FILE, MATHJAX_URL, PLOT_FILE, render, render_diagram, render_loss_plot
+from .output import check_folder, write_all
+
+if TYPE_CHECKING:
+    from .problem import Problem
+
+
+def document_files(
+    problem: Problem,
+    formats: list[str],
+    kinds: list[str],
+    language: str | None,
+    *,
+    mathjax_url: str = MATHJAX_URL,
+    echo: Callable[[str], None] = print,
+) -> tuple[dict[str, bytes], list[str]]:
+    """File name -> bytes, and notes for the user (such as a PDF skipped for want of TeX)."""
+    from .key import key_json
+    from .pdf import TexMissing, compile_pdf
+
+    files: dict[str, bytes] = {}
+    notes: list[str] = []
+    if "md" in formats:
+        files[DIAGRAM_FILE] = render_diagram(problem, "handout").encode()
+        plot = render_loss_plot(problem, language)
+        if plot is not None:
+            files[PLOT_FILE] = plot.encode()
+    for kind in kinds:
+        if "md" in formats:
+            files[f"{kind}.md"] = render(problem, kind, "md", language).encode()
+        if "html" in formats:
+            files[f"{kind}.html"] = render(problem, kind, "html", language, mathjax_url).encode()
+        if "tex" in formats or "pdf" in formats:
+            tex = render(problem, kind, "tex", language)
+            if "tex" in formats:
+                files[f"{kind}.tex"] = tex.encode()
+            if "pdf" in formats and not notes:
+                echo(f"  compiling {kind}.pdf with XeLaTeX ...")
+                try:
+                    files[f"{kind}.pdf"] = compile_pdf(tex, kind)
+                except TexMissing as missing:
+                    notes.append(f"note: PDFs skipped: {missing}.")
+    files["key.json"] = key_json(problem).encode()
+    return files, notes
+
+
+def write_documents(
+    problem: Problem,
+    output: Path,
+    formats: list[str],
+    kinds: list[str],
+    language: str | None,
+    *,
+    force: bool = False,
+    mathjax_url: str = MATHJAX_URL,
+    echo: Callable[[str], None] = print,
+) -> list[Path]:
+    folder = output / problem.name
+    check_folder(folder, force)
+    files, notes = document_files(problem, formats, kinds, language, mathjax_url=mathjax_url, echo=echo)
+    paths = write_all(folder, files)
+    for path in paths:
+        echo(f"  {path}")
+    for note in notes:
+        echo(note)
+    return paths

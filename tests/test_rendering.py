@@ -1,0 +1,182 @@
+"""The documents as a reader meets them: every .tex compiles with XeLaTeX, every formula of
+every Markdown and HTML document typesets in headless Chromium without a MathJax error, and
+user text comes out literally in every format.
+
+These need XeLaTeX, Chromium and MathJax (tests/browser, from npm); `.ci/run` and
+`make test` install them. Where one is missing locally the tests that need it are skipped
+with the reason."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+import derive
+from derive.documents import KINDS, render
+from derive.pdf import compile_pdf, tex_engine
+
+from .conftest import EXAMPLES, ROOT
+
+MATHJAX = ROOT / "tests" / "browser" / "node_modules" / "mathjax" / "es5" / "tex-svg.js"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+HOSTILE_TITLE = r"50% off \input{x} <b>#1</b> $a$ & ~_^"
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
+
+needs_tex = pytest.mark.skipif(tex_engine() is None, reason="XeLaTeX is not installed (texlive-xetex)")
+needs_browser = pytest.mark.skipif(
+    CHROMIUM is None or not MATHJAX.exists(), reason="Chromium or tests/browser's MathJax is missing (make test installs it)"
+)
+
+
+def _chromium(url: str, tmp_path: Path, *extra: str) -> str:
+    command = [
+        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=30000", *extra, url,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
+
+
+def _typeset(html: str, tmp_path: Path) -> tuple[int, list[str]]:
+    """How many formulas MathJax typeset, and the error of each one it could not."""
+    # MathJax's noerrors and noundefined packages would show a bad formula as red text
+    # instead of an error node; the check turns them off so every mistake is an merror.
+    strict = '<script>window.MathJax = {tex: {packages: {"[-]": ["noerrors", "noundefined"]}}};</script>'
+    if "window.MathJax = {tex: {" in html:
+        html = html.replace("window.MathJax = {tex: {", 'window.MathJax = {tex: {packages: {"[-]": ["noerrors", "noundefined"]}, ')
+    else:
+        html = html.replace("<head>", "<head>" + strict, 1)
+    page = tmp_path / "page.html"
+    page.write_text(html, encoding="utf-8")
+    dom = _chromium(page.as_uri(), tmp_path, "--dump-dom")
+    errors = re.findall(r'data-mjx-error="([^"]*)"', dom)
+    return dom.count("<mjx-container"), errors
+
+
+def _formula_count(html: str) -> int:
+    body = html[html.index("<body>") :]
+    return len(re.findall(r"\\\[\n", body)) + body.count(r"\(")
+
+
+def _markdown_as_page(markdown: str) -> str:
+    """Every $$ block and inline $ formula of a Markdown document, on one page for MathJax."""
+    body = markdown.split("---", 2)[2]
+    blocks = re.findall(r"\$\$\n(.*?)\n\$\$", body, flags=re.S)
+    inline = re.findall(r"(?<!\$)\$([^$\n]+)\$(?!\$)", re.sub(r"\$\$\n.*?\n\$\$", "", body, flags=re.S))
+    formulas = [f"<div>\\[\n{block}\n\\]</div>" for block in blocks] + [f"<p>\\({item}\\)</p>" for item in inline]
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        f'<script defer src="{MATHJAX.as_uri()}"></script></head><body>{"".join(formulas)}</body></html>'
+    )
+
+
+@needs_tex
+@pytest.mark.parametrize("language", ["ko", "en"])
+@pytest.mark.parametrize("example", EXAMPLE_FILES, ids=lambda path: path.stem)
+def test_every_tex_document_compiles_with_xelatex(example: Path, language: str) -> None:
+    problem = derive.load(example)
+    for kind in KINDS:
+        pdf = compile_pdf(render(problem, kind, "tex", language), kind)
+        assert pdf.startswith(b"%PDF")
+
+
+@needs_browser
+@pytest.mark.parametrize("language", ["ko", "en"])
+@pytest.mark.parametrize("example", EXAMPLE_FILES, ids=lambda path: path.stem)
+def test_every_formula_typesets_in_mathjax(example: Path, language: str, tmp_path: Path) -> None:
+    problem = derive.load(example)
+    for kind in KINDS:
+        html = render(problem, kind, "html", language, MATHJAX.as_uri())
+        typeset, errors = _typeset(html, tmp_path)
+        assert errors == [], (kind, "html", errors)
+        assert typeset == _formula_count(html), (kind, "html")
+        page = _markdown_as_page(render(problem, kind, "md", language))
+        typeset, errors = _typeset(page, tmp_path)
+        assert errors == [], (kind, "md", errors)
+        assert typeset == _formula_count(page) > 5, (kind, "md")
+
+
+@needs_browser
+def test_the_mathjax_check_does_catch_a_broken_formula(tmp_path: Path) -> None:
+    page = f'<html><head><script defer src="{MATHJAX.as_uri()}"></script></head><body>\\[ \\frac{{1}}{{2}} \\notacommand \\]</body></html>'
+    typeset, errors = _typeset(page, tmp_path)
+    assert typeset == 1 and set(errors) == {"Undefined control sequence \\notacommand"}
+
+
+@needs_browser
+def test_screenshot_of_the_seed_000_handout(tmp_path: Path) -> None:
+    """Kept in tests/artifacts for a person to look at; the assertion is only that it exists."""
+    problem = derive.load(EXAMPLES / "2-2-1-linear-mse.yaml")
+    page = tmp_path / "handout.html"
+    page.write_text(render(problem, "handout", "html", "ko", MATHJAX.as_uri()), encoding="utf-8")
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "seed000-handout.png"
+    _chromium(page.as_uri(), tmp_path, f"--screenshot={shot}", "--window-size=1000,2600", "--hide-scrollbars")
+    assert shot.stat().st_size > 20_000
+
+
+def _hostile_problem() -> derive.Problem:
+    spec = yaml.safe_load((EXAMPLES / "2-2-1-linear-mse.yaml").read_text(encoding="utf-8"))
+    spec["title"] = HOSTILE_TITLE
+    return derive.load(spec)
+
+
+def test_title_is_literal_in_markdown_front_matter_and_body() -> None:
+    text = render(_hostile_problem(), "handout", "md")
+    front_matter = yaml.safe_load(text.split("---")[1])
+    assert front_matter["title"] == HOSTILE_TITLE
+    assert "<b>" not in text.split("---", 2)[2]
+
+
+@needs_tex
+def test_title_is_literal_in_the_pdf(tmp_path: Path) -> None:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    pdf = tmp_path / "handout.pdf"
+    pdf.write_bytes(compile_pdf(render(_hostile_problem(), "handout", "tex", "en"), "handout"))
+    text = subprocess.run(["pdftotext", "-l", "1", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert HOSTILE_TITLE.replace("~", "˜") in text or HOSTILE_TITLE in text, text[:200]
+
+
+@needs_browser
+def test_title_is_literal_in_html(tmp_path: Path) -> None:
+    html = render(_hostile_problem(), "handout", "html", "en", MATHJAX.as_uri())
+    # MathJax's noerrors and noundefined packages would show a bad formula as red text
+    # instead of an error node; the check turns them off so every mistake is an merror.
+    strict = '<script>window.MathJax = {tex: {packages: {"[-]": ["noerrors", "noundefined"]}}};</script>'
+    if "window.MathJax = {tex: {" in html:
+        html = html.replace("window.MathJax = {tex: {", 'window.MathJax = {tex: {packages: {"[-]": ["noerrors", "noundefined"]}, ')
+    else:
+        html = html.replace("<head>", "<head>" + strict, 1)
+    page = tmp_path / "page.html"
+    page.write_text(html, encoding="utf-8")
+    dom = _chromium(page.as_uri(), tmp_path, "--dump-dom")
+    heading = re.search(r"<h1>(.*?)</h1>", dom, flags=re.S).group(1)
+    assert "<b>" not in heading and "mjx-container" not in heading
+    assert heading.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&") == HOSTILE_TITLE
+
+
+@needs_tex
+def test_several_steps_give_a_loss_plot_and_table(tmp_path: Path) -> None:
+    spec = yaml.safe_load((EXAMPLES / "2-2-1-sigmoid-mse.yaml").read_text(encoding="utf-8"))
+    spec["steps"] = 5
+    problem = derive.load(spec)
+    history = problem.derivation.loss_history
+    assert len(history) == 6 and history[-1] < history[0]
+    markdown = render(problem, "handout", "md")
+    assert "![" in markdown and "(loss.svg)" in markdown
+    assert markdown.count("\n| ") >= 6
+    assert compile_pdf(render(problem, "key", "tex", "ko"), "key").startswith(b"%PDF")
+
+
+@needs_browser
+def test_notebook_display_typesets_in_mathjax(tmp_path: Path) -> None:
+    latex = derive.load(EXAMPLES / "2-2-1-sigmoid-mse.yaml")._repr_latex_()
+    page = f'<html><head><script defer src="{MATHJAX.as_uri()}"></script></head><body>\\[{latex[2:-2]}\\]</body></html>'
+    assert _typeset(page, tmp_path) == (1, [])
