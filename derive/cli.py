@@ -97,3 +97,37 @@ def worksheet(spec: Path | None, lang: str | None, formats: str, kinds: str, out
         force=force, mathjax_url=mathjax_url or MATHJAX_URL, echo=lambda line: click.echo(line, err=True),
     )
     click.echo(f"wrote {len(written)} files to {written[0].parent if written else output}")
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("--count", type=click.IntRange(1, 10_000), default=30, show_default=True, help="How many versions (at least one per roster row).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed: the same spec and seed give the same versions.")
+@click.option("--roster", type=click.Path(path_type=Path), help="CSV with columns student, name: one version per student, names on the pages.")
+@click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the documents (default: the spec's).")
+@click.option("--format", "formats", default="md,pdf", show_default=True, help="Comma-separated: md, tex, pdf, html.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True, help="Folder for the versions.")
+@click.option("--force", is_flag=True, help="Write into a non-empty folder that derive did not create.")
+@_user_errors
+def variants(spec: Path, count: int, seed: int, roster: Path | None, lang: str | None, formats: str, output: Path, force: bool) -> None:
+    """Write one version of SPEC's worksheet and key per student, with fresh numbers."""
+    from .documents import FORMATS
+    from .problem import load
+    from .variants import make_variants, read_roster
+    from .writer import write_variants
+
+    chosen_formats = _split(formats, FORMATS, "--format")
+    problem = load(spec)
+    students = read_roster(roster) if roster else None
+    total = max(count, len(students or []))
+    with click.progressbar(length=total, label="drawing versions", file=sys.stderr) as bar:
+        def drawing(numbers):  # type: ignore[no-untyped-def]
+            for number in numbers:
+                yield number
+                bar.update(1)
+
+        chosen = make_variants(problem, count, seed, students, progress=drawing)
+    with click.progressbar(chosen, label="writing documents", file=sys.stderr) as items:
+        written = write_variants(chosen, output, chosen_formats, lang, force=force, progress=lambda _: items, echo=lambda line: click.echo(line, err=True))
+    folder = output / f"{problem.name}-variants"
+    click.echo(f"wrote {len(chosen)} versions ({len(written)} files) to {folder}")

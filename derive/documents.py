@@ -36,7 +36,7 @@ HEADINGS = {
         "updates": "파라미터 업데이트 (가중치 조정)", "after": "업데이트된 가중치로 새로운 예측값 계산",
         "reused": "앞에서 이미 계산한 값", "answers": "정답표", "blank_note": "빈칸 옆의 작은 글자는 채점표의 항목 이름입니다.",
         "learning_rate": "학습률", "network": "신경망 구조", "iteration": "반복", "history": "반복별 손실",
-        "item": "항목", "symbol": "기호", "value": "값", "kinds": {"handout": "풀이", "worksheet": "연습문제", "key": "정답"},
+        "item": "항목", "symbol": "기호", "value": "값", "kinds": {"handout": "풀이", "worksheet": "연습문제", "key": "정답"}, "version": "버전",
         "decreased": "손실이 {before}에서 {after}로 줄어들었습니다.",
         "increased": "손실이 {before}에서 {after}로 늘었습니다. 학습률을 줄여 보세요.",
     },
@@ -46,7 +46,7 @@ HEADINGS = {
         "updates": "Parameter update", "after": "Prediction with the updated weights",
         "reused": "already computed above", "answers": "Answer table", "blank_note": "The small label beside each blank is its item name in the grading sheet.",
         "learning_rate": "learning rate", "network": "The network", "iteration": "iteration", "history": "Loss per iteration",
-        "item": "item", "symbol": "symbol", "value": "value", "kinds": {"handout": "handout", "worksheet": "worksheet", "key": "answer key"},
+        "item": "item", "symbol": "symbol", "value": "value", "kinds": {"handout": "handout", "worksheet": "worksheet", "key": "answer key"}, "version": "version",
         "decreased": "The loss went down from {before} to {after}.",
         "increased": "The loss went up from {before} to {after}; try a smaller learning rate.",
     },
@@ -211,21 +211,39 @@ def _environment(autoescape: bool, text: Callable[[str], str]) -> jinja2.Environ
 _TARGETS: dict[str, tuple[str, bool, Callable[[str], str]]] = {
     "md": ("document.md.j2", False, escape.markdown_text),
     "tex": ("document.tex.j2", False, escape.tex_text),
+    "tex_body": ("tex/body.tex.j2", False, escape.tex_text),
     "html": ("document.html.j2", True, lambda text: markupsafe.Markup(escape.html_text(text))),
     "svg": ("network.svg.j2", True, escape.html_text),
 }
 
 
-def render(problem: Problem, kind: str, fmt: str, language: str | None = None, mathjax_url: str = MATHJAX_URL) -> str:
-    """One document (fmt md, tex or html) of one kind."""
+def render(
+    problem: Problem,
+    kind: str,
+    fmt: str,
+    language: str | None = None,
+    mathjax_url: str = MATHJAX_URL,
+    *,
+    version: str | None = None,
+    student: str | None = None,
+) -> str:
+    """One document (fmt md, tex, tex_body or html) of one kind; a student's version
+    carries its id and the student's name on the page."""
     template, autoescape, text = _TARGETS[fmt]
     context = document_context(problem, kind, language or problem.spec.language)
+    context.update(version=version, student=student)
     if fmt == "html":
         context["mathjax_url"] = mathjax_url
         context["diagram_svg"] = markupsafe.Markup(render_diagram(problem, kind))
         plot = render_loss_plot(problem, language) or ""
         context["plot_svg"] = markupsafe.Markup(plot[plot.find("<svg"):] if plot else "")
     return _environment(autoescape, text).get_template(template).render(context)
+
+
+def render_pack(bodies: list[str], language: str) -> str:
+    """Many documents' bodies in one LaTeX file: a class pack compiles in one TeX run."""
+    template, autoescape, text = _TARGETS["tex"]
+    return _environment(autoescape, text).get_template("pack.tex.j2").render(bodies=bodies, language=language)
 
 
 def render_markdown(problem: Problem, kind: str, language: str | None = None) -> str:

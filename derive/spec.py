@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .policy import CARRIES, KINDS, MODES, ROUNDINGS
 
@@ -71,6 +71,36 @@ class PrecisionSpec(_Strict):
     weight: int | None = Field(default=None, ge=1, le=15)
 
 
+class RandomRange(_Strict):
+    """Where a drawn number may fall: min..max, on a grid of `step` or rounded to `decimals`
+    (one decimal when neither is given), and never 0 unless `zero` allows it."""
+
+    min: FiniteNumber
+    max: FiniteNumber
+    decimals: int | None = Field(default=None, ge=0, le=6)
+    step: Annotated[float, Field(gt=0)] | None = None
+    zero: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RandomRange:
+        if self.min >= self.max:
+            raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        if self.decimals is not None and self.step is not None:
+            raise ValueError("give decimals or step, not both")
+        return self
+
+
+class RandomizeSpec(_Strict):
+    """Which numbers vary between students' versions, and the guard that keeps sigmoid and
+    tanh units out of saturation (|z| at most `saturation`)."""
+
+    inputs: RandomRange | None = None
+    weights: RandomRange | None = None
+    biases: RandomRange | None = None
+    targets: RandomRange | None = None
+    saturation: Annotated[float, Field(gt=0)] = 4.0
+
+
 class Spec(_Strict):
     title: str = Field(default="Forward and backward propagation", max_length=300)
     language: Literal["ko", "en"] = "ko"
@@ -86,6 +116,7 @@ class Spec(_Strict):
     steps: int = Field(default=1, ge=1, le=1000)
     precision: PrecisionSpec = Field(default_factory=PrecisionSpec)
     latex: dict[str, str] = Field(default_factory=dict)
+    randomize: RandomizeSpec | None = None
 
     def per_kind_digits(self) -> dict[str, int]:
         return {
@@ -161,6 +192,8 @@ _FIELDS_AT = {
     ("layers", int): LayerSpec,
     ("precision",): PrecisionSpec,
     ("weights", str): ExplicitWeight,
+    ("randomize",): RandomizeSpec,
+    **{("randomize", group): RandomRange for group in ("inputs", "weights", "biases", "targets")},
 }
 
 

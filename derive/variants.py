@@ -1,0 +1,154 @@
+"""Per-student versions: fresh numbers drawn from the spec's `randomize:` section, each
+version checked to be well-posed before it is kept.
+
+A draw is rejected when a sigmoid or tanh unit saturates (its derivative is nearly 0 and
+the exercise teaches nothing), a ReLU unit is dead at its input (every gradient through it
+is 0), a gradient rounds to 0 at the chosen precision (nothing to grade), or it repeats an
+earlier version. The same spec and seed always give the same versions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from .numeric import EvaluationError
+from .problem import Problem
+from .spec import ExplicitWeight, RandomRange, SpecError
+
+ATTEMPTS_PER_VERSION = 200
+
+
+@dataclass(frozen=True)
+class Student:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Variant:
+    number: int  # 1-based
+    problem: Problem
+    student: Student | None = None
+
+    @property
+    def id(self) -> str:
+        return f"v{self.number:02d}"
+
+
+def draw(rng: random.Random, bounds: RandomRange) -> float:
+    """One number on the range's grid: exact decimals, so 0.30000000000000004 never appears."""
+    if bounds.step is not None:
+        step = Decimal(str(bounds.step))
+        low, high = Decimal(str(bounds.min)), Decimal(str(bounds.max))
+        count = int((high - low) / step)
+        candidates = [low + step * k for k in range(count + 1)]
+    else:
+        unit = Decimal(1).scaleb(-(bounds.decimals if bounds.decimals is not None else 1))
+        low = Decimal(str(bounds.min)).quantize(unit)
+        high = Decimal(str(bounds.max)).quantize(unit)
+        count = int((high - low) / unit)
+        candidates = [low + unit * k for k in range(count + 1)]
+    if not bounds.zero:
+        candidates = [c for c in candidates if c != 0]
+    if not candidates:
+        raise SpecError(f"randomize: the range {bounds.min}..{bounds.max} holds no usable number.")
+    return float(rng.choice(candidates))
+
+
+def _redrawn(problem: Problem, rng: random.Random) -> Problem:
+    spec = problem.spec
+    plan = spec.randomize
+    assert plan is not None
+    update: dict[str, object] = {}
+    if plan.inputs:
+        update["inputs"] = {name: draw(rng, plan.inputs) for name in spec.inputs}
+    if plan.targets:
+        update["targets"] = {name: draw(rng, plan.targets) for name in spec.targets}
+    if plan.weights:
+        update["weights"] = {
+            name: value.model_copy(update={"value": draw(rng, plan.weights)}) if isinstance(value, ExplicitWeight) else draw(rng, plan.weights)
+            for name, value in spec.weights.items()
+        }
+    if plan.biases:
+        update["biases"] = {name: draw(rng, plan.biases) for name in spec.biases}
+    return Problem(spec.model_copy(update=update), problem.origin, problem.name)
+
+
+def rejection(problem: Problem) -> str | None:
+    """Why this version is not well-posed, or None when it is."""
+    try:
+        derivation = problem.derivation
+    except (EvaluationError, OverflowError, ZeroDivisionError):
+        return "the numbers cannot be computed"
+    saturation = problem.spec.randomize.saturation if problem.spec.randomize else 4.0
+    for unit in problem.network.units:
+        z = derivation[unit.pre].exact
+        if unit.activation.name in ("sigmoid", "tanh") and abs(z) > saturation:
+            return f"{unit.activation.name} unit {unit.post} saturates ({unit.pre} = {z:.3g})"
+        if unit.activation.name == "relu" and z <= 0:
+            return f"ReLU unit {unit.post} is dead ({unit.pre} = {z:.3g})"
+    for step in derivation.with_role("gradient"):
+        if step.value == 0:
+            return f"{step.id} rounds to 0"
+    return None
+
+
+def _fingerprint(problem: Problem) -> tuple[float | None, ...]:
+    network = problem.network
+    return (*network.inputs.values(), *network.targets.values(), *(p.value for p in network.parameters))
+
+
+def make_variants(
+    problem: Problem,
+    count: int,
+    seed: int,
+    roster: list[Student] | None = None,
+    progress: Callable[[Iterable[int]], Iterable[int]] = lambda numbers: numbers,
+) -> list[Variant]:
+    if problem.spec.randomize is None:
+        raise SpecError(f"{problem.origin}: randomize: this spec has no randomize section, so every version would be the same. "
+                        "Add one, e.g. randomize: {inputs: {min: 0.1, max: 0.9}, weights: {min: -0.9, max: 0.9}}.")
+    if roster is not None and len(roster) > count:
+        count = len(roster)
+    rng = random.Random(seed)
+    seen: set[tuple[float | None, ...]] = set()
+    variants: list[Variant] = []
+    reasons: dict[str, int] = {}
+    for number in progress(range(1, count + 1)):
+        for _ in range(ATTEMPTS_PER_VERSION):
+            candidate = _redrawn(problem, rng)
+            fingerprint = _fingerprint(candidate)
+            reason = "it repeats an earlier version" if fingerprint in seen else rejection(candidate)
+            if reason is None:
+                break
+            kind = reason.split(" (")[0]
+            reasons[kind] = reasons.get(kind, 0) + 1
+        else:
+            common = max(reasons, key=reasons.get)
+            raise SpecError(
+                f"{problem.origin}: randomize: after {ATTEMPTS_PER_VERSION} draws no well-posed version {number} was found "
+                f"(most often: {common}). Narrow the ranges or loosen the precision."
+            )
+        seen.add(fingerprint)
+        student = roster[number - 1] if roster and number <= len(roster) else None
+        variants.append(Variant(number, candidate, student))
+    return variants
+
+
+def read_roster(path: Path) -> list[Student]:
+    """A CSV with columns student (or id) and name; UTF-8 with or without BOM, or CP949."""
+    from .tables import read_text_any_encoding
+
+    rows = list(csv.DictReader(io.StringIO(read_text_any_encoding(path))))
+    if not rows:
+        raise SpecError(f"{path}: the roster has no rows.")
+    columns = {key.strip().lower(): key for key in rows[0] if key}
+    id_column = columns.get("student") or columns.get("id")
+    if id_column is None or "name" not in columns:
+        raise SpecError(f"{path}: the roster needs columns 'student' and 'name'; it has {', '.join(rows[0])}.")
+    return [Student(row[id_column].strip(), (row[columns["name"]] or "").strip()) for row in rows]
