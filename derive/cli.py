@@ -131,3 +131,67 @@ def variants(spec: Path, count: int, seed: int, roster: Path | None, lang: str |
         written = write_variants(chosen, output, chosen_formats, lang, force=force, progress=lambda _: items, echo=lambda line: click.echo(line, err=True))
     folder = output / f"{problem.name}-variants"
     click.echo(f"wrote {len(chosen)} versions ({len(written)} files) to {folder}")
+
+
+@main.command()
+@click.argument("key_path", metavar="KEY_OR_DIR", type=click.Path(path_type=Path))
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("output/grades"), show_default=True, help="Folder for grades, feedback and summary.")
+@click.option("--json", "as_json", is_flag=True, help="Print every student's items as JSON on stdout.")
+@click.option("--carried-credit", type=click.FloatRange(0, 1), default=1.0, show_default=True, help="Credit for a right step computed from the student's own wrong inputs.")
+@click.option("--plausible-within", type=click.FloatRange(0, None), default=0.5, show_default=True, help="Carry a student's upstream answer only within this relative distance of the right value.")
+@click.option("--sigfig", is_flag=True, help="Compare at the policy's significant digits instead of the rtol/atol tolerance.")
+@click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the feedback (default: the spec's).")
+@click.option("--force", is_flag=True, help="Write into a non-empty folder that derive did not create.")
+@_user_errors
+def grade(key_path: Path, submissions: Path, output: Path, as_json: bool, carried_credit: float, plausible_within: float, sigfig: bool, lang: str | None, force: bool) -> None:
+    """Grade a class's SUBMISSIONS (CSV: student, version, one column per item id)."""
+    from .answers import read_submissions
+    from .grading import GradingRules, grade_class, load_key
+    from .output import check_folder, write_all
+    from .reports import results_json
+    from .writer import grade_files
+
+    key = load_key(key_path)
+    check_folder(output, force)
+    rows, notes = read_submissions(submissions, set(key.item_ids))
+    rules = GradingRules(carried_credit, plausible_within, sigfig)
+    with click.progressbar(rows, label="grading", file=sys.stderr) as bar:
+        results = grade_class(key, list(bar), rules)
+    write_all(output, grade_files(results, key, lang))
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    if as_json:
+        click.echo(results_json(results), nl=False)
+    else:
+        mean = sum(r.score for r in results) / len(results) if results else 0.0
+        click.echo(f"graded {len(results)} students (mean {mean:.1f}); wrote grades.csv, feedback/ and summary.md to {output}")
+
+
+@main.group()
+def export() -> None:
+    """Quizzes for learning-management systems."""
+
+
+@export.command()
+@click.argument("source", metavar="SPEC_OR_DIR", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="The XML file (default: output/<name>-moodle.xml).")
+@click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the questions (default: the spec's).")
+@_user_errors
+def moodle(source: Path, output: Path | None, lang: str | None) -> None:
+    """Moodle XML: one numerical question per graded item (and per version, for a variants folder)."""
+    from .export import moodle_xml
+    from .grading import load_key
+    from .output import write_text_atomic
+    from .problem import load
+
+    if source.is_dir() or source.suffix == ".json" and "versions" in source.read_text(encoding="utf-8")[:4096]:
+        key = load_key(source)
+        title, versions, language, name = key.title, key.versions, key.language, source.stem
+    else:
+        problem = load(source)
+        title, versions, language, name = problem.spec.title, {None: problem.derivation}, problem.spec.language, problem.name
+    target = output or Path("output") / f"{name}-moodle.xml"
+    write_text_atomic(target, moodle_xml(title, versions, lang or language))
+    questions = sum(1 for d in versions.values() for s in d.steps if s.role in ("forward", "loss", "gradient", "update", "after"))
+    click.echo(f"wrote {questions} questions to {target}")

@@ -240,6 +240,12 @@ def render(
     return _environment(autoescape, text).get_template(template).render(context)
 
 
+def render_text_template(template: str, context: dict[str, object], fmt: str) -> str:
+    """Any other template (feedback, summaries) with the same escaping rules per format."""
+    _, autoescape, text = _TARGETS[fmt]
+    return _environment(autoescape, text).get_template(template).render(context)
+
+
 def render_pack(bodies: list[str], language: str) -> str:
     """Many documents' bodies in one LaTeX file: a class pack compiles in one TeX run."""
     template, autoescape, text = _TARGETS["tex"]

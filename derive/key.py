@@ -12,6 +12,15 @@ if TYPE_CHECKING:
     from .problem import Problem
 
 
+# The steps a worksheet leaves blank; chain factors and error signals are shown worked.
+GRADED_ROLES = ("forward", "loss", "gradient", "update", "after")
+
+
+def _tolerance(problem: Problem, kind: str) -> dict[str, dict[str, float]]:
+    rtol, atol = problem.policy.tolerance(kind)
+    return {"tolerance": {"rtol": rtol, "atol": atol}}
+
+
 def grading_key(problem: Problem) -> dict[str, Any]:
     derivation = problem.derivation
     items = [
@@ -23,6 +32,8 @@ def grading_key(problem: Problem) -> dict[str, Any]:
             "value": step.value,
             "exact": step.exact,
             "depends_on": list(step.depends_on),
+            "graded": step.role in GRADED_ROLES,
+            **(_tolerance(problem, step.kind) if step.role in GRADED_ROLES else {}),
         }
         for step in derivation.steps
     ]

@@ -62,6 +62,18 @@ class Policy:
         """The number that later steps compute with."""
         return rounded if self.carry == "rounded" else exact
 
+    def tolerance(self, kind: str) -> tuple[float, float]:
+        """(rtol, atol) for grading, |a - b| <= atol + rtol |b|. With d significant digits,
+        rtol = 10^(1-d) allows a slip of one to ten units in the last digit, enough for a
+        student whose rounding of intermediates differs from the key's; mistakes such as a
+        dropped factor or sign are far larger. With d decimals, one unit of the last
+        decimal. The grader also accepts anything between the rounded-carry and the exact
+        value, so both ways of carrying pass."""
+        digits = self.digits_for(kind)
+        if self.mode == "significant":
+            return 10.0 ** (1 - digits), 1e-9
+        return 0.0, 10.0**-digits
+
     def as_dict(self) -> dict[str, object]:
         return {
             "digits": self.digits,

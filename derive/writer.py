@@ -15,6 +15,7 @@ from .documents import DIAGRAM_FILE, MATHJAX_URL, PLOT_FILE, render, render_diag
 from .output import check_folder, write_all
 
 if TYPE_CHECKING:
+    from .grading import GradingKey, StudentResult
     from .problem import Problem
     from .variants import Variant
 
@@ -164,3 +165,28 @@ def write_variants(
     for note in notes:
         echo(note)
     return paths
+
+
+def grade_files(results: list[StudentResult], key: GradingKey, language: str | None) -> dict[str, bytes]:
+    """grades.csv, grades.json, feedback/<student>.{md,html}, summary.md and histogram.svg."""
+    from .documents import render_text_template
+    from .plot import score_histogram_svg
+    from .reports import grades_csv, render_feedback, results_json, safe_file_name, summary_context
+
+    language = language or key.language
+    files = {
+        "grades.csv": grades_csv(results, key.item_ids).encode("utf-8"),
+        "grades.json": results_json(results).encode("utf-8"),
+    }
+    used: set[str] = set()
+    for result in results:
+        name = safe_file_name(result.student)
+        while name in used:
+            name += "_"
+        used.add(name)
+        for fmt in ("md", "html"):
+            files[f"feedback/{name}.{fmt}"] = render_feedback(result, key.latex, language, fmt).encode("utf-8")
+    summary = summary_context(results, key.item_ids, key.latex, language)
+    files["summary.md"] = render_text_template("summary.md.j2", summary, "md").encode("utf-8")
+    files["histogram.svg"] = score_histogram_svg([result.score for result in results], language).encode("utf-8")
+    return files

@@ -111,7 +111,9 @@ def test_json_and_toml_specs_give_the_same_key_as_yaml(tmp_path: Path, suffix: s
                  "weights = { w1 = 0.3, w2 = 0.2, w3 = 0.2, w4 = 0.3, w5 = 0.4, w6 = 0.5 }",
                  'precision = { digits = 4, mode = "significant", carry = "rounded", rounding = "half_up", activation = 3, gradient = 3, weight = 3 }',
                  "[[layers]]", "units = 2", 'activation = "sigmoid"', 'pre = ["z1", "z2"]', 'post = ["a1", "a2"]',
-                 "[[layers]]", "units = 1", 'activation = "identity"', 'pre = ["z3"]', 'post = ["yhat1"]']
+                 "[[layers]]", "units = 1", 'activation = "identity"', 'pre = ["z3"]', 'post = ["yhat1"]',
+                 "[randomize]", "inputs = { min = 0.1, max = 0.9, decimals = 1 }", "weights = { min = 0.1, max = 0.9, decimals = 1 }",
+                 "targets = { min = 0.5, max = 0.9, decimals = 1 }"]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert _run("key", str(path)).stdout == _run("key", str(EXAMPLES / "2-2-1-linear-mse.yaml")).stdout
 

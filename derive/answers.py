@@ -1,0 +1,97 @@
+"""Students' answers as they type them, and the class's submissions file as a spreadsheet
+saves it. Nothing here is evaluated as code: a cell is a number, a fraction, or junk."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from .spec import SpecError
+from .tables import read_text_any_encoding
+
+_MINUS_SIGNS = dict.fromkeys(map(ord, "\u2212\u2013\u2014\ufe63\uff0d"), "-")
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_FRACTION = re.compile(r"^[+-]?\d+\s*/\s*[+-]?\d+$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+MAX_CELL = 64  # longer than any number a student writes; refuse rather than parse megabytes
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A cell: a number, a blank, or text that is not a number (kept to report it)."""
+
+    text: str
+    value: float | None = None
+    problem: str | None = None
+
+    @property
+    def is_blank(self) -> bool:
+        return not self.text.strip()
+
+
+def parse_answer(text: str) -> Answer:
+    """0.552, .552, 0,552, 5.52e-1, 1/2, −0.2 (Unicode minus), with spaces."""
+    cleaned = text.strip().translate(_MINUS_SIGNS).replace(" ", "").replace("\u00a0", "")
+    if not cleaned:
+        return Answer(text)
+    if len(cleaned) > MAX_CELL:
+        return Answer(text[:MAX_CELL] + "...", problem="too long to be a number")
+    if _DECIMAL_COMMA.match(cleaned):
+        cleaned = cleaned.replace(",", ".")
+    if _NUMBER.match(cleaned):
+        return Answer(text, float(cleaned))
+    if _FRACTION.match(cleaned):
+        numerator, denominator = (int(part) for part in cleaned.split("/"))
+        if denominator == 0:
+            return Answer(text, problem="division by zero")
+        return Answer(text, float(Fraction(numerator, denominator)))
+    return Answer(text, problem="not a number")
+
+
+@dataclass
+class Submission:
+    row: int  # line number in the file, for messages
+    student: str
+    version: str | None
+    answers: dict[str, Answer]
+    problems: list[str] = field(default_factory=list)
+
+
+def read_submissions(path: Path, item_ids: set[str]) -> tuple[list[Submission], list[str]]:
+    """Every data row becomes one submission, whatever is wrong with it; the problems are
+    listed on the submission, never raised, so no student is dropped. Also returns notes
+    about the file as a whole."""
+    text = read_text_any_encoding(path)
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise SpecError(f"{path}: the submissions file is empty; it needs a header row: student, version, then item ids.")
+    header = [cell.strip() for cell in rows[0]]
+    lowered = [cell.lower() for cell in header]
+    if "student" not in lowered:
+        raise SpecError(f"{path}: the header has no 'student' column; it has {', '.join(header) or 'nothing'}.")
+    student_column = lowered.index("student")
+    version_column = lowered.index("version") if "version" in lowered else None
+    item_columns = {index: name for index, name in enumerate(header) if name in item_ids}
+    unknown = [name for index, name in enumerate(header) if index not in item_columns and index not in (student_column, version_column) and name]
+    submissions = []
+    seen: dict[str, int] = {}
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        cells = row + [""] * (len(header) - len(row))
+        student = cells[student_column].strip() or f"(row {line})"
+        version = cells[version_column].strip() if version_column is not None else None
+        answers = {name: parse_answer(cells[index]) for index, name in item_columns.items()}
+        submission = Submission(line, student, version or None, answers)
+        if len(row) > len(header):
+            submission.problems.append(f"row {line} has {len(row)} cells for {len(header)} columns; the extra cells were ignored")
+        if student in seen:
+            submission.problems.append(f"student {student} also appears on row {seen[student]}")
+        seen.setdefault(student, line)
+        submissions.append(submission)
+    notes = [f"columns not in the key were ignored: {', '.join(unknown)}"] if unknown else []
+    return submissions, notes
