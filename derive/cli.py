@@ -185,7 +185,11 @@ def moodle(source: Path, output: Path | None, lang: str | None) -> None:
     from .output import write_text_atomic
     from .problem import load
 
-    if source.is_dir() or source.suffix == ".json" and "versions" in source.read_text(encoding="utf-8")[:4096]:
+    from .spec import SpecError
+
+    if not source.exists():
+        raise SpecError(f"{source}: no such file or folder; give a spec, a key.json or the folder `derive variants` wrote.")
+    if source.is_dir() or source.suffix == ".json":
         key = load_key(source)
         title, versions, language, name = key.title, key.versions, key.language, source.stem
     else:

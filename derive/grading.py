@@ -168,14 +168,20 @@ def _own_values(
 
 def grade(derivation: Derivation, submission: Submission, rules: GradingRules = GradingRules()) -> StudentResult:
     own = _own_values(derivation, submission.answers, rules)
-    mistaken = {name: _own_values(derivation, submission.answers, rules, override) for name, override in _mistakes(derivation).items()}
+    # Each mistake twice: carried through the student's own (rounded) answers, and through
+    # full-precision values, since students' calculators often keep more digits than they write.
+    mistaken = {
+        name: (_own_values(derivation, submission.answers, rules, override), _own_values(derivation, {}, rules, override))
+        for name, override in _mistakes(derivation).items()
+    }
     items: dict[str, ItemResult] = {}
     for step in derivation.steps:
         if step.role not in GRADED_ROLES:
             continue
         answer = submission.answers.get(step.id, Answer(""))
         assert step.value is not None and step.exact is not None
-        result = ItemResult("blank", answer.text.strip(), step.value, own[step.id])
+        carried_from = derivation.policy.round(own[step.id], step.kind) if math.isfinite(own[step.id]) else None
+        result = ItemResult("blank", answer.text.strip(), step.value, carried_from)
         if answer.problem:
             result.status = "invalid"
             result.mistake = answer.problem
@@ -193,16 +199,23 @@ def grade(derivation: Derivation, submission: Submission, rules: GradingRules = 
 
 
 def _likely_mistake(
-    given: float, step: Step, own: dict[str, float], mistaken: dict[str, dict[str, float]], derivation: Derivation, rules: GradingRules
+    given: float,
+    step: Step,
+    own: dict[str, float],
+    mistaken: dict[str, tuple[dict[str, float], dict[str, float]]],
+    derivation: Derivation,
+    rules: GradingRules,
 ) -> str | None:
     if step.value and accepts(-given, step.value, step.exact or step.value, step, derivation, rules):
         return "sign_error"
     if math.isfinite(own[step.id]) and own[step.id] and accepts(-given, own[step.id], own[step.id], step, derivation, rules):
         return "sign_error"
-    for name, values in mistaken.items():
-        candidate = values[step.id]
+    for name, (through_answers, through_exact) in mistaken.items():
+        candidate, exact_candidate = through_answers[step.id], through_exact[step.id]
+        if not (math.isfinite(candidate) and math.isfinite(exact_candidate)):
+            continue
         differs = not accepts(candidate, own[step.id], own[step.id], step, derivation, rules)
-        if math.isfinite(candidate) and differs and accepts(given, candidate, candidate, step, derivation, rules):
+        if differs and accepts(given, candidate, exact_candidate, step, derivation, rules):
             return name
     return None
 

@@ -64,14 +64,15 @@ class Policy:
 
     def tolerance(self, kind: str) -> tuple[float, float]:
         """(rtol, atol) for grading, |a - b| <= atol + rtol |b|. With d significant digits,
-        rtol = 10^(1-d) allows a slip of one to ten units in the last digit, enough for a
-        student whose rounding of intermediates differs from the key's; mistakes such as a
-        dropped factor or sign are far larger. With d decimals, one unit of the last
-        decimal. The grader also accepts anything between the rounded-carry and the exact
-        value, so both ways of carrying pass."""
+        rtol = 5 x 10^-d: half a unit of the d-th digit relative to a leading 1, so between
+        half a unit and five units in the last digit, by the size of the leading digit. That
+        absorbs a student's different rounding of intermediates but not a mistake: a learning
+        rate left out moves 0.901 to 0.908. With d decimals, one unit of the last decimal.
+        The grader also accepts anything between the rounded-carry and the exact value, so
+        both ways of carrying pass."""
         digits = self.digits_for(kind)
         if self.mode == "significant":
-            return 10.0 ** (1 - digits), 1e-9
+            return 5 * 10.0**-digits, 1e-9
         return 0.0, 10.0**-digits
 
     def as_dict(self) -> dict[str, object]:

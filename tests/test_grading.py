@@ -200,3 +200,34 @@ def test_variants_key_folder_grades_each_row_against_its_version(tmp_path: Path)
     students = json.loads(result.stdout)["students"]
     assert [s["score"] for s in students] == [100.0, 100.0, 0.0]
     assert "version v99 is not in the key" in students[2]["problems"][0]
+
+
+EXPECTED_BY_COMMENT = {
+    "perfect": {}, "exact carry": {}, "comma and Unicode minus": {},
+    "sign": {"dL/dw1": ("wrong", "sign_error")},
+    "sigma' missing": {"dL/dw2": ("wrong", "sigma_prime_missing")},
+    "2 dropped": {"dL/dw5": ("wrong", "factor_two_dropped")},
+    "no eta": {"w3'": ("wrong", "learning_rate_missing")},
+    "slip a1, carried": {"a1": ("wrong", None), "z3": ("carried", None), "yhat1": ("carried", None), "L": ("carried", None)},
+    "updates blank": {f"w{i}'": ("blank", None) for i in range(1, 7)},
+    "junk z1": {"z1": ("invalid", "not a number")},
+    "new weight": {"dL/dw1": ("wrong", "new_weight_in_backward")},
+    "sigma' at a": {"dL/dw3": ("wrong", "sigma_prime_at_activation")},
+}
+
+
+def test_the_readme_class_example_grades_as_its_comments_say(tmp_path: Path) -> None:
+    """examples/class-submissions.csv answers the 30 versions of `derive variants
+    examples/2-2-1-linear-mse.yaml --count 30 --seed 2026`, one injected mistake per row."""
+    from .test_cli import _run
+
+    assert _run("variants", str(SEED000), "--count", "30", "--seed", "2026", "--format", "md", "-o", str(tmp_path)).returncode == 0
+    submissions = EXAMPLES / "class-submissions.csv"
+    result = _run("grade", str(tmp_path / "2-2-1-linear-mse-variants"), str(submissions), "-o", str(tmp_path / "g"), "--json")
+    assert result.returncode == 0, result.stderr
+    comments = [row["comment"] for row in csv.DictReader(submissions.open(encoding="utf-8"))]
+    students = json.loads(result.stdout)["students"]
+    assert len(students) == len(comments) == 30
+    for student, comment in zip(students, comments, strict=True):
+        found = {item: (r["status"], r.get("mistake")) for item, r in student["items"].items() if r["status"] != "correct"}
+        assert found == EXPECTED_BY_COMMENT[comment], (student["student"], comment)

@@ -39,3 +39,19 @@ def test_given_numbers_print_as_given() -> None:
     assert format_number(0.3) == "0.3"
     assert format_number(0.1 + 0.2) == "0.3"
     assert format_number(-2.0) == "-2"
+
+
+@pytest.mark.parametrize(
+    ("digits", "mode", "right", "answer", "accepted"),
+    [
+        (3, "significant", 0.901, 0.902, True),  # one unit in the last digit
+        (3, "significant", 0.901, 0.908, False),  # the learning rate left out of w3' in the class example
+        (3, "significant", -0.0204, -0.0203, True),  # seed 000's dL/dw1 carried exactly
+        (3, "significant", 0.123, 0.1237, False),  # 0.7 units on a leading 1: past half a unit of 0.1
+        (2, "decimals", 0.55, 0.56, True),
+        (2, "decimals", 0.55, 0.57, False),
+    ],
+)
+def test_grading_tolerance_follows_the_policy(digits: int, mode: str, right: float, answer: float, accepted: bool) -> None:
+    rtol, atol = Policy(digits=digits, mode=mode).tolerance("gradient")
+    assert (abs(answer - right) <= atol + rtol * abs(right) + 1e-15) is accepted
