@@ -199,3 +199,17 @@ def moodle(source: Path, output: Path | None, lang: str | None) -> None:
     write_text_atomic(target, moodle_xml(title, versions, lang or language))
     questions = sum(1 for d in versions.values() for s in d.steps if s.role in ("forward", "loss", "gradient", "update", "after"))
     click.echo(f"wrote {questions} questions to {target}")
+
+
+@main.command()
+@click.argument("sizes", nargs=-1, required=True, type=click.IntRange(1, 10**7))
+@click.option("--samples", type=click.IntRange(1), default=60_000, show_default=True, help="Training samples (MNIST has 60,000).")
+@click.option("--rate", type=click.FloatRange(1, None), default=850_000_000, show_default=True, help="Operations per second (the seed's i7-8750H: 850 million).")
+@click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True)
+def cost(sizes: tuple[int, ...], samples: int, rate: float, lang: str) -> None:
+    """Seed 004's table: one gradient by numerical differentiation versus backpropagation, e.g. `derive cost 784 100 10`."""
+    from .cost import Cost, cost_table
+
+    if len(sizes) < 2:
+        raise click.BadParameter("give at least two layer sizes, inputs first: derive cost 784 100 10", param_hint="SIZES")
+    click.echo(cost_table(Cost(sizes, samples, rate), lang), nl=False)
