@@ -114,7 +114,7 @@ def variants(spec: Path, count: int, seed: int, roster: Path | None, lang: str |
     from .documents import FORMATS
     from .problem import load
     from .variants import make_variants, read_roster
-    from .writer import write_variants
+    from .batch import write_variants
 
     chosen_formats = _split(formats, FORMATS, "--format")
     problem = load(spec)
@@ -127,8 +127,13 @@ def variants(spec: Path, count: int, seed: int, roster: Path | None, lang: str |
                 bar.update(1)
 
         chosen = make_variants(problem, count, seed, students, progress=drawing)
-    with click.progressbar(chosen, label="writing documents", file=sys.stderr) as items:
-        written = write_variants(chosen, output, chosen_formats, lang, force=force, progress=lambda _: items, echo=lambda line: click.echo(line, err=True))
+    with click.progressbar(length=len(chosen), label="writing documents", file=sys.stderr) as bar:
+        def writing(outputs):  # type: ignore[no-untyped-def]
+            for output_of_one in outputs:
+                yield output_of_one
+                bar.update(1)
+
+        written = write_variants(chosen, output, chosen_formats, lang, force=force, progress=writing, echo=lambda line: click.echo(line, err=True))
     folder = output / f"{problem.name}-variants"
     click.echo(f"wrote {len(chosen)} versions ({len(written)} files) to {folder}")
 

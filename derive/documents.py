@@ -4,7 +4,9 @@ steps' own expression trees and values; the templates only lay the lines out."""
 from __future__ import annotations
 
 from collections.abc import Callable
+import functools
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -75,6 +77,7 @@ class Renderer:
             return rf"\boxed{{\phantom{{0.0000}}}}{label}"
         return rf"\boxed{{{self.number(step)}}}{label}"
 
+    @cached_property
     def numbers(self) -> dict[sympy.Symbol, str]:
         d = self.derivation
         values = {sym: format_number(v) for sym, v in d.primitive_values.items()}
@@ -87,7 +90,7 @@ class Renderer:
         parts = [step.latex, to_latex(step.expression, d.names)]
         if d.is_numeric:
             if self.kind != "worksheet":  # substituted numbers would give away earlier answers
-                parts.append(to_latex(step.expression, d.names, self.numbers()))
+                parts.append(to_latex(step.expression, d.names, self.numbers))
             parts.append(self.answer(step))
         return " = ".join(dict.fromkeys(parts))
 
@@ -193,7 +196,10 @@ def document_context(problem: Problem, kind: str, language: str) -> dict[str, ob
     }
 
 
-def _environment(autoescape: bool, text: Callable[[str], str]) -> jinja2.Environment:
+@functools.cache
+def _environment(fmt: str) -> jinja2.Environment:
+    """One environment per format, kept: compiling the templates costs more than rendering."""
+    _, autoescape, text = _TARGETS[fmt]
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
@@ -229,27 +235,29 @@ def render(
 ) -> str:
     """One document (fmt md, tex, tex_body or html) of one kind; a student's version
     carries its id and the student's name on the page."""
-    template, autoescape, text = _TARGETS[fmt]
-    context = document_context(problem, kind, language or problem.spec.language)
-    context.update(version=version, student=student)
+    template = _TARGETS[fmt][0]
+    # The formula lines are the same in every format: build them once per kind and language.
+    contexts = problem.__dict__.setdefault("_document_contexts", {})
+    language = language or problem.spec.language
+    if (kind, language) not in contexts:
+        contexts[kind, language] = document_context(problem, kind, language)
+    context = {**contexts[kind, language], "version": version, "student": student}
     if fmt == "html":
         context["mathjax_url"] = mathjax_url
         context["diagram_svg"] = markupsafe.Markup(render_diagram(problem, kind))
         plot = render_loss_plot(problem, language) or ""
         context["plot_svg"] = markupsafe.Markup(plot[plot.find("<svg"):] if plot else "")
-    return _environment(autoescape, text).get_template(template).render(context)
+    return _environment(fmt).get_template(template).render(context)
 
 
 def render_text_template(template: str, context: dict[str, object], fmt: str) -> str:
     """Any other template (feedback, summaries) with the same escaping rules per format."""
-    _, autoescape, text = _TARGETS[fmt]
-    return _environment(autoescape, text).get_template(template).render(context)
+    return _environment(fmt).get_template(template).render(context)
 
 
 def render_pack(bodies: list[str], language: str) -> str:
     """Many documents' bodies in one LaTeX file: a class pack compiles in one TeX run."""
-    template, autoescape, text = _TARGETS["tex"]
-    return _environment(autoescape, text).get_template("pack.tex.j2").render(bodies=bodies, language=language)
+    return _environment("tex").get_template("pack.tex.j2").render(bodies=bodies, language=language)
 
 
 def render_markdown(problem: Problem, kind: str, language: str | None = None) -> str:
@@ -257,9 +265,8 @@ def render_markdown(problem: Problem, kind: str, language: str | None = None) ->
 
 
 def render_diagram(problem: Problem, kind: str = "handout") -> str:
-    template, autoescape, text = _TARGETS["svg"]
     svg = layout(problem.network, with_values=kind != "worksheet").svg()
-    return _environment(autoescape, text).get_template(template).render(svg=svg)
+    return _environment("svg").get_template(_TARGETS["svg"][0]).render(svg=svg)
 
 
 def render_loss_plot(problem: Problem, language: str | None = None) -> str | None:

@@ -9,6 +9,7 @@ step's own expression tree printed with each symbol replaced by its number.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 
@@ -97,5 +98,24 @@ def to_latex(
     names: Mapping[sympy.Symbol, str],
     numbers: Mapping[sympy.Symbol, str] | None = None,
 ) -> str:
-    text = DerivePrinter(names, numbers).doprint(expression)
+    """The expression in LaTeX, each symbol in `numbers` replaced by its number.
+
+    Printing is the slow part of rendering, and a class's versions print the same
+    expressions with different numbers, so the printed form is cached with a placeholder
+    per number and the numbers are filled in afterwards. The printer's only dependence
+    on a number's text is its sign (a negative one gets parentheses), applied at filling."""
+    numbers = numbers or {}
+    free = expression.free_symbols
+    substituted = tuple(sorted((s for s in free if s in numbers), key=lambda s: s.name))
+    names_used = tuple(sorted(((s, names[s]) for s in free if s in names), key=lambda pair: pair[0].name))
+    text = _printed(expression, names_used, substituted)
+    for index, symbol in enumerate(substituted):
+        value = numbers[symbol]
+        text = text.replace(f"\x00{index}\x00", rf"\left({value}\right)" if value.startswith("-") else value)
     return text.replace("+ -", "- ")
+
+
+@functools.lru_cache(maxsize=16384)
+def _printed(expression: sympy.Expr, names: tuple[tuple[sympy.Symbol, str], ...], substituted: tuple[sympy.Symbol, ...]) -> str:
+    placeholders = {symbol: f"\x00{index}\x00" for index, symbol in enumerate(substituted)}
+    return DerivePrinter(dict(names), placeholders).doprint(expression)

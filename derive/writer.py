@@ -4,20 +4,16 @@ only when complete, so a TeX error never leaves half a set behind."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .documents import DIAGRAM_FILE, MATHJAX_URL, PLOT_FILE, render, render_diagram, render_loss_plot, render_pack
+from .documents import DIAGRAM_FILE, MATHJAX_URL, PLOT_FILE, render, render_diagram, render_loss_plot
 from .output import check_folder, write_all
 
 if TYPE_CHECKING:
     from .grading import GradingKey, StudentResult
     from .problem import Problem
-    from .variants import Variant
 
 
 def document_files(
@@ -76,92 +72,6 @@ def write_documents(
     paths = write_all(folder, files)
     for path in paths:
         echo(f"  {path}")
-    for note in notes:
-        echo(note)
-    return paths
-
-
-VARIANT_KINDS = ("worksheet", "key")
-
-
-def variant_files(
-    variants: list[Variant],
-    formats: list[str],
-    language: str | None,
-    *,
-    mathjax_url: str = MATHJAX_URL,
-    progress: Callable[[list[Variant]], Iterable[Variant]] = lambda items: items,
-    echo: Callable[[str], None] = print,
-) -> tuple[dict[str, bytes], list[str]]:
-    """Each version's worksheet, key and key JSON in its own folder; the class packs (every
-    worksheet in one PDF, every key in another, one TeX run each); the version list; and
-    every key in one JSON for `derive grade`."""
-    from .key import grading_key
-    from .pdf import TexMissing, compile_pdf
-
-    files: dict[str, bytes] = {}
-    notes: list[str] = []
-    bodies: dict[str, list[str]] = {kind: [] for kind in VARIANT_KINDS}
-    keys: dict[str, object] = {}
-    first = variants[0].problem
-    language = language or first.spec.language
-    for variant in progress(variants):
-        problem, folder = variant.problem, variant.id
-        student = f"{variant.student.name} ({variant.student.id})" if variant.student else None
-        labels = {"version": variant.id, "student": student}
-        if "md" in formats:
-            files[f"{folder}/{DIAGRAM_FILE}"] = render_diagram(problem, "handout").encode()
-        for kind in VARIANT_KINDS:
-            if "md" in formats:
-                files[f"{folder}/{kind}.md"] = render(problem, kind, "md", language, **labels).encode()
-            if "html" in formats:
-                files[f"{folder}/{kind}.html"] = render(problem, kind, "html", language, mathjax_url, **labels).encode()
-            if "tex" in formats:
-                files[f"{folder}/{kind}.tex"] = render(problem, kind, "tex", language, **labels).encode()
-            if "pdf" in formats:
-                bodies[kind].append(render(problem, kind, "tex_body", language, **labels))
-        key = grading_key(problem)
-        key["version"] = variant.id
-        keys[variant.id] = key
-        files[f"{folder}/key.json"] = (json.dumps(key, ensure_ascii=False, indent=2) + "\n").encode()
-    if "pdf" in formats:
-        for kind, pack_name in (("worksheet", "worksheets"), ("key", "keys")):
-            echo(f"  compiling {pack_name}.pdf ({len(bodies[kind])} versions, one XeLaTeX run) ...")
-            try:
-                files[f"{pack_name}.pdf"] = compile_pdf(render_pack(bodies[kind], language), pack_name)
-            except TexMissing as missing:
-                notes.append(f"note: class-pack PDFs skipped: {missing}.")
-                break
-    files["keys.json"] = (json.dumps({"title": first.spec.title, "versions": keys}, ensure_ascii=False, indent=2) + "\n").encode()
-    files["versions.csv"] = _versions_csv(variants).encode("utf-8-sig")
-    return files, notes
-
-
-def _versions_csv(variants: list[Variant]) -> str:
-    """Who got which version; UTF-8 with BOM so Excel shows Korean names."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["version", "student", "name"])
-    for variant in variants:
-        writer.writerow([variant.id, variant.student.id if variant.student else "", variant.student.name if variant.student else ""])
-    return buffer.getvalue()
-
-
-def write_variants(
-    variants: list[Variant],
-    output: Path,
-    formats: list[str],
-    language: str | None,
-    *,
-    force: bool = False,
-    mathjax_url: str = MATHJAX_URL,
-    progress: Callable[[list[Variant]], Iterable[Variant]] = lambda items: items,
-    echo: Callable[[str], None] = print,
-) -> list[Path]:
-    folder = output / f"{variants[0].problem.name}-variants"
-    check_folder(folder, force)
-    files, notes = variant_files(variants, formats, language, mathjax_url=mathjax_url, progress=progress, echo=echo)
-    paths = write_all(folder, files)
     for note in notes:
         echo(note)
     return paths

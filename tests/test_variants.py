@@ -13,7 +13,7 @@ import yaml
 import derive
 from derive.spec import SpecError
 from derive.variants import Student, make_variants, rejection
-from derive.writer import variant_files
+from derive.batch import variant_files
 
 from .conftest import EXAMPLES
 
@@ -110,3 +110,10 @@ def test_variants_command_writes_the_class_set(tmp_path: Path) -> None:
     folder = tmp_path / "2-2-1-linear-mse-variants"
     assert sorted(p.name for p in folder.iterdir()) == [".derive", "keys.json", "v01", "v02", "v03", "versions.csv"]
     assert "이서연" in (folder / "v02" / "worksheet.md").read_text(encoding="utf-8")
+
+
+def test_a_large_class_renders_the_same_on_two_cores_as_on_one() -> None:
+    variants = make_variants(derive.load(SEED000), 70, seed=9)
+    serial, _ = variant_files(variants, ["md"], None, workers=1, echo=lambda _: None)
+    parallel, _ = variant_files(variants, ["md"], None, workers=2, echo=lambda _: None)
+    assert list(serial) == list(parallel) and serial == parallel

@@ -1,0 +1,151 @@
+"""A class's versions rendered in one go: each version's worksheet, key and key JSON, the
+class packs (every worksheet in one PDF, every key in another, one TeX run each), the
+version list, and every key in one JSON for `derive grade`.
+
+Versions are independent, so a large class is rendered on every core: each worker gets
+only the version's spec (cheap to send) and rebuilds the derivation itself, and the
+results come back in version order, so the files are the same with one core or many."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from .documents import DIAGRAM_FILE, MATHJAX_URL, render, render_diagram, render_pack
+from .output import check_folder, write_all
+from .problem import Problem
+from .spec import Spec
+from .variants import Student, Variant
+
+VARIANT_KINDS = ("worksheet", "key")
+PARALLEL_FROM = 64  # versions; below this, starting workers costs more than it saves
+
+
+@dataclass(frozen=True)
+class Job:
+    """One version, as sent to a worker: its spec, not its (large) derivation."""
+
+    spec: Spec
+    origin: str
+    name: str
+    number: int
+    student: Student | None
+    formats: tuple[str, ...]
+    language: str
+    mathjax_url: str
+
+
+@dataclass
+class VersionOutput:
+    files: dict[str, bytes]
+    bodies: dict[str, str]  # kind -> LaTeX body for the class pack
+    key: dict[str, object]
+
+
+def _render_version(job: Job) -> VersionOutput:
+    from .key import grading_key
+
+    variant = Variant(job.number, Problem(job.spec, job.origin, job.name), job.student)
+    problem, folder = variant.problem, variant.id
+    student = f"{job.student.name} ({job.student.id})" if job.student else None
+    labels = {"version": variant.id, "student": student}
+    files: dict[str, bytes] = {}
+    bodies: dict[str, str] = {}
+    if "md" in job.formats:
+        files[f"{folder}/{DIAGRAM_FILE}"] = render_diagram(problem, "handout").encode()
+    for kind in VARIANT_KINDS:
+        if "md" in job.formats:
+            files[f"{folder}/{kind}.md"] = render(problem, kind, "md", job.language, **labels).encode()
+        if "html" in job.formats:
+            files[f"{folder}/{kind}.html"] = render(problem, kind, "html", job.language, job.mathjax_url, **labels).encode()
+        if "tex" in job.formats:
+            files[f"{folder}/{kind}.tex"] = render(problem, kind, "tex", job.language, **labels).encode()
+        if "pdf" in job.formats:
+            bodies[kind] = render(problem, kind, "tex_body", job.language, **labels)
+    key = grading_key(problem)
+    key["version"] = variant.id
+    # Compact JSON: pretty-printing turns off json's C encoder, and a class has many keys.
+    files[f"{folder}/key.json"] = (json.dumps(key, ensure_ascii=False) + "\n").encode()
+    return VersionOutput(files, bodies, key)
+
+
+def _rendered(jobs: list[Job], workers: int) -> Iterator[VersionOutput]:
+    if workers <= 1 or len(jobs) < PARALLEL_FROM:
+        yield from map(_render_version, jobs)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(_render_version, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
+
+
+def variant_files(
+    variants: list[Variant],
+    formats: list[str],
+    language: str | None,
+    *,
+    mathjax_url: str = MATHJAX_URL,
+    workers: int | None = None,
+    progress: Callable[[Iterable[VersionOutput]], Iterable[VersionOutput]] = lambda items: items,
+    echo: Callable[[str], None] = print,
+) -> tuple[dict[str, bytes], list[str]]:
+    from .pdf import TexMissing, compile_pdf
+
+    first = variants[0].problem
+    language = language or first.spec.language
+    jobs = [Job(v.problem.spec, v.problem.origin, v.problem.name, v.number, v.student, tuple(formats), language, mathjax_url) for v in variants]
+    files: dict[str, bytes] = {}
+    notes: list[str] = []
+    bodies: dict[str, list[str]] = {kind: [] for kind in VARIANT_KINDS}
+    keys: dict[str, object] = {}
+    for variant, output in zip(variants, progress(_rendered(jobs, workers or os.cpu_count() or 1)), strict=True):
+        files.update(output.files)
+        for kind, body in output.bodies.items():
+            bodies[kind].append(body)
+        keys[variant.id] = output.key
+    if "pdf" in formats:
+        for kind, pack_name in (("worksheet", "worksheets"), ("key", "keys")):
+            echo(f"  compiling {pack_name}.pdf ({len(bodies[kind])} versions, one XeLaTeX run) ...")
+            try:
+                files[f"{pack_name}.pdf"] = compile_pdf(render_pack(bodies[kind], language), pack_name)
+            except TexMissing as missing:
+                notes.append(f"note: class-pack PDFs skipped: {missing}.")
+                break
+    files["keys.json"] = (json.dumps({"title": first.spec.title, "versions": keys}, ensure_ascii=False) + "\n").encode()
+    files["versions.csv"] = _versions_csv(variants).encode("utf-8-sig")
+    return files, notes
+
+
+def _versions_csv(variants: list[Variant]) -> str:
+    """Who got which version; UTF-8 with BOM so Excel shows Korean names."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["version", "student", "name"])
+    for variant in variants:
+        writer.writerow([variant.id, variant.student.id if variant.student else "", variant.student.name if variant.student else ""])
+    return buffer.getvalue()
+
+
+def write_variants(
+    variants: list[Variant],
+    output: Path,
+    formats: list[str],
+    language: str | None,
+    *,
+    force: bool = False,
+    mathjax_url: str = MATHJAX_URL,
+    workers: int | None = None,
+    progress: Callable[[Iterable[VersionOutput]], Iterable[VersionOutput]] = lambda items: items,
+    echo: Callable[[str], None] = print,
+) -> list[Path]:
+    folder = output / f"{variants[0].problem.name}-variants"
+    check_folder(folder, force)
+    files, notes = variant_files(variants, formats, language, mathjax_url=mathjax_url, workers=workers, progress=progress, echo=echo)
+    paths = write_all(folder, files)
+    for note in notes:
+        echo(note)
+    return paths
