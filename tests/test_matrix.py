@@ -1,0 +1,53 @@
+"""The matrix form agrees with the per-scalar chain-rule derivation where both run, and with
+central finite differences on networks too large for the per-scalar one."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+
+import derive
+from derive.matrix import forward, from_problem, gradients, parameter_gradient, random_network
+
+from .conftest import HIDDEN_ACTIVATIONS, OUTPUT_AND_LOSS, random_spec
+
+CASES = [(hidden, output, loss) for hidden in HIDDEN_ACTIVATIONS for output, loss in OUTPUT_AND_LOSS]
+
+
+@pytest.mark.parametrize(("hidden", "output", "loss"), CASES)
+def test_matrix_gradients_equal_the_per_scalar_derivation(hidden: str, output: str, loss: str) -> None:
+    spec = random_spec(zlib.crc32(f"matrix{hidden}{output}{loss}".encode()), hidden, output, loss, 2)
+    problem = derive.load(spec)
+    dense, x, y, where = from_problem(problem)
+    result = gradients(dense, x, y)
+    assert result.loss == pytest.approx(problem.derivation[problem.network.loss_symbol].exact, rel=1e-12)
+    for parameter in problem.network.parameters:
+        expected = problem.derivation[f"dL/d{parameter.name}"].exact
+        assert parameter_gradient(result, problem, parameter.name, where) == pytest.approx(expected, rel=1e-10, abs=1e-13), parameter.name
+
+
+@pytest.mark.parametrize(("activation", "output", "loss"), [("sigmoid", "softmax", "cross_entropy"), ("tanh", "identity", "mse"), ("leaky_relu", "sigmoid", "binary_cross_entropy")])
+def test_matrix_gradients_match_finite_differences_on_a_wide_batch(activation: str, output: str, loss: str) -> None:
+    sizes = [30, 20, 15, 5]
+    network = random_network(sizes, [activation, activation, output], loss, seed=3)
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(30, 8))
+    if loss == "cross_entropy":
+        y = np.eye(5)[:, rng.integers(0, 5, size=8)]
+    else:
+        y = rng.uniform(0.1, 0.9, size=(5, 8))
+    result = gradients(network, x, y)
+    h = 1e-6
+    for layer, (row, column) in [(0, (3, 7)), (1, (10, 2)), (2, (4, 14))]:
+        weights = network.weights[layer]
+        saved = weights[row, column]
+        weights[row, column] = saved + h
+        plus = gradients(network, x, y).loss
+        weights[row, column] = saved - h
+        minus = gradients(network, x, y).loss
+        weights[row, column] = saved
+        assert result.weights[layer][row, column] == pytest.approx((plus - minus) / (2 * h), rel=1e-6, abs=1e-10)
+    assert [w.shape for w in result.weights] == [(20, 30), (15, 20), (5, 15)]
+    assert forward(network, x)[1][-1].shape == (5, 8)
