@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: worksheet test clean
+.PHONY: worksheet test bench clean
 
 $(VENV)/installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ $(MATHJAX): tests/browser/package.json tests/browser/package-lock.json
 
 test: $(VENV)/installed $(MATHJAX)
 	$(PY) -m pytest
+
+# Performance targets, measured (not part of `make test`); PyTorch only for the comparison.
+bench: $(VENV)/installed
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) output tests/browser/node_modules

@@ -1,0 +1,223 @@
+"""`make bench`: every performance target of derive, measured on this machine.
+
+Each target runs in a fresh Python process (so imports and memory are its own), a few
+times, and the median is kept; ratios compare two measurements taken in the same run.
+Prints a table (target, measured, bound, ratio, met) and writes it as JSON. Not a test:
+timings depend on the machine, so nothing here runs in `make test`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+@dataclass
+class Row:
+    target: str
+    measured: float
+    bound: float
+    unit: str
+    note: str = ""
+
+    @property
+    def met(self) -> bool:
+        return self.measured <= self.bound
+
+
+# Runs a command as its only child and records that child's peak resident memory: the
+# launcher's RUSAGE_CHILDREN then belongs to the measured process alone.
+# It also times the child itself, so its own start-up is not counted.
+LAUNCHER = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+result = subprocess.run(sys.argv[2:])
+elapsed = time.perf_counter() - start
+open(sys.argv[1], "w").write(f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss} {elapsed}")
+sys.exit(result.returncode)
+"""
+
+
+def run(code: str | list[str], repeat: int = 1) -> tuple[float, float, str]:
+    """Median wall seconds, peak resident MB (largest over repeats) and the last stdout."""
+    command = [PYTHON, "-c", textwrap.dedent(code)] if isinstance(code, str) else code
+    times, peaks, out = [], [], ""
+    with tempfile.NamedTemporaryFile(suffix=".rss") as peak_file:
+        for _ in range(repeat):
+            result = subprocess.run([PYTHON, "-c", LAUNCHER, peak_file.name, *command], cwd=ROOT, capture_output=True, text=True)
+            if result.returncode:
+                raise RuntimeError(f"benchmark step failed: {' '.join(command[:4])}\n{result.stderr}")
+            peak, elapsed = Path(peak_file.name).read_text().split()
+            peaks.append(int(peak) / 1024)
+            times.append(float(elapsed))
+            out = result.stdout
+    return statistics.median(times), max(peaks), out
+
+
+SPEC_BUILDER = """
+import random
+def spec(sizes, seed=0):
+    rng = random.Random(seed)
+    n_in, *hidden, n_out = sizes
+    layers = [{"units": h, "activation": "sigmoid"} for h in hidden] + [{"units": n_out, "activation": "sigmoid"}]
+    n_weights = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    return {"inputs": {f"x{i+1}": round(rng.uniform(0.1, 0.9), 2) for i in range(n_in)},
+            "targets": {f"y{i+1}": round(rng.uniform(0.1, 0.9), 2) for i in range(n_out)},
+            "layers": layers, "weights": {f"w{i+1}": round(rng.uniform(-0.5, 0.5), 2) for i in range(n_weights)},
+            "loss": "squared_error", "learning_rate": 0.1, "precision": {"digits": 4}}
+"""
+
+
+def cold_start(rows: list[Row]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        baseline = []
+        ours = []
+        for _ in range(5):  # interleaved, so drift in the machine's load hits both alike
+            baseline.append(run('import sympy, jinja2')[0])
+            ours.append(run([PYTHON, "-m", "derive", "worksheet", "--format", "md,html", "-o", folder, "--force"])[0])
+    ratio = statistics.median(ours) / statistics.median(baseline)
+    rows.append(Row("1. cold start: worksheet (md, html, key) / import sympy, jinja2", ratio, 1.5, "x",
+                    f"{statistics.median(ours):.2f} s vs {statistics.median(baseline):.2f} s"))
+
+
+def batch(rows: list[Row]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        seconds, peak, _ = run([PYTHON, "-m", "derive", "variants", "examples/2-2-1-linear-mse.yaml", "--count", "1000",
+                                "--seed", "1", "--format", "md", "-o", folder])
+    rows.append(Row("2. batch: 1000 variants of seed 000 (md worksheet + key)", seconds, 10.0, "s", f"peak {peak:.0f} MB"))
+
+
+def linear_growth(rows: list[Row]) -> None:
+    timing = SPEC_BUILDER + """
+import sys, time, derive
+sizes = tuple(int(s) for s in sys.argv[1:])
+start = time.perf_counter()
+problem = derive.load(spec(sizes))
+problem.key()
+print(time.perf_counter() - start, len(problem.network.parameters))
+"""
+    measured = {}
+    for sizes in [(4, 8, 8, 8, 3), (4, 12, 12, 12, 3), (4, 17, 17, 17, 3)]:
+        samples = [float(run([PYTHON, "-c", timing, *map(str, sizes)])[2].split()[0]) for _ in range(3)]
+        _, peak, out = run([PYTHON, "-c", timing, *map(str, sizes)])
+        measured[sizes] = (statistics.median(samples), int(out.split()[1]), peak)
+    small, medium, large = measured.values()
+    rows.append(Row("3a. key for 4-8-8-8-3 (derive and evaluate every gradient)", small[0], 3.0, "s", f"{small[1]} parameters"))
+    growth = (large[0] / small[0]) / (large[1] / small[1])
+    rows.append(Row("3b. time growth per parameter growth, 4-8-8-8-3 -> 4-17-17-17-3", growth, 1.3, "x",
+                    f"{small[1]} -> {large[1]} parameters: {small[0]:.3f} s -> {large[0]:.3f} s; 4-12-12-12-3: {medium[0]:.3f} s"))
+    rows.append(Row("6a. peak memory of 3a", small[2], 300, "MB"))
+
+
+def naive_comparison(rows: list[Row], budget: float) -> None:
+    ours_code = SPEC_BUILDER + """
+import time, derive
+start = time.perf_counter()
+problem = derive.load(spec((4, 8, 8, 3)))
+problem.key()
+print(time.perf_counter() - start)
+"""
+    naive_code = SPEC_BUILDER + f"""
+import time, sympy, derive
+problem = derive.load(spec((4, 8, 8, 3)))
+d = problem.derivation
+start = time.perf_counter()
+loss = d.inline(problem.network.loss_symbol)
+done = 0
+for parameter in problem.network.parameters:
+    float(sympy.diff(loss, d.primitives[parameter.name]).subs(d.primitive_values))
+    done += 1
+    if time.perf_counter() - start > {budget}:
+        break
+print(time.perf_counter() - start, done, len(problem.network.parameters))
+"""
+    ours = statistics.median(float(run(ours_code)[2]) for _ in range(3))
+    seconds, done, total = run(naive_code)[2].split()
+    naive, done, total = float(seconds), int(done), int(total)
+    finished = done == total
+    ratio = naive / ours
+    note = f"ours {ours:.3f} s; naive {naive:.0f} s for {done} of {total} parameters" + ("" if finished else " (stopped at the budget: the ratio is a lower bound)")
+    rows.append(Row("3c. naive sympy.diff per parameter / ours, 4-8-8-3 (inverted: bound is 1/50)", 1 / ratio, 1 / 50, "x", note))
+
+
+def matrix_against_torch(rows: list[Row]) -> None:
+    code = """
+import time, numpy as np, torch
+from derive.matrix import random_network, gradients
+torch.set_num_threads(os.cpu_count()) if False else None
+sizes = [784, 100, 10]
+net = random_network(sizes, ["sigmoid", "softmax"], "cross_entropy", seed=0)
+rng = np.random.default_rng(1)
+x = rng.normal(size=(784, 64)); y = np.eye(10)[:, rng.integers(0, 10, size=64)]
+def ours():
+    return gradients(net, x, y)
+w = [torch.tensor(a, requires_grad=True) for a in net.weights]
+b = [torch.tensor(a, requires_grad=True) for a in net.biases]
+tx, ty = torch.tensor(x), torch.tensor(y)
+def theirs():
+    for p in w + b:
+        p.grad = None
+    h = torch.sigmoid(w[0] @ tx + b[0])
+    logits = w[1] @ h + b[1]
+    loss = -(ty * torch.log_softmax(logits, dim=0)).sum() / 64
+    loss.backward()
+    return loss
+mine, ref = ours(), theirs()
+error = max(float(np.abs(mine.weights[i] - w[i].grad.numpy()).max()) for i in range(2))
+def best(f, n=30):
+    times = []
+    for _ in range(n):
+        t = time.perf_counter(); f(); times.append(time.perf_counter() - t)
+    return sorted(times)[n // 2]
+for _ in range(5):
+    ours(); theirs()
+a, t = best(ours), best(theirs)
+print(error, a, t)
+""".replace("torch.set_num_threads(os.cpu_count()) if False else None\n", "")
+    try:
+        _, peak, out = run(code)
+    except RuntimeError as error:
+        if "No module named 'torch'" in str(error):
+            rows.append(Row("4. matrix form vs PyTorch (784-100-10, batch 64)", float("nan"), 2.0, "x", "skipped: pip install torch==2.13.0"))
+            return
+        raise
+    error, ours, theirs = map(float, out.split())
+    rows.append(Row("4a. matrix form vs PyTorch autograd: max |difference| of dL/dW", error, 1e-10, "", "float64"))
+    rows.append(Row("4b. matrix form time / PyTorch time, one gradient", ours / theirs, 2.0, "x", f"{ours * 1000:.2f} ms vs {theirs * 1000:.2f} ms"))
+    rows.append(Row("6b. peak memory of 4", peak, 1000, "MB"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json")
+    parser.add_argument("--naive-budget", type=float, default=120.0, help="seconds the naive sympy.diff run may take")
+    args = parser.parse_args()
+    rows: list[Row] = []
+    for step in (cold_start, batch, linear_growth, matrix_against_torch):
+        print(f"running {step.__name__} ...", file=sys.stderr, flush=True)
+        step(rows)
+    print("running naive_comparison ...", file=sys.stderr, flush=True)
+    naive_comparison(rows, args.naive_budget)
+    width = max(len(row.target) for row in rows)
+    print(f"{'target':<{width}}  {'measured':>10}  {'bound':>8}  met  note")
+    for row in rows:
+        print(f"{row.target:<{width}}  {row.measured:>10.4g}  {row.bound:>8.4g}  {'yes' if row.met else 'NO ':3}  {row.note}")
+    machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine()}
+    args.json.write_text(json.dumps({"machine": machine, "rows": [asdict(row) | {"met": row.met} for row in rows]}, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.json}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
