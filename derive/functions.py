@@ -45,6 +45,30 @@ def _leaky(alpha: Expr) -> Activation:
     )
 
 
+def custom_activation(name: str, formula: str) -> Activation:
+    """g(z) from the spec's formula; g'(z) is SymPy's derivative of it, written in z."""
+    from .formula import parse_formula
+
+    z = sympy.Symbol("z", real=True)
+    body = parse_formula(formula, {"z": z})
+    slope = sympy.diff(body, z)
+    return Activation(name, rf"\mathrm{{{name}}}", lambda arg: body.xreplace({z: arg}), lambda arg, a: slope.xreplace({z: arg}))
+
+
+def custom_loss(name: str, formula: str) -> Loss:
+    """One output's term t(y, yhat) from the spec's formula, summed over the outputs."""
+    from .formula import parse_formula
+
+    y, yhat = sympy.Symbol("y", real=True), sympy.Symbol("yhat", real=True)
+    term = parse_formula(formula, {"y": y, "yhat": yhat})
+    slope = sympy.diff(term, yhat)
+    return Loss(
+        "custom", name, name,
+        lambda ys, hs: _sum([term.xreplace({y: yi, yhat: hi}) for yi, hi in zip(ys, hs)]),
+        lambda ys, hs, k: slope.xreplace({y: ys[k], yhat: hs[k]}),
+    )
+
+
 def activation(name: str, alpha: float | None = None) -> Activation:
     if name == "identity":
         return Activation(name, "", lambda z: z, lambda z, a: Integer(1))

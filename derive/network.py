@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from .functions import Activation, Loss, activation, loss
+from .functions import Activation, Loss, activation, custom_activation, custom_loss, loss
 from .latex import default_latex
 from .spec import ExplicitWeight, Spec, SpecError
 
@@ -114,7 +114,10 @@ def build_network(spec: Spec, origin: str = "spec") -> Network:
     layers: list[list[Unit]] = []
     last = len(spec.layers) - 1
     for index, ((pre, post), layer) in enumerate(zip(_unit_names(spec), spec.layers)):
-        function = activation(layer.activation, layer.alpha)
+        function = (
+            activation(layer.activation, layer.alpha) if isinstance(layer.activation, str)
+            else custom_activation(layer.activation.name, layer.activation.formula)
+        )
         layers.append([
             Unit(index, i, pre[i], post[i], function, index == last) for i in range(layer.units)
         ])
@@ -136,7 +139,7 @@ def build_network(spec: Spec, origin: str = "spec") -> Network:
         layers=layers,
         weights=weights,
         biases=biases,
-        loss=loss(spec.loss),
+        loss=loss(spec.loss) if isinstance(spec.loss, str) else custom_loss(spec.loss.name, spec.loss.formula),
         loss_symbol=spec.loss_symbol,
         learning_rate=spec.learning_rate,
         latex_names=dict(spec.latex),

@@ -30,12 +30,34 @@ def _exp(x: float) -> float:
         raise EvaluationError(f"e^{x:g} overflows: the weights or inputs are too large") from None
 
 
+def _sqrt(x: float) -> float:
+    if x < 0:
+        raise EvaluationError(f"the square root of {x:g} is undefined")
+    return math.sqrt(x)
+
+
+def _guarded(function: object) -> object:
+    def apply(x: float) -> float:
+        try:
+            return function(x)  # type: ignore[operator]
+        except OverflowError:
+            raise EvaluationError(f"{getattr(function, '__name__', 'a function')}({x:g}) overflows") from None
+
+    return apply
+
+
 _FUNCTIONS = {
     sympy.exp: _exp,
     sympy.log: _log,
     sympy.tanh: math.tanh,
     sympy.Abs: abs,
-    sympy.sqrt: math.sqrt,
+    sympy.sqrt: _sqrt,
+    sympy.sinh: _guarded(math.sinh),
+    sympy.cosh: _guarded(math.cosh),
+    sympy.sin: math.sin,
+    sympy.cos: math.cos,
+    sympy.sign: lambda x: float((x > 0) - (x < 0)),
+    sympy.Heaviside: lambda x: 1.0 if x > 0 else (0.0 if x < 0 else 0.5),
 }
 
 
@@ -61,9 +83,12 @@ def evaluate(expression: sympy.Basic, values: Mapping[sympy.Symbol, float]) -> f
         if base == 0 and power < 0:
             raise EvaluationError("division by zero")
         try:
-            return base**power
+            result = base**power
         except OverflowError:
             raise EvaluationError("a power overflows") from None
+        if isinstance(result, complex):
+            raise EvaluationError(f"{base:g} to the power {power:g} is not a real number")
+        return result
     if isinstance(expression, sympy.Piecewise):
         for value, condition in args:
             if condition == sympy.true or _holds(condition, values):

@@ -42,9 +42,41 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+def _formula_checker(variables: tuple[str, ...]) -> AfterValidator:
+    """Parse the formula while validating, so a bad one is reported with its field."""
+
+    def check(text: str) -> str:
+        from .formula import parse_formula
+
+        parse_formula(text, {name: sympy_symbol(name) for name in variables})
+        return text
+
+    return AfterValidator(check)
+
+
+def sympy_symbol(name: str):  # type: ignore[no-untyped-def]
+    import sympy
+
+    return sympy.Symbol(name, real=True)
+
+
+class CustomActivationSpec(_Strict):
+    """activation: {name: softsign, formula: "z/(1+abs(z))"}, differentiated by SymPy."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,29}$")]
+    formula: Annotated[str, _formula_checker(("z",))]
+
+
+class CustomLossSpec(_Strict):
+    """loss: {formula: "(y - yhat)^2 / 2"}: one output's term, summed over the outputs."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_ ]{0,39}$")] = "custom loss"
+    formula: Annotated[str, _formula_checker(("y", "yhat"))]
+
+
 class LayerSpec(_Strict):
     units: int = Field(ge=1, le=1000)
-    activation: Literal[ACTIVATIONS]  # type: ignore[valid-type]
+    activation: Union[Literal[ACTIVATIONS], CustomActivationSpec]  # type: ignore[valid-type]
     alpha: Annotated[float, Field(gt=0, lt=1)] | None = None
     pre: list[str] | None = None
     post: list[str] | None = None
@@ -110,7 +142,7 @@ class Spec(_Strict):
     weights: dict[str, Union[FiniteNumber, None, ExplicitWeight]] = Field(default_factory=dict)
     weight_order: Literal["by_source", "by_target"] = "by_source"
     biases: dict[str, FiniteNumber | None] = Field(default_factory=dict)
-    loss: Literal[LOSSES]  # type: ignore[valid-type]
+    loss: Union[Literal[LOSSES], CustomLossSpec]  # type: ignore[valid-type]
     loss_symbol: str = "L"
     learning_rate: FiniteNumber | None = None
     steps: int = Field(default=1, ge=1, le=1000)
@@ -193,6 +225,8 @@ _FIELDS_AT = {
     ("precision",): PrecisionSpec,
     ("weights", str): ExplicitWeight,
     ("randomize",): RandomizeSpec,
+    ("layers", int, "activation"): CustomActivationSpec,
+    ("loss",): CustomLossSpec,
     **{("randomize", group): RandomRange for group in ("inputs", "weights", "biases", "targets")},
 }
 
@@ -222,11 +256,42 @@ def _did_you_mean(word: Any, choices: list[str]) -> str:
     return f" Did you mean '{match[0]}'?" if match else ""
 
 
+_UNION_TAGS = ("float", "ExplicitWeight", "none", "CustomActivationSpec", "CustomLossSpec")
+
+
+def _plain_location(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The field's path without pydantic's union-member tags (literal[...], model names)."""
+    return tuple(
+        p for p in loc
+        if not (isinstance(p, str) and (p in _UNION_TAGS or p.startswith(("function-", "literal["))))
+    )
+
+
+def _one_branch_each(errors: list[Any]) -> list[Any]:
+    """A field that is a name or a {name, formula} mapping fails both ways; report the way
+    the user meant: the name when they wrote text, the mapping when they wrote one."""
+    kept = []
+    for item in errors:
+        is_union = any(isinstance(p, str) and (p.startswith("literal[") or p in _UNION_TAGS[3:]) for p in item["loc"])
+        given = item.get("input")
+        if is_union and item["type"] in ("model_type", "dict_type"):
+            continue
+        if is_union and item["type"] == "literal_error" and isinstance(given, dict):
+            continue
+        kept.append(item)
+    return kept
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _describe(error: ValidationError, origin: str) -> str:
     lines = []
     seen: set[str] = set()
-    for item in error.errors():
-        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and (p in ("float", "ExplicitWeight", "none") or p.startswith("function-"))))
+    for item in _one_branch_each(error.errors()):
+        loc = _plain_location(item["loc"])
         where = _location(loc)
         if where in seen:
             continue
@@ -242,16 +307,16 @@ def _describe(error: ValidationError, origin: str) -> str:
         elif kind == "literal_error":
             expected = item["ctx"]["expected"]
             choices = re.findall(r"'([^']*)'", expected)
-            lines.append(f"{where}: expected one of {', '.join(choices)}; got {given!r}.{_did_you_mean(given, choices)}")
+            lines.append(f"{where}: expected one of {', '.join(choices)}; got {_shown(given)}.{_did_you_mean(given, choices)}")
         elif kind == "missing":
             lines.append(f"{where}: required field is missing.")
         elif kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
             expected = "a whole number" if kind.startswith("int") else "a number"
-            lines.append(f"{where}: expected {expected}; got {given!r}.")
+            lines.append(f"{where}: expected {expected}; got {_shown(given)}.")
         elif kind == "value_error":
-            lines.append(f"{where}: {item['msg'].removeprefix('Value error, ')}; got {given!r}.")
+            lines.append(f"{where}: {item['msg'].removeprefix('Value error, ')}; got {_shown(given)}.")
         else:
-            lines.append(f"{where}: {item['msg'].lower()}; got {given!r}.")
+            lines.append(f"{where}: {item['msg'].lower()}; got {_shown(given)}.")
     if len(lines) == 1:
         return f"{origin}: {lines[0]}"
     return f"{origin}: {len(lines)} problems:\n  " + "\n  ".join(lines)
@@ -296,7 +361,7 @@ def _check_names(spec: Spec, origin: str) -> None:
     for index, layer in enumerate(spec.layers[:-1]):
         if layer.activation == "softmax":
             raise SpecError(f"{origin}: layers[{index}].activation: softmax belongs on the output layer only.")
-    if spec.loss in ("binary_cross_entropy", "cross_entropy") and spec.layers[-1].activation not in (
+    if isinstance(spec.loss, str) and spec.loss in ("binary_cross_entropy", "cross_entropy") and spec.layers[-1].activation not in (
         "sigmoid",
         "softmax",
     ):
