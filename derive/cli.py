@@ -35,11 +35,39 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except OutputError as error:
             click.echo(f"error: {error}", err=True)
             sys.exit(2)
+        except jinja2_errors() as error:
+            click.echo(f"error: a template failed: {error}", err=True)
+            sys.exit(2)
         except TexFailure as error:
             click.echo(f"error: {error}\nNothing was written.", err=True)
             sys.exit(1)
 
     return run
+
+
+def jinja2_errors() -> tuple[type[Exception], ...]:
+    """A user's template that is broken or tries something the sandbox forbids."""
+    from jinja2 import TemplateError
+
+    return (TemplateError,)
+
+
+MAX_WORKSHEET_PARAMETERS = 200
+
+
+def _small_enough(problem: Any) -> Any:
+    """A worksheet writes a chain-rule derivation per parameter: past a few hundred it is
+    thousands of lines nobody can use, and minutes of work. Refuse early, with a way out."""
+    from .spec import SpecError
+
+    count = len(problem.network.parameters)
+    if count > MAX_WORKSHEET_PARAMETERS:
+        raise SpecError(
+            f"{problem.origin}: layers: this network has {count} parameters; a worksheet derives each one by hand, "
+            f"so at most {MAX_WORKSHEET_PARAMETERS} are allowed. `derive key` still computes every gradient, and "
+            f"`derive cost {' '.join(str(n) for n in problem.network_sizes())}` shows what backpropagation saves."
+        )
+    return problem
 
 
 def _split(value: str, allowed: tuple[str, ...], option: str) -> list[str]:
@@ -82,8 +110,9 @@ def key(spec: Path, output: Path | None) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True, help="Folder for the documents.")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that derive did not create.")
 @click.option("--mathjax", "mathjax_url", default=None, help="MathJax script the HTML pages load (default: the jsDelivr CDN).")
+@click.option("--templates", "user_templates", type=click.Path(path_type=Path, exists=True, file_okay=False), help="Your own templates (same names as templates/), rendered in Jinja's sandbox.")
 @_user_errors
-def worksheet(spec: Path | None, lang: str | None, formats: str, kinds: str, output: Path, force: bool, mathjax_url: str | None) -> None:
+def worksheet(spec: Path | None, lang: str | None, formats: str, kinds: str, output: Path, force: bool, mathjax_url: str | None, user_templates: Path | None) -> None:
     """Write the handout, worksheet and answer key of SPEC (default: the seed-000 example)."""
     from .documents import FORMATS, KINDS, MATHJAX_URL
     from .problem import load
@@ -91,10 +120,11 @@ def worksheet(spec: Path | None, lang: str | None, formats: str, kinds: str, out
 
     chosen_formats = _split(formats, FORMATS, "--format")
     chosen_kinds = _split(kinds, KINDS, "--kind")
-    problem = load(spec or DEFAULT_EXAMPLE)
+    problem = _small_enough(load(spec or DEFAULT_EXAMPLE))
     written = write_documents(
         problem, output, chosen_formats, chosen_kinds, lang,
-        force=force, mathjax_url=mathjax_url or MATHJAX_URL, echo=lambda line: click.echo(line, err=True),
+        force=force, mathjax_url=mathjax_url or MATHJAX_URL, user_templates=user_templates.resolve() if user_templates else None,
+        echo=lambda line: click.echo(line, err=True),
     )
     click.echo(f"wrote {len(written)} files to {written[0].parent if written else output}")
 
@@ -117,7 +147,7 @@ def variants(spec: Path, count: int, seed: int, roster: Path | None, lang: str |
     from .batch import write_variants
 
     chosen_formats = _split(formats, FORMATS, "--format")
-    problem = load(spec)
+    problem = _small_enough(load(spec))
     students = read_roster(roster) if roster else None
     total = max(count, len(students or []))
     with click.progressbar(length=total, label="drawing versions", file=sys.stderr) as bar:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 import markupsafe
 import sympy
 
@@ -197,11 +198,19 @@ def document_context(problem: Problem, kind: str, language: str) -> dict[str, ob
 
 
 @functools.cache
-def _environment(fmt: str) -> jinja2.Environment:
-    """One environment per format, kept: compiling the templates costs more than rendering."""
+def _environment(fmt: str, user_templates: Path | None = None) -> jinja2.Environment:
+    """One environment per format, kept: compiling the templates costs more than rendering.
+
+    A user's own templates (`--templates DIR`, looked up before ours) render in Jinja's
+    sandbox: a shared template may read the document's data but not reach Python."""
     _, autoescape, text = _TARGETS[fmt]
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+    loader: jinja2.BaseLoader = jinja2.FileSystemLoader(TEMPLATES)
+    factory: type[jinja2.Environment] = jinja2.Environment
+    if user_templates is not None:
+        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(user_templates), loader])
+        factory = SandboxedEnvironment
+    environment = factory(
+        loader=loader,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -232,6 +241,7 @@ def render(
     *,
     version: str | None = None,
     student: str | None = None,
+    user_templates: Path | None = None,
 ) -> str:
     """One document (fmt md, tex, tex_body or html) of one kind; a student's version
     carries its id and the student's name on the page."""
@@ -247,7 +257,7 @@ def render(
         context["diagram_svg"] = markupsafe.Markup(render_diagram(problem, kind))
         plot = render_loss_plot(problem, language) or ""
         context["plot_svg"] = markupsafe.Markup(plot[plot.find("<svg"):] if plot else "")
-    return _environment(fmt).get_template(template).render(context)
+    return _environment(fmt, user_templates).get_template(template).render(context)
 
 
 def render_text_template(template: str, context: dict[str, object], fmt: str) -> str:

@@ -21,8 +21,9 @@ _TEX_SPECIALS = {
 }
 _TEX_PATTERN = re.compile("|".join(re.escape(c) for c in _TEX_SPECIALS))
 
-# Characters Markdown (kramdown, as Jekyll uses it) or MathJax would read as markup.
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~-])")
+# Characters Markdown (kramdown, as Jekyll uses it) reads as markup anywhere in a line;
+# ( ) + - ! matter only at a line start or after ], and user text never starts a line.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]#|~])")
 _HTML_SPECIALS = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "$": "&#36;"}
 
 

@@ -39,7 +39,6 @@ _OPERATORS: dict[type, Callable[[sympy.Expr, sympy.Expr], sympy.Expr]] = {
     ast.Mult: lambda a, b: a * b,
     ast.Div: lambda a, b: a / b,
     ast.Pow: lambda a, b: a**b,
-    ast.BitXor: lambda a, b: a**b,  # ^ as written on paper
 }
 
 
@@ -54,7 +53,8 @@ def parse_formula(text: str, variables: Mapping[str, sympy.Symbol]) -> sympy.Exp
     if not text.strip():
         raise FormulaError("the formula is empty")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        # ^ is a power on paper; in Python it is xor, with the wrong precedence for z^2 + 1.
+        tree = ast.parse(text.strip().replace("^", "**"), mode="eval")
     except SyntaxError as error:
         raise FormulaError(f"the formula cannot be read ({error.msg}); write it like z/(1+abs(z))") from None
     except (RecursionError, MemoryError):
@@ -77,7 +77,7 @@ def _build(node: ast.AST, variables: Mapping[str, sympy.Symbol], allowed: str, d
     if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
         left = _build(node.left, variables, allowed, depth + 1)
         right = _build(node.right, variables, allowed, depth + 1)
-        if isinstance(node.op, (ast.Pow, ast.BitXor)) and right.is_Number and left.is_Number and abs(right) > MAX_CONSTANT_EXPONENT:
+        if isinstance(node.op, ast.Pow) and right.is_Number and left.is_Number and abs(right) > MAX_CONSTANT_EXPONENT:
             raise FormulaError(f"a constant power with an exponent above {MAX_CONSTANT_EXPONENT} is refused")
         return _OPERATORS[type(node.op)](left, right)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS and not node.keywords:

@@ -168,12 +168,17 @@ def _own_values(
 
 def grade(derivation: Derivation, submission: Submission, rules: GradingRules = GradingRules()) -> StudentResult:
     own = _own_values(derivation, submission.answers, rules)
-    # Each mistake twice: carried through the student's own (rounded) answers, and through
-    # full-precision values, since students' calculators often keep more digits than they write.
-    mistaken = {
-        name: (_own_values(derivation, submission.answers, rules, override), _own_values(derivation, {}, rules, override))
-        for name, override in _mistakes(derivation).items()
-    }
+    mistaken: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
+
+    def mistakes() -> dict[str, tuple[dict[str, float], dict[str, float]]]:
+        """Each mistake re-run twice: through the student's own (rounded) answers, and at
+        full precision, since calculators keep more digits than students write. Only for
+        students with a wrong answer, so a right sheet costs one pass."""
+        if not mistaken:
+            for name, override in _mistakes(derivation).items():
+                mistaken[name] = (_own_values(derivation, submission.answers, rules, override), _own_values(derivation, {}, rules, override))
+        return mistaken
+
     items: dict[str, ItemResult] = {}
     for step in derivation.steps:
         if step.role not in GRADED_ROLES:
@@ -193,7 +198,7 @@ def grade(derivation: Derivation, submission: Submission, rules: GradingRules = 
                 result.status = "carried"
             else:
                 result.status = "wrong"
-                result.mistake = _likely_mistake(given, step, own, mistaken, derivation, rules)
+                result.mistake = _likely_mistake(given, step, own, mistakes(), derivation, rules)
         items[step.id] = result
     return StudentResult(submission.student, submission.version, items, list(submission.problems), rules)
 
@@ -268,6 +273,7 @@ def load_key(path: Path) -> GradingKey:
 def grade_class(key: GradingKey, submissions: list[Submission], rules: GradingRules = GradingRules()) -> list[StudentResult]:
     """One result per submission, in order; an unknown version is reported, not skipped."""
     results = []
+    graded: dict[tuple[object, ...], StudentResult] = {}
     for submission in submissions:
         version = submission.version if None not in key.versions else None
         derivation = key.versions.get(version)
@@ -278,5 +284,10 @@ def grade_class(key: GradingKey, submissions: list[Submission], rules: GradingRu
             result.items = {item_id: ItemResult("invalid", "", None) for item_id in key.item_ids}
             results.append(result)
             continue
-        results.append(grade(derivation, submission, rules))
+        # Identical answer sheets (blank ones, copies) are graded once.
+        sheet = (version, tuple(sorted((item, answer.text) for item, answer in submission.answers.items())))
+        if sheet not in graded:
+            graded[sheet] = grade(derivation, submission, rules)
+        first = graded[sheet]
+        results.append(StudentResult(submission.student, submission.version, first.items, list(submission.problems), rules))
     return results

@@ -19,7 +19,7 @@ class EvaluationError(ArithmeticError):
 
 def _log(x: float) -> float:
     if x <= 0:
-        raise EvaluationError(f"log of {x:g} is undefined")
+        raise EvaluationError(f"log of {x:g} is undefined: an output reached exactly 0 or 1; use smaller weights or inputs")
     return math.log(x)
 
 

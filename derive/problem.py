@@ -33,6 +33,9 @@ class Problem:
     def derivation(self) -> Derivation:
         return derive(self.network, self.policy)
 
+    def network_sizes(self) -> list[int]:
+        return [len(self.network.inputs), *(len(layer) for layer in self.network.layers)]
+
     def key(self) -> dict[str, Any]:
         from .key import grading_key
 

@@ -10,6 +10,7 @@ import json
 import re
 from collections import Counter
 
+from . import escape
 from .documents import render_text_template
 from .grading import STATUSES, StudentResult
 from .policy import format_number
@@ -65,7 +66,8 @@ def results_json(results: list[StudentResult]) -> str:
         }
         for result in results
     ]
-    return json.dumps({"students": students}, ensure_ascii=False, indent=2) + "\n"
+    # Compact: pretty-printing turns off json's C encoder, which a large class needs.
+    return json.dumps({"students": students}, ensure_ascii=False) + "\n"
 
 
 def feedback_context(result: StudentResult, latex: dict[str, str], language: str) -> dict[str, object]:
@@ -93,8 +95,26 @@ def feedback_context(result: StudentResult, latex: dict[str, str], language: str
     }
 
 
-def render_feedback(result: StudentResult, latex: dict[str, str], language: str, fmt: str) -> str:
-    return render_text_template(f"feedback.{fmt}.j2", feedback_context(result, latex, language), fmt)
+_NAME_SLOT = "\x00student\x00"
+
+
+class FeedbackWriter:
+    """Feedback pages, rendered once per distinct graded sheet (identical sheets share their
+    results) with the student's name filled in afterwards, escaped for the format."""
+
+    def __init__(self, latex: dict[str, str], language: str) -> None:
+        self.latex = latex
+        self.language = language
+        self._pages: dict[tuple[object, ...], str] = {}
+
+    def page(self, result: StudentResult, fmt: str) -> str:
+        sheet = (id(result.items), result.version, tuple(result.problems), fmt)
+        if sheet not in self._pages:
+            context = feedback_context(result, self.latex, self.language)
+            context["student"] = _NAME_SLOT
+            self._pages[sheet] = render_text_template(f"feedback.{fmt}.j2", context, fmt)
+        name = escape.html_text(result.student) if fmt == "html" else escape.markdown_text(result.student)
+        return self._pages[sheet].replace(_NAME_SLOT, name)
 
 
 def summary_context(results: list[StudentResult], item_ids: list[str], latex: dict[str, str], language: str) -> dict[str, object]:

@@ -133,6 +133,40 @@ class RandomizeSpec(_Strict):
     saturation: Annotated[float, Field(gt=0)] = 4.0
 
 
+# Math commands a symbol's LaTeX override may use. Anything else (\input, \write18,
+# \openout, \def, \catcode, ...) is refused, as are the characters that escape math or
+# end a line early in TeX or Markdown: % # & $ and TeX's ^^ character codes.
+LATEX_COMMANDS = frozenset({
+    "hat", "bar", "tilde", "vec", "dot", "ddot", "mathrm", "mathbf", "mathit", "mathsf", "mathcal", "boldsymbol",
+    "prime", "ell", "partial", "nabla", "top", "cdot", "star", "ast",
+    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega",
+    "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+})
+_LATEX_CHARACTERS = re.compile(r"^[A-Za-z0-9_^{}\\' ,.()\[\]+\-=|*/]*$")
+
+
+def _safe_latex(text: str) -> str:
+    if len(text) > 80:
+        raise ValueError("a symbol's LaTeX is at most 80 characters")
+    if not _LATEX_CHARACTERS.match(text) or "^^" in text:
+        raise ValueError("only letters, digits, _ ^ { } ' and math commands are allowed (no % # & $)")
+    for command in re.findall(r"\\([A-Za-z]+|.)", text):
+        if command not in LATEX_COMMANDS:
+            raise ValueError(f"\\{command} is not an allowed math command; use e.g. \\hat, \\mathrm or a Greek letter")
+    depth = 0
+    for char in text:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth < 0:
+            break
+    if depth != 0:
+        raise ValueError("the braces { } do not balance")
+    return text
+
+
+SafeLatex = Annotated[str, AfterValidator(_safe_latex)]
+
+
 class Spec(_Strict):
     title: str = Field(default="Forward and backward propagation", max_length=300)
     language: Literal["ko", "en"] = "ko"
@@ -144,10 +178,10 @@ class Spec(_Strict):
     biases: dict[str, FiniteNumber | None] = Field(default_factory=dict)
     loss: Union[Literal[LOSSES], CustomLossSpec]  # type: ignore[valid-type]
     loss_symbol: str = "L"
-    learning_rate: FiniteNumber | None = None
+    learning_rate: Annotated[FiniteNumber, Field(gt=0)] | None = None  # 0 would teach nothing; < 0 climbs the loss
     steps: int = Field(default=1, ge=1, le=1000)
     precision: PrecisionSpec = Field(default_factory=PrecisionSpec)
-    latex: dict[str, str] = Field(default_factory=dict)
+    latex: dict[str, SafeLatex] = Field(default_factory=dict)
     randomize: RandomizeSpec | None = None
 
     def per_kind_digits(self) -> dict[str, int]:

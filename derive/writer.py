@@ -23,6 +23,7 @@ def document_files(
     language: str | None,
     *,
     mathjax_url: str = MATHJAX_URL,
+    user_templates: Path | None = None,
     echo: Callable[[str], None] = print,
 ) -> tuple[dict[str, bytes], list[str]]:
     """File name -> bytes, and notes for the user (such as a PDF skipped for want of TeX)."""
@@ -38,11 +39,11 @@ def document_files(
             files[PLOT_FILE] = plot.encode()
     for kind in kinds:
         if "md" in formats:
-            files[f"{kind}.md"] = render(problem, kind, "md", language).encode()
+            files[f"{kind}.md"] = render(problem, kind, "md", language, user_templates=user_templates).encode()
         if "html" in formats:
-            files[f"{kind}.html"] = render(problem, kind, "html", language, mathjax_url).encode()
+            files[f"{kind}.html"] = render(problem, kind, "html", language, mathjax_url, user_templates=user_templates).encode()
         if "tex" in formats or "pdf" in formats:
-            tex = render(problem, kind, "tex", language)
+            tex = render(problem, kind, "tex", language, user_templates=user_templates)
             if "tex" in formats:
                 files[f"{kind}.tex"] = tex.encode()
             if "pdf" in formats and not notes:
@@ -64,11 +65,12 @@ def write_documents(
     *,
     force: bool = False,
     mathjax_url: str = MATHJAX_URL,
+    user_templates: Path | None = None,
     echo: Callable[[str], None] = print,
 ) -> list[Path]:
     folder = output / problem.name
     check_folder(folder, force)
-    files, notes = document_files(problem, formats, kinds, language, mathjax_url=mathjax_url, echo=echo)
+    files, notes = document_files(problem, formats, kinds, language, mathjax_url=mathjax_url, user_templates=user_templates, echo=echo)
     paths = write_all(folder, files)
     for path in paths:
         echo(f"  {path}")
@@ -81,7 +83,7 @@ def grade_files(results: list[StudentResult], key: GradingKey, language: str | N
     """grades.csv, grades.json, feedback/<student>.{md,html}, summary.md and histogram.svg."""
     from .documents import render_text_template
     from .plot import score_histogram_svg
-    from .reports import grades_csv, render_feedback, results_json, safe_file_name, summary_context
+    from .reports import FeedbackWriter, grades_csv, results_json, safe_file_name, summary_context
 
     language = language or key.language
     files = {
@@ -89,13 +91,14 @@ def grade_files(results: list[StudentResult], key: GradingKey, language: str | N
         "grades.json": results_json(results).encode("utf-8"),
     }
     used: set[str] = set()
+    feedback = FeedbackWriter(key.latex, language)
     for result in results:
         name = safe_file_name(result.student)
         while name in used:
             name += "_"
         used.add(name)
         for fmt in ("md", "html"):
-            files[f"feedback/{name}.{fmt}"] = render_feedback(result, key.latex, language, fmt).encode("utf-8")
+            files[f"feedback/{name}.{fmt}"] = feedback.page(result, fmt).encode("utf-8")
     summary = summary_context(results, key.item_ids, key.latex, language)
     files["summary.md"] = render_text_template("summary.md.j2", summary, "md").encode("utf-8")
     files["histogram.svg"] = score_histogram_svg([result.score for result in results], language).encode("utf-8")

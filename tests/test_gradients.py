@@ -4,6 +4,7 @@ written here in NumPy, with nothing shared with derive but the spec."""
 
 from __future__ import annotations
 
+import math
 import zlib
 
 import numpy as np
@@ -153,3 +154,35 @@ def test_symbolic_spec_builds_the_same_steps_without_numbers() -> None:
     sig = lambda t: 1 / (1 + sympy.exp(-t))  # noqa: E731
     loss = sympy.Rational(1, 2) * (y - sig(w2 * sig(w1 * x))) ** 2
     assert sympy.simplify(d.inline("dL/dw1") - sympy.diff(loss, w1)) == 0
+
+
+@pytest.mark.parametrize(
+    ("formula", "python"),
+    [
+        ("z/(1+abs(z))", lambda z: z / (1 + abs(z))),
+        ("z/(1+exp(-z))", lambda z: z / (1 + math.exp(-z))),
+        ("ln(1+exp(z))", lambda z: math.log(1 + math.exp(z))),
+    ],
+)
+def test_custom_formulas_are_differentiated_right(formula: str, python) -> None:  # type: ignore[no-untyped-def]
+    """A custom activation and a custom loss against finite differences of the same
+    functions written here in Python."""
+    spec = random_spec(11, "sigmoid", "identity", "half_squared_error", 1)
+    spec["layers"][0]["activation"] = {"name": "custom", "formula": formula}
+    spec["loss"] = {"formula": "(y - yhat)^2 / 2 + (y - yhat)^4"}
+    problem = derive.load(spec)
+    net = problem.network
+
+    def loss(overrides: dict[str, float]) -> float:
+        value = {**net.inputs, **{p.name: p.value for p in net.parameters}, **overrides}
+        activations = dict(net.inputs)
+        for depth, layer in enumerate(net.layers):
+            for unit in layer:
+                z = sum(value[p.name] * (activations[p.source] if p.source else 1.0) for p in net.incoming(unit))
+                activations[unit.post] = python(z) if depth < len(net.layers) - 1 else z
+        return sum((y - activations[u.post]) ** 2 / 2 + (y - activations[u.post]) ** 4 for u, y in zip(net.outputs, net.targets.values()))
+
+    for parameter in net.parameters:
+        h = 1e-6
+        expected = (loss({parameter.name: parameter.value + h}) - loss({parameter.name: parameter.value - h})) / (2 * h)
+        assert problem.derivation[f"dL/d{parameter.name}"].exact == pytest.approx(expected, rel=1e-5, abs=1e-8), parameter.name
