@@ -64,7 +64,8 @@ def _small_enough(problem: Any) -> Any:
     if count > MAX_WORKSHEET_PARAMETERS:
         raise SpecError(
             f"{problem.origin}: layers: this network has {count} parameters; a worksheet derives each one by hand, "
-            f"so at most {MAX_WORKSHEET_PARAMETERS} are allowed. `derive key` still computes every gradient, and "
+            f"so at most {MAX_WORKSHEET_PARAMETERS} are allowed. Use --notation matrix for the layer-by-layer form; "
+            f"`derive key` still computes every gradient, and "
             f"`derive cost {' '.join(str(n) for n in problem.network_sizes())}` shows what backpropagation saves."
         )
     return problem
@@ -111,8 +112,13 @@ def key(spec: Path, output: Path | None) -> None:
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that derive did not create.")
 @click.option("--mathjax", "mathjax_url", default=None, help="MathJax script the HTML pages load (default: the jsDelivr CDN).")
 @click.option("--templates", "user_templates", type=click.Path(path_type=Path, exists=True, file_okay=False), help="Your own templates (same names as templates/), rendered in Jinja's sandbox.")
+@click.option("--notation", type=click.Choice(["scalar", "matrix"]), default="scalar", show_default=True,
+              help="scalar: one chain-rule derivation per weight; matrix: layer by layer (W, delta), for any size.")
 @_user_errors
-def worksheet(spec: Path | None, lang: str | None, formats: str, kinds: str, output: Path, force: bool, mathjax_url: str | None, user_templates: Path | None) -> None:
+def worksheet(
+    spec: Path | None, lang: str | None, formats: str, kinds: str, output: Path, force: bool,
+    mathjax_url: str | None, user_templates: Path | None, notation: str,
+) -> None:
     """Write the handout, worksheet and answer key of SPEC (default: the seed-000 example)."""
     from .documents import FORMATS, KINDS, MATHJAX_URL
     from .problem import load
@@ -120,10 +126,13 @@ def worksheet(spec: Path | None, lang: str | None, formats: str, kinds: str, out
 
     chosen_formats = _split(formats, FORMATS, "--format")
     chosen_kinds = _split(kinds, KINDS, "--kind")
-    problem = _small_enough(load(spec or DEFAULT_EXAMPLE))
+    problem = load(spec or DEFAULT_EXAMPLE)
+    if notation == "scalar":
+        _small_enough(problem)
     written = write_documents(
         problem, output, chosen_formats, chosen_kinds, lang,
         force=force, mathjax_url=mathjax_url or MATHJAX_URL, user_templates=user_templates.resolve() if user_templates else None,
+        notation=notation,
         echo=lambda line: click.echo(line, err=True),
     )
     click.echo(f"wrote {len(written)} files to {written[0].parent if written else output}")

@@ -265,6 +265,14 @@ def render_text_template(template: str, context: dict[str, object], fmt: str) ->
     return _environment(fmt).get_template(template).render(context)
 
 
+def render_matrix(problem: Problem, fmt: str, language: str | None = None) -> str:
+    """The handout in matrix notation (md or tex): layer-level equations and matrices."""
+    from .matrix_document import matrix_context
+
+    context = matrix_context(problem, language or problem.spec.language)
+    return _environment(fmt).get_template(f"matrix.{fmt}.j2").render(context)
+
+
 def render_pack(bodies: list[str], language: str) -> str:
     """Many documents' bodies in one LaTeX file: a class pack compiles in one TeX run."""
     return _environment("tex").get_template("pack.tex.j2").render(bodies=bodies, language=language)

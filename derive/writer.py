@@ -24,6 +24,7 @@ def document_files(
     *,
     mathjax_url: str = MATHJAX_URL,
     user_templates: Path | None = None,
+    notation: str = "scalar",
     echo: Callable[[str], None] = print,
 ) -> tuple[dict[str, bytes], list[str]]:
     """File name -> bytes, and notes for the user (such as a PDF skipped for want of TeX)."""
@@ -32,6 +33,8 @@ def document_files(
 
     files: dict[str, bytes] = {}
     notes: list[str] = []
+    if notation == "matrix":
+        return _matrix_files(problem, formats, language, echo)
     if "md" in formats:
         files[DIAGRAM_FILE] = render_diagram(problem, "handout").encode()
         plot = render_loss_plot(problem, language)
@@ -56,6 +59,30 @@ def document_files(
     return files, notes
 
 
+def _matrix_files(problem: Problem, formats: list[str], language: str | None, echo: Callable[[str], None]) -> tuple[dict[str, bytes], list[str]]:
+    """The matrix-notation handout: matrix.md, matrix.tex and matrix.pdf."""
+    from .documents import render_matrix
+    from .pdf import TexMissing, compile_pdf
+
+    files: dict[str, bytes] = {}
+    notes: list[str] = []
+    if "md" in formats:
+        files["matrix.md"] = render_matrix(problem, "md", language).encode()
+    if "tex" in formats or "pdf" in formats:
+        tex = render_matrix(problem, "tex", language)
+        if "tex" in formats:
+            files["matrix.tex"] = tex.encode()
+        if "pdf" in formats:
+            echo("  compiling matrix.pdf with XeLaTeX ...")
+            try:
+                files["matrix.pdf"] = compile_pdf(tex, "matrix")
+            except TexMissing as missing:
+                notes.append(f"note: PDFs skipped: {missing}.")
+    if "html" in formats:
+        notes.append("note: the matrix notation is written as Markdown, LaTeX and PDF; no HTML page yet.")
+    return files, notes
+
+
 def write_documents(
     problem: Problem,
     output: Path,
@@ -66,11 +93,14 @@ def write_documents(
     force: bool = False,
     mathjax_url: str = MATHJAX_URL,
     user_templates: Path | None = None,
+    notation: str = "scalar",
     echo: Callable[[str], None] = print,
 ) -> list[Path]:
     folder = output / problem.name
     check_folder(folder, force)
-    files, notes = document_files(problem, formats, kinds, language, mathjax_url=mathjax_url, user_templates=user_templates, echo=echo)
+    files, notes = document_files(
+        problem, formats, kinds, language, mathjax_url=mathjax_url, user_templates=user_templates, notation=notation, echo=echo
+    )
     paths = write_all(folder, files)
     for path in paths:
         echo(f"  {path}")

@@ -51,3 +51,31 @@ def test_matrix_gradients_match_finite_differences_on_a_wide_batch(activation: s
         assert result.weights[layer][row, column] == pytest.approx((plus - minus) / (2 * h), rel=1e-6, abs=1e-10)
     assert [w.shape for w in result.weights] == [(20, 30), (15, 20), (5, 15)]
     assert forward(network, x)[1][-1].shape == (5, 8)
+
+
+def test_matrix_notation_lines_are_seed_001s_equations() -> None:
+    from derive.matrix_document import general_lines
+
+    lines = general_lines([2, 3, 1], ["sigmoid", "identity"], "squared_error")
+    assert lines["forward"] == [
+        r"z^{(1)} &= W^{(1)} a^{(0)} + b^{(1)}", r"a^{(1)} &= \sigma\left(z^{(1)}\right)",
+        r"z^{(2)} &= W^{(2)} a^{(1)} + b^{(2)}", r"a^{(2)} &= z^{(2)}",
+    ]
+    assert lines["backward"][1] == r"\delta^{(1)} &= \left(\left(W^{(2)}\right)^{T} \delta^{(2)}\right) \circ \sigma'(z^{(1)})"
+    assert lines["gradients"][0] == r"\frac{\partial L}{\partial W^{(1)}} &= \delta^{(1)} \left(a^{(0)}\right)^{T}"
+    softmax = general_lines([2, 3], ["softmax"], "cross_entropy")
+    assert softmax["backward"] == [r"\delta^{(1)} &= \frac{\partial L}{\partial z^{(1)}} = a^{(1)} - y"]
+
+
+def test_matrix_handout_shows_seed_004s_corrected_numbers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from derive.documents import render_matrix
+
+    from .conftest import EXAMPLES
+    from .test_cli import _run
+
+    text = render_matrix(derive.load(EXAMPLES / "2-2-1-sigmoid-mse.yaml"), "md", "ko")
+    assert r"\frac{\partial L}{\partial W^{(1)}} &= \begin{pmatrix} -0.0106 & -0.00633 \\ -0.00887 & -0.00532 \end{pmatrix}" in text
+    assert r"W^{(1)} &\leftarrow \begin{pmatrix} 0.7011 & 0.4006 \\ 0.3009 & 0.6005 \end{pmatrix}" in text
+    result = _run("worksheet", str(EXAMPLES / "2-2-1-sigmoid-mse.yaml"), "--notation", "matrix", "--format", "md,tex", "-o", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "2-2-1-sigmoid-mse").iterdir()) == [".derive", "matrix.md", "matrix.tex"]

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 import derive
-from derive.documents import KINDS, render
+from derive.documents import KINDS, render, render_matrix
 from derive.pdf import compile_pdf, tex_engine
 
 from .conftest import EXAMPLES, ROOT
@@ -84,6 +84,8 @@ def test_every_tex_document_compiles_with_xelatex(example: Path, language: str) 
     for kind in KINDS:
         pdf = compile_pdf(render(problem, kind, "tex", language), kind)
         assert pdf.startswith(b"%PDF")
+    if problem.derivation.is_numeric:
+        assert compile_pdf(render_matrix(problem, "tex", language), "matrix").startswith(b"%PDF")
 
 
 @needs_browser
@@ -100,6 +102,10 @@ def test_every_formula_typesets_in_mathjax(example: Path, language: str, tmp_pat
         typeset, errors = _typeset(page, tmp_path)
         assert errors == [], (kind, "md", errors)
         assert typeset == _formula_count(page) > 5, (kind, "md")
+    if problem.derivation.is_numeric:
+        page = _markdown_as_page(render_matrix(problem, "md", language))
+        typeset, errors = _typeset(page, tmp_path)
+        assert errors == [] and typeset == _formula_count(page) > 5, ("matrix", errors)
 
 
 @needs_browser

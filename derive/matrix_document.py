@@ -1,0 +1,109 @@
+"""The handout in matrix notation (`derive worksheet --notation matrix`), as seeds 001 and
+003 write backpropagation: one line per layer instead of one per weight.
+
+The general equations are built from SymPy matrix symbols and printed by SymPy; the
+numbers come from the NumPy matrix form (derive/matrix.py), shown as matrices under the
+spec's rounding policy. Templates only lay the lines out."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import sympy
+from sympy import HadamardProduct, MatrixSymbol
+
+from .policy import format_number
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .problem import Problem
+
+ACTIVATION_LATEX = {"identity": "", "sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\mathrm{ReLU}", "leaky_relu": r"\mathrm{LeakyReLU}", "softmax": r"\mathrm{softmax}"}
+WORDS = {
+    "ko": {"shapes": "층별 크기", "layer": "층", "units": "유닛 수", "forward": "순전파", "backward": "역전파",
+           "gradients": "기울기", "update": "파라미터 업데이트", "numbers": "숫자로 계산", "after": "업데이트 후 손실",
+           "general": "일반식", "delta": "오차 신호", "exact": "숫자는 전체 정밀도로 계산하고 표시할 때만 반올림했습니다."},
+    "en": {"shapes": "Layer sizes", "layer": "layer", "units": "units", "forward": "Forward propagation", "backward": "Backpropagation",
+           "gradients": "Gradients", "update": "Parameter update", "numbers": "With numbers", "after": "Loss after the update",
+           "general": "General form", "delta": "error signals", "exact": "The numbers are computed at full precision and rounded only for display."},
+}
+
+
+def _latex(expression: sympy.Basic) -> str:
+    return sympy.latex(expression)
+
+
+def general_lines(sizes: list[int], activations: list[str], loss: str) -> dict[str, list[str]]:
+    """z^(l) = W^(l) a^(l-1) + b^(l), ..., delta^(l) = (W^(l+1))^T delta^(l+1) o g'(z^(l)), ..."""
+    depth = len(sizes) - 1
+    weight = {l: MatrixSymbol(f"W^{{({l})}}", sizes[l], sizes[l - 1]) for l in range(1, depth + 1)}
+    bias = {l: MatrixSymbol(f"b^{{({l})}}", sizes[l], 1) for l in range(1, depth + 1)}
+    activation = {l: MatrixSymbol(f"a^{{({l})}}", sizes[l], 1) for l in range(0, depth + 1)}
+    delta = {l: MatrixSymbol(rf"\delta^{{({l})}}", sizes[l], 1) for l in range(1, depth + 1)}
+    slope = {l: MatrixSymbol(f"{ACTIVATION_LATEX[activations[l - 1]] or 'g'}'(z^{{({l})}})", sizes[l], 1) for l in range(1, depth + 1)}
+    forward = []
+    for l in range(1, depth + 1):
+        forward.append(rf"z^{{({l})}} &= {_latex(weight[l] * activation[l - 1] + bias[l])}")
+        name = ACTIVATION_LATEX[activations[l - 1]]
+        forward.append(rf"a^{{({l})}} &= {name}\left(z^{{({l})}}\right)" if name else rf"a^{{({l})}} &= z^{{({l})}}")
+    target = MatrixSymbol("y", sizes[-1], 1)
+    if activations[-1] == "softmax" and loss == "cross_entropy":
+        backward = [rf"\delta^{{({depth})}} &= \frac{{\partial L}}{{\partial z^{{({depth})}}}} = {_latex(activation[depth] - target)}"]
+    else:
+        gradient = MatrixSymbol(rf"\nabla_{{a^{{({depth})}}}} L", sizes[-1], 1)
+        backward = [rf"\delta^{{({depth})}} &= \frac{{\partial L}}{{\partial z^{{({depth})}}}} = {_latex(HadamardProduct(gradient, slope[depth]))}"]
+    for l in range(depth - 1, 0, -1):
+        backward.append(rf"\delta^{{({l})}} &= {_latex(HadamardProduct(weight[l + 1].T * delta[l + 1], slope[l]))}")
+    gradients = []
+    for l in range(1, depth + 1):
+        gradients.append(rf"\frac{{\partial L}}{{\partial W^{{({l})}}}} &= {_latex(delta[l] * activation[l - 1].T)}")
+        gradients.append(rf"\frac{{\partial L}}{{\partial b^{{({l})}}}} &= {_latex(delta[l])}")
+    updates = [rf"W^{{({l})}} &\leftarrow W^{{({l})}} - \eta \frac{{\partial L}}{{\partial W^{{({l})}}}}" for l in range(1, depth + 1)]
+    return {"forward": forward, "backward": backward, "gradients": gradients, "updates": updates}
+
+
+def _matrix(values: np.ndarray, problem: Problem, kind: str) -> str:
+    rows = [" & ".join(format_number(problem.policy.round(float(v), kind)) for v in row) for row in values]
+    return r"\begin{pmatrix} " + r" \\ ".join(rows) + r" \end{pmatrix}"
+
+
+def matrix_context(problem: Problem, language: str) -> dict[str, object]:
+    import numpy as np
+
+    from .matrix import DenseNetwork, forward, from_problem, gradients
+
+    dense, x, y, _ = from_problem(problem)
+    sizes = dense.sizes
+    zs, activations = forward(dense, x)
+    result = gradients(dense, x, y)
+    eta = problem.network.learning_rate or 0.0
+    updated = DenseNetwork([w - eta * g for w, g in zip(dense.weights, result.weights, strict=True)],
+                           [b - eta * g for b, g in zip(dense.biases, result.biases, strict=True)], dense.activations, dense.loss, dense.alpha)
+    numbers = []
+    numbers.append(rf"a^{{(0)}} = x &= {_matrix(x, problem, 'weighted_sum')}")
+    for l in range(1, len(sizes)):
+        numbers.append(rf"W^{{({l})}} &= {_matrix(dense.weights[l - 1], problem, 'weight')}")
+        numbers.append(rf"z^{{({l})}} &= {_matrix(zs[l - 1], problem, 'weighted_sum')}")
+        numbers.append(rf"a^{{({l})}} &= {_matrix(activations[l], problem, 'activation')}")
+    backward_numbers = []
+    for l in range(len(sizes) - 1, 0, -1):
+        backward_numbers.append(rf"\delta^{{({l})}} &= {_matrix(result.deltas[l - 1], problem, 'factor')}")
+    for l in range(1, len(sizes)):
+        backward_numbers.append(rf"\frac{{\partial L}}{{\partial W^{{({l})}}}} &= {_matrix(result.weights[l - 1], problem, 'gradient')}")
+    update_numbers = [rf"W^{{({l})}} &\leftarrow {_matrix(updated.weights[l - 1], problem, 'weight')}" for l in range(1, len(sizes))]
+    after = gradients(updated, x, y).loss
+    loss_symbol = problem.network.latex(problem.network.loss_symbol)
+    return {
+        "title": problem.spec.title,
+        "language": language,
+        "words": WORDS[language],
+        "shapes": [(l, sizes[l], f"{sizes[l]} \\times {sizes[l - 1]}" if l else "", dense.activations[l - 1] if l else "") for l in range(len(sizes))],
+        "general": general_lines(sizes, dense.activations, dense.loss),
+        "numbers": numbers,
+        "backward_numbers": backward_numbers,
+        "update_numbers": update_numbers,
+        "loss_line": rf"{loss_symbol} = {format_number(problem.policy.round(result.loss, 'loss'))}",
+        "after_line": rf"{loss_symbol}' = {format_number(problem.policy.round(after, 'loss'))}",
+        "show_numbers": max(sizes) <= 8 and np.isfinite(result.loss),
+    }
