@@ -76,3 +76,41 @@ def test_hostile_formula_in_a_spec_ends_in_one_message_and_no_output(tmp_path: P
 )
 def test_allowed_formulas_build_the_expected_expression(text: str, expected: str) -> None:
     assert str(parse_formula(text, Z)) == expected
+
+
+def test_parsing_hostile_formulas_opens_no_socket_and_starts_no_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import socket
+    import subprocess
+
+    calls: list[str] = []
+
+    def forbidden(name: str):  # type: ignore[no-untyped-def]
+        def record(*args: object, **kwargs: object) -> None:
+            calls.append(name)
+            raise AssertionError(f"{name} was called")
+
+        return record
+
+    monkeypatch.setattr(socket, "socket", forbidden("socket"))
+    monkeypatch.setattr(subprocess, "Popen", forbidden("Popen"))
+    monkeypatch.setattr(os, "system", forbidden("os.system"))
+    monkeypatch.setattr(os, "popen", forbidden("os.popen"))
+    import builtins
+
+    real_open = builtins.open
+    monkeypatch.setattr(builtins, "open", lambda *a, **k: calls.append("open") or real_open(*a, **k))
+    monkeypatch.setattr(builtins, "__import__", _guarded_import(builtins.__import__, calls))
+    for text in _hostile(tmp_path / "ran"):
+        with pytest.raises(FormulaError):
+            parse_formula(text, Z)
+    assert calls == []
+
+
+def _guarded_import(real_import, calls: list[str]):  # type: ignore[no-untyped-def]
+    def guarded(name: str, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if name in ("os", "subprocess", "socket", "shutil"):
+            calls.append(f"import {name}")
+        return real_import(name, *args, **kwargs)
+
+    return guarded
