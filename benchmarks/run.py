@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
