@@ -63,6 +63,7 @@ class Renderer:
     derivation: Derivation
     kind: str  # handout | worksheet | key
     blanks: dict[str, int]
+    reused_note: str = ""  # "already computed above", under a boxed shared factor
 
     def number(self, step: Step) -> str:
         return format_number(step.value, self.derivation.policy, step.kind) if step.value is not None else step.latex
@@ -102,10 +103,15 @@ class Renderer:
         products = []
         for chain in chains:
             factors = [d[f].latex for f in chain]
-            reused = next((up for up, _ in d[step.id].terms if up in shown_signals), None)
-            if reused is not None and len(chains) == 1:
-                prefix = len(d.chains(reused)[0])
-                factors = [r"\boxed{" + r" \cdot ".join(factors[:prefix]) + "}"] + factors[prefix:]
+            # The longest run of factors an earlier gradient already worked out (seed 004
+            # boxes dC/do1 . do1/dz3 in every gradient below it).
+            done = [len(d.chains(s)[0]) for s in shown_signals if len(d.chains(s)) == 1 and chain[: len(d.chains(s)[0])] == d.chains(s)[0]]
+            prefix = max(done, default=0)
+            if prefix and len(chains) == 1:
+                boxed = r"\boxed{" + r" \cdot ".join(factors[:prefix]) + "}"
+                if self.reused_note:
+                    boxed = rf"\underbrace{{{boxed}}}_{{\text{{{self.reused_note}}}}}"
+                factors = [boxed] + factors[prefix:]
             products.append(r" \cdot ".join(factors))
         lines = [" + ".join(products)]
         lines.append(" + ".join(
@@ -154,7 +160,7 @@ def _aligned(lines: list[str]) -> list[str]:
 
 def document_context(problem: Problem, kind: str, language: str) -> dict[str, object]:
     d = problem.derivation
-    renderer = Renderer(d, kind, {})
+    renderer = Renderer(d, kind, {}, HEADINGS[language]["reused"])
     forward = {
         role: _aligned([renderer.definition_line(s) for s in d.with_role("forward") if s.kind == role])
         for role in ("weighted_sum", "activation", "output")

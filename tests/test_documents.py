@@ -34,6 +34,9 @@ def test_handout_shows_the_seed_lines(seed000: derive.Problem) -> None:
     assert r"w_{1}' &= w_{1} - \eta \cdot \frac{\partial L}{\partial w_{1}} = 0.3 - 0.1 \cdot \left(-0.0204\right) = 0.302" in text
     assert "+ -" not in text and "0.30000000000000004" not in text
     assert r"\boxed{\frac{\partial L}{\partial \hat{y}_{1}} \cdot \frac{\partial \hat{y}_{1}}{\partial z_{3}}}" in text
+    # dL/dw1 reuses the two factors worked out for dL/dw5, as seed 004 boxes them, and says so.
+    w1_chain = next(line for line in text.splitlines() if r"\partial z_{1}}{\partial w_{1}}" in line and line.startswith("&="))
+    assert w1_chain.startswith(r"&= \underbrace{\boxed{\frac{\partial L}{\partial \hat{y}_{1}} \cdot \frac{\partial \hat{y}_{1}}{\partial z_{3}}}}_{\text{앞에서 이미 계산한 값}}")
 
 
 def test_worksheet_hides_every_answer_and_key_shows_them(seed000: derive.Problem) -> None:
