@@ -12,6 +12,7 @@ this can, and the tests check the two agree where both run."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -157,3 +158,43 @@ def parameter_gradient(result: Gradients, problem: Problem, name: str, where: di
         return float(result.weights[layer].flat[index])
     rows = [row for row, unit in enumerate(problem.network.layers[layer]) if unit.pre in next(p for p in problem.network.biases if p.name == name).targets]
     return float(sum(result.biases[layer][row, 0] for row in rows))
+
+
+def _read_matrix(path: Path, field: str, origin: str) -> np.ndarray:
+    """Samples as rows in the file, returned as columns; .npy without pickles."""
+    from .spec import SpecError
+
+    try:
+        values = np.load(path, allow_pickle=False) if path.suffix.lower() == ".npy" else np.loadtxt(path, delimiter=",", ndmin=2)
+    except FileNotFoundError:
+        raise SpecError(f"{origin}: data.{field}: no such file {path}.") from None
+    except (ValueError, OSError) as error:
+        raise SpecError(f"{origin}: data.{field}: {path.name} is not a numeric matrix ({error}).") from None
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 1:
+        values = values[:, None]
+    if values.ndim != 2 or values.size == 0 or not np.isfinite(values).all():
+        raise SpecError(f"{origin}: data.{field}: {path.name} must be a non-empty table of finite numbers, one row per sample.")
+    return values.T
+
+
+def from_data(problem: Problem) -> tuple[DenseNetwork, np.ndarray, np.ndarray]:
+    """A spec with `data:` files and `weight_seed`: layer sizes from the spec, the input
+    width from the file, weights drawn from the seed."""
+    from .spec import SpecError
+
+    spec = problem.spec
+    assert spec.data is not None and spec.weight_seed is not None
+    folder = Path(problem.origin).parent if problem.origin != "spec" else Path(".")
+    x = _read_matrix(folder / spec.data.inputs, "inputs", problem.origin)
+    y = _read_matrix(folder / spec.data.targets, "targets", problem.origin)
+    sizes = [x.shape[0], *(layer.units for layer in spec.layers)]
+    if y.shape != (sizes[-1], x.shape[1]):
+        raise SpecError(f"{problem.origin}: data.targets: expected {x.shape[1]} rows of {sizes[-1]} values (one per output unit); "
+                        f"got {y.shape[1]} rows of {y.shape[0]}.")
+    activations = [layer.activation if isinstance(layer.activation, str) else "custom" for layer in spec.layers]
+    if "custom" in activations or not isinstance(spec.loss, str):
+        raise SpecError(f"{problem.origin}: layers: the matrix form supports the built-in activations and losses only.")
+    network = random_network(sizes, activations, spec.loss, spec.weight_seed)
+    alpha = next((layer.alpha for layer in spec.layers if layer.alpha is not None), 0.01)
+    return DenseNetwork(network.weights, network.biases, activations, spec.loss, alpha), x, y

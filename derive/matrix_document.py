@@ -23,10 +23,12 @@ ACTIVATION_LATEX = {"identity": "", "sigmoid": r"\sigma", "tanh": r"\tanh", "rel
 WORDS = {
     "ko": {"shapes": "층별 크기", "layer": "층", "units": "유닛 수", "forward": "순전파", "backward": "역전파",
            "gradients": "기울기", "update": "파라미터 업데이트", "numbers": "숫자로 계산", "after": "업데이트 후 손실",
-           "general": "일반식", "delta": "오차 신호", "exact": "숫자는 전체 정밀도로 계산하고 표시할 때만 반올림했습니다."},
+           "general": "일반식", "delta": "오차 신호", "exact": "숫자는 전체 정밀도로 계산하고 표시할 때만 반올림했습니다.",
+           "batch": "샘플 {samples}개에 대한 평균 손실, 업데이트 전과 후:"},
     "en": {"shapes": "Layer sizes", "layer": "layer", "units": "units", "forward": "Forward propagation", "backward": "Backpropagation",
            "gradients": "Gradients", "update": "Parameter update", "numbers": "With numbers", "after": "Loss after the update",
-           "general": "General form", "delta": "error signals", "exact": "The numbers are computed at full precision and rounded only for display."},
+           "general": "General form", "delta": "error signals", "exact": "The numbers are computed at full precision and rounded only for display.",
+           "batch": "Mean loss over {samples} samples, before and after the update:"},
 }
 
 
@@ -71,17 +73,21 @@ def _matrix(values: np.ndarray, problem: Problem, kind: str) -> str:
 def matrix_context(problem: Problem, language: str) -> dict[str, object]:
     import numpy as np
 
-    from .matrix import DenseNetwork, forward, from_problem, gradients
+    from .latex import default_latex
+    from .matrix import DenseNetwork, forward, from_data, from_problem, gradients
 
-    dense, x, y, _ = from_problem(problem)
+    if problem.matrix_only:
+        dense, x, y = from_data(problem)
+    else:
+        dense, x, y, _ = from_problem(problem)
     sizes = dense.sizes
     zs, activations = forward(dense, x)
     result = gradients(dense, x, y)
-    eta = problem.network.learning_rate or 0.0
+    eta = problem.spec.learning_rate or 0.0
     updated = DenseNetwork([w - eta * g for w, g in zip(dense.weights, result.weights, strict=True)],
                            [b - eta * g for b, g in zip(dense.biases, result.biases, strict=True)], dense.activations, dense.loss, dense.alpha)
     numbers = []
-    numbers.append(rf"a^{{(0)}} = x &= {_matrix(x, problem, 'weighted_sum')}")
+    numbers.append(rf"a^{{(0)}} = x &= {_matrix(x, problem, 'weighted_sum')}")  # one column per sample
     for l in range(1, len(sizes)):
         numbers.append(rf"W^{{({l})}} &= {_matrix(dense.weights[l - 1], problem, 'weight')}")
         numbers.append(rf"z^{{({l})}} &= {_matrix(zs[l - 1], problem, 'weighted_sum')}")
@@ -93,7 +99,7 @@ def matrix_context(problem: Problem, language: str) -> dict[str, object]:
         backward_numbers.append(rf"\frac{{\partial L}}{{\partial W^{{({l})}}}} &= {_matrix(result.weights[l - 1], problem, 'gradient')}")
     update_numbers = [rf"W^{{({l})}} &\leftarrow {_matrix(updated.weights[l - 1], problem, 'weight')}" for l in range(1, len(sizes))]
     after = gradients(updated, x, y).loss
-    loss_symbol = problem.network.latex(problem.network.loss_symbol)
+    loss_symbol = problem.spec.latex.get(problem.spec.loss_symbol) or default_latex(problem.spec.loss_symbol)
     return {
         "title": problem.spec.title,
         "language": language,
@@ -105,5 +111,6 @@ def matrix_context(problem: Problem, language: str) -> dict[str, object]:
         "update_numbers": update_numbers,
         "loss_line": rf"{loss_symbol} = {format_number(problem.policy.round(result.loss, 'loss'))}",
         "after_line": rf"{loss_symbol}' = {format_number(problem.policy.round(after, 'loss'))}",
-        "show_numbers": max(sizes) <= 8 and np.isfinite(result.loss),
+        "show_numbers": max(sizes) <= 8 and x.shape[1] <= 8 and np.isfinite(result.loss),
+        "samples": x.shape[1],
     }

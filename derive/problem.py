@@ -11,7 +11,7 @@ from typing import Any
 from .derivation import Derivation, derive
 from .network import Network, build_network
 from .policy import Policy
-from .spec import Spec, parse_spec, read_spec_file
+from .spec import Spec, SpecError, parse_spec, read_spec_file
 
 
 @dataclass
@@ -22,6 +22,11 @@ class Problem:
 
     @cached_property
     def network(self) -> Network:
+        if self.spec.data is not None:
+            raise SpecError(
+                f"{self.origin}: data: this spec reads its inputs from files, so it has no per-weight derivation; "
+                "use `derive worksheet SPEC --notation matrix`."
+            )
         return build_network(self.spec, self.origin)
 
     @cached_property
@@ -32,6 +37,11 @@ class Problem:
     @cached_property
     def derivation(self) -> Derivation:
         return derive(self.network, self.policy)
+
+    @property
+    def matrix_only(self) -> bool:
+        """Inputs from files: only the matrix notation can show this problem."""
+        return self.spec.data is not None
 
     def network_sizes(self) -> list[int]:
         return [len(self.network.inputs), *(len(layer) for layer in self.network.layers)]
@@ -67,5 +77,6 @@ def load(source: str | Path | dict[str, Any]) -> Problem:
         path = Path(source)
         spec = parse_spec(read_spec_file(path), str(path))
         problem = Problem(spec, str(path), path.stem)
-    problem.network  # noqa: B018 - build now so structural mistakes surface at load time
+    if spec.data is None:
+        problem.network  # noqa: B018 - build now so structural mistakes surface at load time
     return problem

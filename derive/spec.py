@@ -167,11 +167,21 @@ def _safe_latex(text: str) -> str:
 SafeLatex = Annotated[str, AfterValidator(_safe_latex)]
 
 
+class DataSpec(_Strict):
+    """Inputs and targets from files, one row per sample (.npy, or .csv with commas), for
+    networks too large to name every input: the matrix notation only."""
+
+    inputs: Annotated[str, Field(pattern=r"(?i)^[^\x00]+\.(npy|csv)$")]
+    targets: Annotated[str, Field(pattern=r"(?i)^[^\x00]+\.(npy|csv)$")]
+
+
 class Spec(_Strict):
     title: str = Field(default="Forward and backward propagation", max_length=300)
     language: Literal["ko", "en"] = "ko"
-    inputs: dict[str, FiniteNumber | None] = Field(min_length=1)
-    targets: dict[str, FiniteNumber | None] = Field(min_length=1)
+    inputs: dict[str, FiniteNumber | None] = Field(default_factory=dict)
+    targets: dict[str, FiniteNumber | None] = Field(default_factory=dict)
+    data: DataSpec | None = None
+    weight_seed: int | None = Field(default=None, ge=0)  # with data: weights drawn N(0, 1/fan-in)
     layers: list[LayerSpec] = Field(min_length=1)
     weights: dict[str, Union[FiniteNumber, None, ExplicitWeight]] = Field(default_factory=dict)
     weight_order: Literal["by_source", "by_target"] = "by_source"
@@ -259,6 +269,7 @@ _FIELDS_AT = {
     ("precision",): PrecisionSpec,
     ("weights", str): ExplicitWeight,
     ("randomize",): RandomizeSpec,
+    ("data",): DataSpec,
     ("layers", int, "activation"): CustomActivationSpec,
     ("loss",): CustomLossSpec,
     **{("randomize", group): RandomRange for group in ("inputs", "weights", "biases", "targets")},
@@ -358,6 +369,15 @@ def _describe(error: ValidationError, origin: str) -> str:
 
 def _check_names(spec: Spec, origin: str) -> None:
     """Names become symbols and ids in the key, so they must be unique and plain."""
+    if spec.data is not None:
+        if spec.inputs or spec.targets or spec.weights:
+            raise SpecError(f"{origin}: data: with data files, leave out inputs, targets and weights (use weight_seed).")
+        if spec.weight_seed is None:
+            raise SpecError(f"{origin}: weight_seed: a spec with data files needs weight_seed (the weights are drawn from it).")
+        return
+    for field in ("inputs", "targets"):
+        if not getattr(spec, field):
+            raise SpecError(f"{origin}: {field}: required field is missing (or give data: {{inputs: x.npy, targets: y.npy}}).")
     named: list[tuple[str, str]] = []
     named += [("inputs", name) for name in spec.inputs]
     named += [("targets", name) for name in spec.targets]

@@ -79,3 +79,56 @@ def test_matrix_handout_shows_seed_004s_corrected_numbers(tmp_path) -> None:  # 
     result = _run("worksheet", str(EXAMPLES / "2-2-1-sigmoid-mse.yaml"), "--notation", "matrix", "--format", "md,tex", "-o", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "2-2-1-sigmoid-mse").iterdir()) == [".derive", "matrix.md", "matrix.tex"]
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".csv"])
+def test_a_spec_with_data_files_and_a_weight_seed_works_at_mnist_size(tmp_path, suffix: str) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    from .test_cli import _run
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 784))
+    y = np.eye(10)[rng.integers(0, 10, 64)]
+    for name, values in (("x", x), ("y", y)):
+        if suffix == ".npy":
+            np.save(tmp_path / f"{name}.npy", values)
+        else:
+            np.savetxt(tmp_path / f"{name}.csv", values, delimiter=",")
+    spec = {"title": "MNIST", "language": "en", "loss": "cross_entropy", "learning_rate": 0.1, "weight_seed": 3,
+            "layers": [{"units": 100, "activation": "sigmoid"}, {"units": 10, "activation": "softmax"}],
+            "data": {"inputs": f"x{suffix}", "targets": f"y{suffix}"}}
+    (tmp_path / "mnist.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    result = _run("worksheet", str(tmp_path / "mnist.yaml"), "--notation", "matrix", "--format", "md", "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    expected = gradients(random_network([784, 100, 10], ["sigmoid", "softmax"], "cross_entropy", 3), x.T, y.T).loss
+    text = (tmp_path / "out" / "mnist" / "matrix.md").read_text(encoding="utf-8")
+    assert f"L = {float(f'{expected:.3g}'):g}" in text and "Mean loss over 64 samples" in text
+    refused = _run("key", str(tmp_path / "mnist.yaml"))
+    assert refused.returncode == 2 and "use `derive worksheet SPEC --notation matrix`" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"data": {"inputs": "missing.npy", "targets": "y.npy"}}, "data.inputs: no such file"),
+        ({"data": {"inputs": "x.npy", "targets": "x.npy"}}, "data.targets: expected 5 rows of 2 values"),
+        ({"data": {"inputs": "x.txt", "targets": "y.npy"}}, "data.inputs: string should match pattern"),
+        ({"weight_seed": None}, "weight_seed: a spec with data files needs weight_seed"),
+    ],
+)
+def test_bad_data_files_are_one_clear_message(tmp_path, change: dict, message: str) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    from .test_cli import _run
+
+    np.save(tmp_path / "x.npy", np.ones((5, 3)))
+    np.save(tmp_path / "y.npy", np.ones((5, 2)) / 2)
+    spec = {"layers": [{"units": 4, "activation": "tanh"}, {"units": 2, "activation": "sigmoid"}], "loss": "mse",
+            "learning_rate": 0.1, "weight_seed": 1, "data": {"inputs": "x.npy", "targets": "y.npy"}}
+    spec.update(change)
+    spec = {k: v for k, v in spec.items() if v is not None}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    result = _run("worksheet", str(tmp_path / "s.yaml"), "--notation", "matrix", "--format", "md", "-o", str(tmp_path / "out"))
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()
