@@ -135,7 +135,7 @@ def worksheet(
         notation=notation,
         echo=lambda line: click.echo(line, err=True),
     )
-    click.echo(f"wrote {len(written)} files to {written[0].parent if written else output}")
+    click.echo(f"wrote {len(written)} file{'s' if len(written) != 1 else ''} to {written[0].parent if written else output}")
 
 
 @main.command()
