@@ -4,6 +4,7 @@ message with exit status 2; never a traceback, a hang or half-written files."""
 from __future__ import annotations
 
 import copy
+import os
 import csv
 import io
 import json
@@ -42,7 +43,7 @@ def mutated_specs(draw: st.DrawFn) -> bytes:
             spec[field][draw(st.sampled_from(sorted(spec[field])))] = draw(st.sampled_from([1e308, 10**400, -1e308, 1e-320]))
         elif action == "negative" and isinstance(spec.get(field), (int, float)):
             spec[field] = -abs(spec[field])
-        elif action == "nested" and spec.get("layers"):
+        elif action == "nested" and isinstance(spec.get("layers"), list) and spec["layers"] and all(isinstance(x, dict) for x in spec["layers"]):
             layer = draw(st.integers(0, len(spec["layers"]) - 1))
             spec["layers"][layer][draw(st.sampled_from(["units", "activation", "pre", "bias", "alpha", "extra"]))] = draw(junk)
         elif action == "rename" and field in spec:
@@ -60,7 +61,8 @@ def _outputs(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+# DERIVE_FUZZ_EXAMPLES=600 for a longer hunt than `make test` allows.
+@settings(max_examples=int(os.environ.get("DERIVE_FUZZ_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=mutated_specs())
 def test_a_mutated_spec_gives_full_output_or_one_clear_error(tmp_path_factory: Any, data: bytes) -> None:
     folder = tmp_path_factory.mktemp("fuzz")
@@ -83,7 +85,7 @@ def test_a_mutated_spec_gives_full_output_or_one_clear_error(tmp_path_factory: A
 ROWS = st.lists(st.lists(st.one_of(st.text(max_size=8), st.sampled_from(["0.21", ".19", "0,552", "−0.0204", "1/2", ""])), max_size=40), max_size=30)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=int(os.environ.get("DERIVE_FUZZ_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=ROWS, encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp949"]))
 def test_every_row_of_a_ragged_submissions_file_is_graded(tmp_path_factory: Any, rows: list[list[str]], encoding: str) -> None:
     folder = tmp_path_factory.mktemp("subs")
