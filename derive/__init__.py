@@ -1,6 +1,26 @@
-"""derive: worked forward- and backward-propagation examples, derived symbolically."""
+"""derive: worked forward- and backward-propagation examples, derived symbolically.
 
-from .problem import Problem, load
-from .spec import SpecError
+`derive.load`, `derive.Problem` and `derive.SpecError` are imported on first use, so the
+command line pays only for what a command needs (`derive cost` imports no SymPy)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .problem import Problem, load
+    from .spec import SpecError
 
 __all__ = ["Problem", "SpecError", "load"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Problem", "load"):
+        from . import problem
+
+        return getattr(problem, name)
+    if name == "SpecError":
+        from .spec import SpecError
+
+        return SpecError
+    raise AttributeError(f"module 'derive' has no attribute {name!r}")

@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .documents import DIAGRAM_FILE, MATHJAX_URL, render, render_diagram, render_pack
+from .documents import DIAGRAM_FILE, MATHJAX_URL, render, render_diagram, render_formats, render_pack
 from .output import check_folder, write_all
 from .problem import Problem
 from .spec import Spec
@@ -60,12 +60,8 @@ def _render_version(job: Job) -> VersionOutput:
     if "md" in job.formats:
         files[f"{folder}/{DIAGRAM_FILE}"] = render_diagram(problem, "handout").encode()
     for kind in VARIANT_KINDS:
-        if "md" in job.formats:
-            files[f"{folder}/{kind}.md"] = render(problem, kind, "md", job.language, **labels).encode()
-        if "html" in job.formats:
-            files[f"{folder}/{kind}.html"] = render(problem, kind, "html", job.language, job.mathjax_url, **labels).encode()
-        if "tex" in job.formats:
-            files[f"{folder}/{kind}.tex"] = render(problem, kind, "tex", job.language, **labels).encode()
+        for fmt, text in render_formats(problem, kind, job.formats, job.language, job.mathjax_url, **labels).items():
+            files[f"{folder}/{kind}.{fmt}"] = text.encode()
         if "pdf" in job.formats:
             bodies[kind] = render(problem, kind, "tex_body", job.language, **labels)
     key = grading_key(problem)

@@ -226,6 +226,7 @@ def moodle(source: Path, output: Path | None, lang: str | None) -> None:
     """Moodle XML: one numerical question per graded item (and per version, for a variants folder)."""
     from .export import moodle_xml
     from .grading import load_key
+    from .key import GRADED_ROLES
     from .output import write_text_atomic
     from .problem import load
 
@@ -241,7 +242,7 @@ def moodle(source: Path, output: Path | None, lang: str | None) -> None:
         title, versions, language, name = problem.spec.title, {None: problem.derivation}, problem.spec.language, problem.name
     target = output or Path("output") / f"{name}-moodle.xml"
     write_text_atomic(target, moodle_xml(title, versions, lang or language))
-    questions = sum(1 for d in versions.values() for s in d.steps if s.role in ("forward", "loss", "gradient", "update", "after"))
+    questions = sum(1 for d in versions.values() for s in d.steps if s.role in GRADED_ROLES)
     click.echo(f"wrote {questions} questions to {target}")
 
 

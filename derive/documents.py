@@ -62,7 +62,7 @@ class Renderer:
 
     derivation: Derivation
     kind: str  # handout | worksheet | key
-    blanks: dict[str, int]
+    blanks: list[str]  # item ids in the order the blanks appear
     reused_note: str = ""  # "already computed above", under a boxed shared factor
 
     def number(self, step: Step) -> str:
@@ -73,7 +73,8 @@ class Renderer:
         column is called), or the value highlighted, by document kind."""
         if self.kind == "handout" or step.value is None:
             return self.number(step)
-        self.blanks.setdefault(step.id, len(self.blanks) + 1)
+        if step.id not in self.blanks:
+            self.blanks.append(step.id)
         label = rf"_{{{item_id_latex(step.id)}}}"
         if self.kind == "worksheet":
             return rf"\boxed{{\phantom{{0.0000}}}}{label}"
@@ -160,7 +161,7 @@ def _aligned(lines: list[str]) -> list[str]:
 
 def document_context(problem: Problem, kind: str, language: str) -> dict[str, object]:
     d = problem.derivation
-    renderer = Renderer(d, kind, {}, HEADINGS[language]["reused"])
+    renderer = Renderer(d, kind, [], HEADINGS[language]["reused"])
     forward = {
         role: _aligned([renderer.definition_line(s) for s in d.with_role("forward") if s.kind == role])
         for role in ("weighted_sum", "activation", "output")
@@ -264,6 +265,23 @@ def render(
         plot = render_loss_plot(problem, language) or ""
         context["plot_svg"] = markupsafe.Markup(plot[plot.find("<svg"):] if plot else "")
     return _environment(fmt, user_templates).get_template(template).render(context)
+
+
+def render_formats(
+    problem: Problem,
+    kind: str,
+    formats: list[str] | tuple[str, ...],
+    language: str | None,
+    mathjax_url: str = MATHJAX_URL,
+    **labels: object,
+) -> dict[str, str]:
+    """One kind of document in each of the formats asked for (md, html, tex), by format;
+    a single worksheet and a class's versions are written from the same call."""
+    return {
+        fmt: render(problem, kind, fmt, language, mathjax_url, **labels)  # type: ignore[arg-type]
+        for fmt in ("md", "html", "tex")
+        if fmt in formats
+    }
 
 
 def render_text_template(template: str, context: dict[str, object], fmt: str) -> str:

@@ -28,18 +28,15 @@ def _text(parent: ElementTree.Element, tag: str, text: str, **attributes: str) -
 
 
 def _tolerance(step: Step, derivation: Derivation) -> float:
+    """The widest distance from the key's value that the grader still accepts."""
     assert step.value is not None and step.exact is not None
-    rtol, atol = derivation.policy.tolerance(step.kind)
-    spread = abs(step.value - step.exact)
-    return float(f"{atol + rtol * max(abs(step.value), abs(step.exact)) + spread:.6g}")
+    low, high = derivation.policy.accepted_range(step.value, step.exact, step.kind)
+    return float(f"{max(high - step.value, step.value - low):.6g}")
 
 
 def _question_text(step: Step, derivation: Derivation, language: str) -> str:
     network = derivation.network
-    givens = [(name, value) for name, value in network.inputs.items()]
-    givens += [(p.name, p.value) for p in network.parameters]
-    givens += list(network.targets.items())
-    givens.append(("eta", network.learning_rate))
+    givens = [*network.givens(), ("eta", network.learning_rate)]
     values = ",\\; ".join(f"{network.latex(name)} = {format_number(value)}" for name, value in givens if value is not None)
     lead, tail = PROMPTS[language]
     definition = to_latex(step.expression, derivation.names) if step.role != "gradient" else ""

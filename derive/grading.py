@@ -51,12 +51,11 @@ class StudentResult:
     version: str | None
     items: dict[str, ItemResult]
     problems: list[str] = field(default_factory=list)
+    rules: GradingRules = field(default_factory=GradingRules)
 
     @property
     def points(self) -> float:
         return sum(item_points(result, self.rules) for result in self.items.values())
-
-    rules: GradingRules = field(default_factory=GradingRules)
 
     @property
     def score(self) -> float:
@@ -78,10 +77,8 @@ def accepts(given: float, expected: float, exact: float, step: Step, derivation:
     if rules.sigfig:
         policy = derivation.policy
         return any(policy.round(given, step.kind) == policy.round(value, step.kind) for value in (expected, exact))
-    rtol, atol = derivation.policy.tolerance(step.kind)
-    low, high = min(expected, exact), max(expected, exact)
-    slack = atol + rtol * max(abs(low), abs(high))
-    return low - slack <= given <= high + slack
+    low, high = derivation.policy.accepted_range(expected, exact, step.kind)
+    return low <= given <= high
 
 
 # --- common mistakes ------------------------------------------------------------------

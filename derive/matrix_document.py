@@ -32,10 +32,6 @@ WORDS = {
 }
 
 
-def _latex(expression: sympy.Basic) -> str:
-    return sympy.latex(expression)
-
-
 def general_lines(sizes: list[int], activations: list[str], loss: str) -> dict[str, list[str]]:
     """z^(l) = W^(l) a^(l-1) + b^(l), ..., delta^(l) = (W^(l+1))^T delta^(l+1) o g'(z^(l)), ..."""
     depth = len(sizes) - 1
@@ -46,21 +42,21 @@ def general_lines(sizes: list[int], activations: list[str], loss: str) -> dict[s
     slope = {l: MatrixSymbol(f"{ACTIVATION_LATEX[activations[l - 1]] or 'g'}'(z^{{({l})}})", sizes[l], 1) for l in range(1, depth + 1)}
     forward = []
     for l in range(1, depth + 1):
-        forward.append(rf"z^{{({l})}} &= {_latex(weight[l] * activation[l - 1] + bias[l])}")
+        forward.append(rf"z^{{({l})}} &= {sympy.latex(weight[l] * activation[l - 1] + bias[l])}")
         name = ACTIVATION_LATEX[activations[l - 1]]
         forward.append(rf"a^{{({l})}} &= {name}\left(z^{{({l})}}\right)" if name else rf"a^{{({l})}} &= z^{{({l})}}")
     target = MatrixSymbol("y", sizes[-1], 1)
     if activations[-1] == "softmax" and loss == "cross_entropy":
-        backward = [rf"\delta^{{({depth})}} &= \frac{{\partial L}}{{\partial z^{{({depth})}}}} = {_latex(activation[depth] - target)}"]
+        backward = [rf"\delta^{{({depth})}} &= \frac{{\partial L}}{{\partial z^{{({depth})}}}} = {sympy.latex(activation[depth] - target)}"]
     else:
         gradient = MatrixSymbol(rf"\nabla_{{a^{{({depth})}}}} L", sizes[-1], 1)
-        backward = [rf"\delta^{{({depth})}} &= \frac{{\partial L}}{{\partial z^{{({depth})}}}} = {_latex(HadamardProduct(gradient, slope[depth]))}"]
+        backward = [rf"\delta^{{({depth})}} &= \frac{{\partial L}}{{\partial z^{{({depth})}}}} = {sympy.latex(HadamardProduct(gradient, slope[depth]))}"]
     for l in range(depth - 1, 0, -1):
-        backward.append(rf"\delta^{{({l})}} &= {_latex(HadamardProduct(weight[l + 1].T * delta[l + 1], slope[l]))}")
+        backward.append(rf"\delta^{{({l})}} &= {sympy.latex(HadamardProduct(weight[l + 1].T * delta[l + 1], slope[l]))}")
     gradients = []
     for l in range(1, depth + 1):
-        gradients.append(rf"\frac{{\partial L}}{{\partial W^{{({l})}}}} &= {_latex(delta[l] * activation[l - 1].T)}")
-        gradients.append(rf"\frac{{\partial L}}{{\partial b^{{({l})}}}} &= {_latex(delta[l])}")
+        gradients.append(rf"\frac{{\partial L}}{{\partial W^{{({l})}}}} &= {sympy.latex(delta[l] * activation[l - 1].T)}")
+        gradients.append(rf"\frac{{\partial L}}{{\partial b^{{({l})}}}} &= {sympy.latex(delta[l])}")
     updates = [rf"W^{{({l})}} &\leftarrow W^{{({l})}} - \eta \frac{{\partial L}}{{\partial W^{{({l})}}}}" for l in range(1, depth + 1)]
     return {"forward": forward, "backward": backward, "gradients": gradients, "updates": updates}
 

@@ -64,6 +64,10 @@ class Network:
     def incoming(self, unit: Unit) -> list[Parameter]:
         return [p for p in self.parameters if unit.pre in p.targets]
 
+    def givens(self) -> list[tuple[str, float | None]]:
+        """Every number the problem states: inputs, parameters, targets."""
+        return [*self.inputs.items(), *((p.name, p.value) for p in self.parameters), *self.targets.items()]
+
     def is_numeric(self) -> bool:
         values = [*self.inputs.values(), *self.targets.values(), self.learning_rate]
         values += [p.value for p in self.parameters]

@@ -75,6 +75,14 @@ class Policy:
             return 5 * 10.0**-digits, 1e-9
         return 0.0, 10.0**-digits
 
+    def accepted_range(self, expected: float, exact: float, kind: str) -> tuple[float, float]:
+        """The answers graded right: from the lower to the higher of the rounded-carry and
+        exact values, widened by the tolerance on each side."""
+        rtol, atol = self.tolerance(kind)
+        low, high = min(expected, exact), max(expected, exact)
+        slack = atol + rtol * max(abs(low), abs(high))
+        return low - slack, high + slack
+
     def as_dict(self) -> dict[str, object]:
         return {
             "digits": self.digits,

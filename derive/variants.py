@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .numeric import EvaluationError
 from .problem import Problem
-from .spec import ExplicitWeight, RandomRange, SpecError
+from .spec import ExplicitWeight, RandomizeSpec, RandomRange, SpecError
 
 ATTEMPTS_PER_VERSION = 200
 
@@ -85,7 +85,7 @@ def rejection(problem: Problem) -> str | None:
         derivation = problem.derivation
     except (EvaluationError, OverflowError, ZeroDivisionError):
         return "the numbers cannot be computed"
-    saturation = problem.spec.randomize.saturation if problem.spec.randomize else 4.0
+    saturation = (problem.spec.randomize or RandomizeSpec()).saturation
     for unit in problem.network.units:
         z = derivation[unit.pre].exact
         if unit.activation.name in ("sigmoid", "tanh") and abs(z) > saturation:
@@ -99,8 +99,7 @@ def rejection(problem: Problem) -> str | None:
 
 
 def _fingerprint(problem: Problem) -> tuple[float | None, ...]:
-    network = problem.network
-    return (*network.inputs.values(), *network.targets.values(), *(p.value for p in network.parameters))
+    return tuple(value for _, value in problem.network.givens())
 
 
 def make_variants(

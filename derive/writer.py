@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .documents import DIAGRAM_FILE, MATHJAX_URL, PLOT_FILE, render, render_diagram, render_loss_plot
+from .documents import DIAGRAM_FILE, MATHJAX_URL, PLOT_FILE, render_diagram, render_formats, render_loss_plot
 from .output import check_folder, write_all
 
 if TYPE_CHECKING:
@@ -40,21 +40,18 @@ def document_files(
         plot = render_loss_plot(problem, language)
         if plot is not None:
             files[PLOT_FILE] = plot.encode()
+    wanted = [*formats, "tex"] if "pdf" in formats else formats  # a PDF is compiled from the .tex
     for kind in kinds:
-        if "md" in formats:
-            files[f"{kind}.md"] = render(problem, kind, "md", language, user_templates=user_templates).encode()
-        if "html" in formats:
-            files[f"{kind}.html"] = render(problem, kind, "html", language, mathjax_url, user_templates=user_templates).encode()
-        if "tex" in formats or "pdf" in formats:
-            tex = render(problem, kind, "tex", language, user_templates=user_templates)
-            if "tex" in formats:
-                files[f"{kind}.tex"] = tex.encode()
-            if "pdf" in formats and not notes:
-                echo(f"  compiling {kind}.pdf with XeLaTeX ...")
-                try:
-                    files[f"{kind}.pdf"] = compile_pdf(tex, kind)
-                except TexMissing as missing:
-                    notes.append(f"note: PDFs skipped: {missing}.")
+        texts = render_formats(problem, kind, wanted, language, mathjax_url, user_templates=user_templates)
+        for fmt, text in texts.items():
+            if fmt in formats:
+                files[f"{kind}.{fmt}"] = text.encode()
+        if "pdf" in formats and not notes:
+            echo(f"  compiling {kind}.pdf with XeLaTeX ...")
+            try:
+                files[f"{kind}.pdf"] = compile_pdf(texts["tex"], kind)
+            except TexMissing as missing:
+                notes.append(f"note: PDFs skipped: {missing}.")
     files["key.json"] = key_json(problem).encode()
     return files, notes
 
