@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from .latex import to_latex
+from .spec import as_plain_data
 
 if TYPE_CHECKING:
     from .problem import Problem
@@ -39,7 +40,7 @@ def grading_key(problem: Problem) -> dict[str, Any]:
     ]
     return {
         "title": problem.spec.title,
-        "spec": problem.spec.model_dump(mode="json", by_alias=True, exclude_none=False),
+        "spec": as_plain_data(problem.spec),
         "policy": problem.policy.as_dict(),
         "loss_history": derivation.loss_history,
         "items": items,

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
+
 from .numeric import EvaluationError
 from .problem import Problem
 from .spec import ExplicitWeight, RandomizeSpec, RandomRange, SpecError
@@ -71,12 +73,12 @@ def _redrawn(problem: Problem, rng: random.Random) -> Problem:
         update["targets"] = {name: draw(rng, plan.targets) for name in spec.targets}
     if plan.weights:
         update["weights"] = {
-            name: value.model_copy(update={"value": draw(rng, plan.weights)}) if isinstance(value, ExplicitWeight) else draw(rng, plan.weights)
+            name: msgspec.structs.replace(value, value=draw(rng, plan.weights)) if isinstance(value, ExplicitWeight) else draw(rng, plan.weights)
             for name, value in spec.weights.items()
         }
     if plan.biases:
         update["biases"] = {name: draw(rng, plan.biases) for name in spec.biases}
-    return Problem(spec.model_copy(update=update), problem.origin, problem.name)
+    return Problem(msgspec.structs.replace(spec, **update), problem.origin, problem.name)
 
 
 def rejection(problem: Problem) -> str | None:

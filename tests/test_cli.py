@@ -45,10 +45,10 @@ BAD_SPECS = [
     ({"inputs": {"x1": float("nan"), "x2": 0.3}}, "inputs.x1: must be a finite number"),
     ({"learning_rate": float("inf")}, "learning_rate: must be a finite number"),
     ({"layers__0__post": ["a1", "z1"]}, "the name 'z1' is already used"),
-    ({"layers__0__units": 0}, "layers[0].units: input should be greater than or equal to 1"),
+    ({"layers__0__units": 0}, "layers[0].units: expected a whole number of at least 1; got 0."),
     ({"loss": None}, "loss: required field is missing."),
     ({"loss": "binary_cross_entropy"}, "needs outputs between 0 and 1"),
-    ({"layers__0__activation": "leaky_relu", "layers__0__alpha": 1.5}, "layers[0].alpha: input should be less than 1"),
+    ({"layers__0__activation": "leaky_relu", "layers__0__alpha": 1.5}, "layers[0].alpha: expected a number below 1; got 1.5."),
 ]
 
 
@@ -69,6 +69,7 @@ def test_bad_spec_is_refused_with_one_clear_message(tmp_path: Path, changes: dic
         ("inputs: {x1: 1\n", "cannot be parsed as yaml"),
         ("inputs: {x1: 1}\ninputs: {x1: 2}\n", "duplicate key 'inputs'"),
         ("- just\n- a list\n", "a spec is a mapping of fields"),
+        ("date: 2001-13-45\n", "cannot be parsed as yaml: month must be in 1..12"),
     ],
 )
 def test_unreadable_spec_is_refused(tmp_path: Path, text: str, message: str) -> None:

@@ -113,7 +113,7 @@ def test_a_spec_with_data_files_and_a_weight_seed_works_at_mnist_size(tmp_path, 
     [
         ({"data": {"inputs": "missing.npy", "targets": "y.npy"}}, "data.inputs: no such file"),
         ({"data": {"inputs": "x.npy", "targets": "x.npy"}}, "data.targets: expected 5 rows of 2 values"),
-        ({"data": {"inputs": "x.txt", "targets": "y.npy"}}, "data.inputs: string should match pattern"),
+        ({"data": {"inputs": "x.txt", "targets": "y.npy"}}, "data.inputs: expected text that is a file name ending in .npy or .csv"),
         ({"weight_seed": None}, "weight_seed: a spec with data files needs weight_seed"),
     ],
 )

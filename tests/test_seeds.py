@@ -14,6 +14,7 @@ import pytest
 
 import derive
 from derive.policy import Policy
+from derive.spec import as_plain_data
 
 from .conftest import EXAMPLES, SEEDS
 
@@ -110,7 +111,7 @@ def test_seed_003_shortcut_holds_only_because_the_target_is_one() -> None:
     d = problem.derivation
     yhat = d["yhat"].exact
     assert d["dL/dz"].exact == pytest.approx(yhat - 1)
-    spec = problem.spec.model_dump(by_alias=True)
+    spec = as_plain_data(problem.spec)
     spec["targets"] = {"y": 0.5}
     other = derive.load(spec).derivation
     yhat = other["yhat"].exact

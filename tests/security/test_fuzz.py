@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from derive.cli import main
+from derive.spec import SpecError, parse_spec
 
 from ..conftest import EXAMPLES
 
@@ -91,6 +92,53 @@ def test_a_mutated_spec_gives_full_output_or_one_clear_error(tmp_path_factory: A
         assert result.exit_code == 2, result.output
         assert result.output.count("error:") == 1 and "Traceback" not in result.output
         assert _outputs(out) == []
+
+
+def _places(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every place in a nested spec where a value could be swapped for junk."""
+    inner: list[tuple[Any, ...]] = []
+    if isinstance(value, dict):
+        inner = [p for key, item in value.items() for p in _places(item, (*path, key))]
+    elif isinstance(value, list):
+        inner = [p for index, item in enumerate(value) for p in _places(item, (*path, index))]
+    return [path, *inner] if path else inner
+
+
+def _holds_place(container: Any, part: Any) -> bool:
+    if isinstance(container, dict):
+        return part in container
+    return isinstance(container, list) and isinstance(part, int) and part < len(container)
+
+
+def _swap(spec: Any, path: tuple[Any, ...], value: Any) -> None:
+    """Put `value` at `path`, unless an earlier swap already changed the way there."""
+    target = spec
+    for part in path[:-1]:
+        if not _holds_place(target, part):
+            return
+        target = target[part]
+    if _holds_place(target, path[-1]):
+        target[path[-1]] = value
+
+
+PLACES = _places(SEED000)
+deep_junk = st.recursive(junk, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+                         max_leaves=8)
+
+
+@settings(max_examples=int(os.environ.get("DERIVE_FUZZ_EXAMPLES", "300")), derandomize=not HUNT, deadline=None)
+@given(swaps=st.lists(st.tuples(st.sampled_from(PLACES), deep_junk), min_size=1, max_size=3))
+def test_junk_anywhere_in_a_spec_is_a_spec_error_naming_a_field(swaps: list[tuple[tuple[Any, ...], Any]]) -> None:
+    """In process and without deriving, so it can try every nesting level many times: the
+    validator and its messages never crash, whatever sits where."""
+    spec = copy.deepcopy(SEED000)
+    for path, value in swaps:
+        _swap(spec, path, value)
+    try:
+        parse_spec(spec, "spec.yaml")
+    except SpecError as error:
+        message = str(error)
+        assert message.startswith("spec.yaml: ") and "\n" not in message and "Traceback" not in message
 
 
 ROWS = st.lists(st.lists(st.one_of(st.text(max_size=8), st.sampled_from(["0.21", ".19", "0,552", "−0.0204", "1/2", ""])), max_size=40), max_size=30)

@@ -56,8 +56,8 @@ def test_an_interrupt_while_making_files_keeps_the_previous_files(tmp_path: Path
     ("changes", "message"),
     [
         ({"weights": {f"w{i}": -1000 for i in range(1, 7)}}, "e^800 overflows: the weights or inputs are too large"),
-        ({"learning_rate": 0}, "learning_rate: input should be greater than 0"),
-        ({"learning_rate": -0.1}, "learning_rate: input should be greater than 0"),
+        ({"learning_rate": 0}, "learning_rate: expected a number above 0; got 0."),
+        ({"learning_rate": -0.1}, "learning_rate: expected a number above 0; got -0.1."),
     ],
 )
 def test_numeric_trouble_is_a_clear_message(tmp_path: Path, changes: dict, message: str) -> None:
