@@ -204,6 +204,26 @@ def document_context(problem: Problem, kind: str, language: str) -> dict[str, ob
     }
 
 
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Compiling the templates is a quarter of a worksheet's run; Jinja keeps the compiled
+    code in a private per-user folder (mode 0700), keyed by each template's source, so an
+    edited template is recompiled. A cache that cannot be written only costs that time."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+@functools.cache
+def _template_cache() -> jinja2.BytecodeCache | None:
+    try:
+        return _TemplateCache()
+    except (OSError, RuntimeError):
+        return None
+
+
 @functools.cache
 def _environment(fmt: str, user_templates: Path | None = None) -> jinja2.Environment:
     """One environment per format, kept: compiling the templates costs more than rendering.
@@ -223,6 +243,7 @@ def _environment(fmt: str, user_templates: Path | None = None) -> jinja2.Environ
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=autoescape,
+        bytecode_cache=_template_cache() if user_templates is None else None,
     )
     environment.filters["text"] = text
     environment.filters["yaml_string"] = escape.yaml_string

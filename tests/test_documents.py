@@ -9,6 +9,7 @@ import pytest
 
 import derive
 from derive.diagram import plain_text
+from derive.spec import as_plain_data
 from derive.documents import render, render_diagram, render_markdown
 from derive.writer import write_documents
 
@@ -91,7 +92,7 @@ def test_diagram_names_every_unit_and_weight_and_hides_values_on_worksheets(seed
 
 def test_biases_get_a_node_and_labelled_edges() -> None:
     problem = derive.load(EXAMPLES / "1-1-sigmoid-xent.yaml")
-    spec = problem.spec.model_dump(by_alias=True)
+    spec = as_plain_data(problem.spec)
     spec["layers"][0]["bias"] = "per_unit"
     spec["biases"] = {"b1": 0.1}
     with_bias = derive.load(spec)
@@ -104,3 +105,42 @@ def test_notebook_display_is_one_aligned_block(seed000: derive.Problem) -> None:
     latex = seed000._repr_latex_()
     assert latex.startswith("$$\\begin{aligned}") and latex.endswith("\\end{aligned}$$")
     assert r"\frac{\partial L}{\partial w_{1}} &= " in latex and latex.count("&=") == len(seed000.derivation.with_role("forward", "loss", "gradient", "update"))
+
+
+@pytest.fixture
+def fresh_template_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Compiled templates go to a cache folder of this test's own; the usual one after."""
+    import tempfile
+
+    from derive import documents
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    documents._environment.cache_clear()
+    documents._template_cache.cache_clear()
+    yield tmp_path
+    documents._environment.cache_clear()
+    documents._template_cache.cache_clear()
+
+
+def test_compiled_templates_are_cached_and_change_nothing(seed000: derive.Problem, fresh_template_cache: Path) -> None:
+    from derive import documents
+
+    compiled_now = render(seed000, "handout", "html")
+    cached = list(fresh_template_cache.glob("_jinja2-cache-*/*.cache"))
+    assert cached
+    documents._environment.cache_clear()
+    assert render(seed000, "handout", "html") == compiled_now
+    assert sorted(fresh_template_cache.glob("_jinja2-cache-*/*.cache")) == sorted(cached)
+
+
+def test_a_cache_that_cannot_be_written_only_costs_time(
+    seed000: derive.Problem, fresh_template_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jinja2
+
+    def disk_full(self: object, bucket: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(jinja2.FileSystemBytecodeCache, "dump_bytecode", disk_full)
+    assert "\\frac{\\partial L}{\\partial w_{1}}" in render(seed000, "handout", "md")
+    assert not list(fresh_template_cache.glob("_jinja2-cache-*/*.cache"))
