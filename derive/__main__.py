@@ -1,3 +1,3 @@
-from .cli import main
+from .cli import entry_point
 
-main(prog_name="derive")
+entry_point()
