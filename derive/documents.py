@@ -310,12 +310,12 @@ def render_text_template(template: str, context: dict[str, object], fmt: str) ->
     return _environment(fmt).get_template(template).render(context)
 
 
-def render_matrix(problem: Problem, fmt: str, language: str | None = None) -> str:
-    """The handout in matrix notation (md or tex): layer-level equations and matrices."""
+def render_matrix(problem: Problem, fmt: str, language: str | None = None, mathjax_url: str = MATHJAX_URL) -> str:
+    """The handout in matrix notation (md, tex or html): layer-level equations and matrices."""
     from .matrix_document import matrix_context
 
     context = matrix_context(problem, language or problem.spec.language)
-    return _environment(fmt).get_template(f"matrix.{fmt}.j2").render(context)
+    return _environment(fmt).get_template(f"matrix.{fmt}.j2").render(context, mathjax_url=mathjax_url)
 
 
 def render_pack(bodies: list[str], language: str) -> str:

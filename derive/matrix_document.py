@@ -24,16 +24,17 @@ WORDS = {
     "ko": {"shapes": "층별 크기", "layer": "층", "units": "유닛 수", "forward": "순전파", "backward": "역전파",
            "gradients": "기울기", "update": "파라미터 업데이트", "numbers": "숫자로 계산", "after": "업데이트 후 손실",
            "general": "일반식", "delta": "오차 신호", "exact": "숫자는 전체 정밀도로 계산하고 표시할 때만 반올림했습니다.",
-           "batch": "샘플 {samples}개에 대한 평균 손실, 업데이트 전과 후:"},
+           "batch": "샘플 {samples}개에 대한 평균 손실, 업데이트 전과 후:", "notation": "핸드아웃 (행렬 표기)"},
     "en": {"shapes": "Layer sizes", "layer": "layer", "units": "units", "forward": "Forward propagation", "backward": "Backpropagation",
            "gradients": "Gradients", "update": "Parameter update", "numbers": "With numbers", "after": "Loss after the update",
            "general": "General form", "delta": "error signals", "exact": "The numbers are computed at full precision and rounded only for display.",
-           "batch": "Mean loss over {samples} samples, before and after the update:"},
+           "batch": "Mean loss over {samples} samples, before and after the update:", "notation": "Handout (matrix notation)"},
 }
 
 
-def general_lines(sizes: list[int], activations: list[str], loss: str) -> dict[str, list[str]]:
-    """z^(l) = W^(l) a^(l-1) + b^(l), ..., delta^(l) = (W^(l+1))^T delta^(l+1) o g'(z^(l)), ..."""
+def general_lines(sizes: list[int], activations: list[str], loss: str, loss_symbol: str = "L") -> dict[str, list[str]]:
+    """z^(l) = W^(l) a^(l-1) + b^(l), ..., delta^(l) = (W^(l+1))^T delta^(l+1) o g'(z^(l)), ...,
+    with the loss named as the spec names it (seed 004 calls it C)."""
     depth = len(sizes) - 1
     weight = {l: MatrixSymbol(f"W^{{({l})}}", sizes[l], sizes[l - 1]) for l in range(1, depth + 1)}
     bias = {l: MatrixSymbol(f"b^{{({l})}}", sizes[l], 1) for l in range(1, depth + 1)}
@@ -47,17 +48,17 @@ def general_lines(sizes: list[int], activations: list[str], loss: str) -> dict[s
         forward.append(rf"a^{{({l})}} &= {name}\left(z^{{({l})}}\right)" if name else rf"a^{{({l})}} &= z^{{({l})}}")
     target = MatrixSymbol("y", sizes[-1], 1)
     if activations[-1] == "softmax" and loss == "cross_entropy":
-        backward = [rf"\delta^{{({depth})}} &= \frac{{\partial L}}{{\partial z^{{({depth})}}}} = {sympy.latex(activation[depth] - target)}"]
+        backward = [rf"\delta^{{({depth})}} &= \frac{{\partial {loss_symbol}}}{{\partial z^{{({depth})}}}} = {sympy.latex(activation[depth] - target)}"]
     else:
-        gradient = MatrixSymbol(rf"\nabla_{{a^{{({depth})}}}} L", sizes[-1], 1)
-        backward = [rf"\delta^{{({depth})}} &= \frac{{\partial L}}{{\partial z^{{({depth})}}}} = {sympy.latex(HadamardProduct(gradient, slope[depth]))}"]
+        gradient = MatrixSymbol(rf"\nabla_{{a^{{({depth})}}}} {loss_symbol}", sizes[-1], 1)
+        backward = [rf"\delta^{{({depth})}} &= \frac{{\partial {loss_symbol}}}{{\partial z^{{({depth})}}}} = {sympy.latex(HadamardProduct(gradient, slope[depth]))}"]
     for l in range(depth - 1, 0, -1):
         backward.append(rf"\delta^{{({l})}} &= {sympy.latex(HadamardProduct(weight[l + 1].T * delta[l + 1], slope[l]))}")
     gradients = []
     for l in range(1, depth + 1):
-        gradients.append(rf"\frac{{\partial L}}{{\partial W^{{({l})}}}} &= {sympy.latex(delta[l] * activation[l - 1].T)}")
-        gradients.append(rf"\frac{{\partial L}}{{\partial b^{{({l})}}}} &= {sympy.latex(delta[l])}")
-    updates = [rf"W^{{({l})}} &\leftarrow W^{{({l})}} - \eta \frac{{\partial L}}{{\partial W^{{({l})}}}}" for l in range(1, depth + 1)]
+        gradients.append(rf"\frac{{\partial {loss_symbol}}}{{\partial W^{{({l})}}}} &= {sympy.latex(delta[l] * activation[l - 1].T)}")
+        gradients.append(rf"\frac{{\partial {loss_symbol}}}{{\partial b^{{({l})}}}} &= {sympy.latex(delta[l])}")
+    updates = [rf"W^{{({l})}} &\leftarrow W^{{({l})}} - \eta \frac{{\partial {loss_symbol}}}{{\partial W^{{({l})}}}}" for l in range(1, depth + 1)]
     return {"forward": forward, "backward": backward, "gradients": gradients, "updates": updates}
 
 
@@ -82,6 +83,7 @@ def matrix_context(problem: Problem, language: str) -> dict[str, object]:
     eta = problem.spec.learning_rate or 0.0
     updated = DenseNetwork([w - eta * g for w, g in zip(dense.weights, result.weights, strict=True)],
                            [b - eta * g for b, g in zip(dense.biases, result.biases, strict=True)], dense.activations, dense.loss, dense.alpha)
+    loss_symbol = problem.spec.latex.get(problem.spec.loss_symbol) or default_latex(problem.spec.loss_symbol)
     numbers = []
     numbers.append(rf"a^{{(0)}} = x &= {_matrix(x, problem, 'weighted_sum')}")  # one column per sample
     for l in range(1, len(sizes)):
@@ -92,16 +94,15 @@ def matrix_context(problem: Problem, language: str) -> dict[str, object]:
     for l in range(len(sizes) - 1, 0, -1):
         backward_numbers.append(rf"\delta^{{({l})}} &= {_matrix(result.deltas[l - 1], problem, 'factor')}")
     for l in range(1, len(sizes)):
-        backward_numbers.append(rf"\frac{{\partial L}}{{\partial W^{{({l})}}}} &= {_matrix(result.weights[l - 1], problem, 'gradient')}")
+        backward_numbers.append(rf"\frac{{\partial {loss_symbol}}}{{\partial W^{{({l})}}}} &= {_matrix(result.weights[l - 1], problem, 'gradient')}")
     update_numbers = [rf"W^{{({l})}} &\leftarrow {_matrix(updated.weights[l - 1], problem, 'weight')}" for l in range(1, len(sizes))]
     after = gradients(updated, x, y).loss
-    loss_symbol = problem.spec.latex.get(problem.spec.loss_symbol) or default_latex(problem.spec.loss_symbol)
     return {
         "title": problem.spec.title,
         "language": language,
         "words": WORDS[language],
         "shapes": [(l, sizes[l], f"{sizes[l]} \\times {sizes[l - 1]}" if l else "", dense.activations[l - 1] if l else "") for l in range(len(sizes))],
-        "general": general_lines(sizes, dense.activations, dense.loss),
+        "general": general_lines(sizes, dense.activations, dense.loss, loss_symbol),
         "numbers": numbers,
         "backward_numbers": backward_numbers,
         "update_numbers": update_numbers,

@@ -34,7 +34,7 @@ def document_files(
     files: dict[str, bytes] = {}
     notes: list[str] = []
     if notation == "matrix":
-        return _matrix_files(problem, formats, language, echo)
+        return _matrix_files(problem, formats, language, mathjax_url, echo)
     if "md" in formats:
         files[DIAGRAM_FILE] = render_diagram(problem, "handout").encode()
         plot = render_loss_plot(problem, language)
@@ -56,8 +56,10 @@ def document_files(
     return files, notes
 
 
-def _matrix_files(problem: Problem, formats: list[str], language: str | None, echo: Callable[[str], None]) -> tuple[dict[str, bytes], list[str]]:
-    """The matrix-notation handout: matrix.md, matrix.tex and matrix.pdf."""
+def _matrix_files(
+    problem: Problem, formats: list[str], language: str | None, mathjax_url: str, echo: Callable[[str], None]
+) -> tuple[dict[str, bytes], list[str]]:
+    """The matrix-notation handout: matrix.md, matrix.tex, matrix.pdf and matrix.html."""
     from .documents import render_matrix
     from .pdf import TexMissing, compile_pdf
 
@@ -76,7 +78,7 @@ def _matrix_files(problem: Problem, formats: list[str], language: str | None, ec
             except TexMissing as missing:
                 notes.append(f"note: PDFs skipped: {missing}.")
     if "html" in formats:
-        notes.append("note: the matrix notation is written as Markdown, LaTeX and PDF; no HTML page yet.")
+        files["matrix.html"] = render_matrix(problem, "html", language, mathjax_url).encode()
     return files, notes
 
 

@@ -74,11 +74,16 @@ def test_matrix_handout_shows_seed_004s_corrected_numbers(tmp_path) -> None:  # 
     from .test_cli import _run
 
     text = render_matrix(derive.load(EXAMPLES / "2-2-1-sigmoid-mse.yaml"), "md", "ko")
-    assert r"\frac{\partial L}{\partial W^{(1)}} &= \begin{pmatrix} -0.0106 & -0.00633 \\ -0.00887 & -0.00532 \end{pmatrix}" in text
+    assert r"\frac{\partial C}{\partial W^{(1)}} &= \begin{pmatrix} -0.0106 & -0.00633 \\ -0.00887 & -0.00532 \end{pmatrix}" in text
+    assert r"W^{(1)} &\leftarrow W^{(1)} - \eta \frac{\partial C}{\partial W^{(1)}}" in text  # seed 004 names its loss C
+    assert "#### 파라미터 업데이트" in text and "built-in method" not in text
     assert r"W^{(1)} &\leftarrow \begin{pmatrix} 0.7011 & 0.4006 \\ 0.3009 & 0.6005 \end{pmatrix}" in text
-    result = _run("worksheet", str(EXAMPLES / "2-2-1-sigmoid-mse.yaml"), "--notation", "matrix", "--format", "md,tex", "-o", str(tmp_path))
+    result = _run("worksheet", str(EXAMPLES / "2-2-1-sigmoid-mse.yaml"), "--notation", "matrix", "--format", "md,tex,html", "-o", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in (tmp_path / "2-2-1-sigmoid-mse").iterdir()) == [".derive", "matrix.md", "matrix.tex"]
+    folder = tmp_path / "2-2-1-sigmoid-mse"
+    assert sorted(p.name for p in folder.iterdir()) == [".derive", "matrix.html", "matrix.md", "matrix.tex"]
+    page = (folder / "matrix.html").read_text(encoding="utf-8")
+    assert r"W^{(1)} &amp;\leftarrow \begin{pmatrix} 0.7011 &amp; 0.4006 \\ 0.3009 &amp; 0.6005 \end{pmatrix}" in page
 
 
 @pytest.mark.parametrize("suffix", [".npy", ".csv"])

@@ -112,6 +112,9 @@ def test_every_formula_typesets_in_mathjax(example: Path, language: str, tmp_pat
         page = _markdown_as_page(render_matrix(problem, "md", language))
         typeset, errors = _typeset(page, tmp_path)
         assert errors == [] and typeset == _formula_count(page) > 5, ("matrix", errors)
+        html = render_matrix(problem, "html", language, MATHJAX.as_uri())
+        typeset, errors = _typeset(html, tmp_path)
+        assert errors == [] and typeset == _formula_count(html) > 5, ("matrix", "html", errors)
 
 
 @needs_browser
