@@ -218,33 +218,48 @@ def export() -> None:
     """Quizzes for learning-management systems."""
 
 
-@export.command()
-@click.argument("source", metavar="SPEC_OR_DIR", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="The XML file (default: output/<name>-moodle.xml).")
-@click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the questions (default: the spec's).")
-@_user_errors
-def moodle(source: Path, output: Path | None, lang: str | None) -> None:
-    """Moodle XML: one numerical question per graded item (and per version, for a variants folder)."""
-    from .export import moodle_xml
+def _quiz_source(source: Path) -> tuple[str, dict[Any, Any], str, str]:
+    """Title, derivation per version, language and file stem of a spec, a key.json or the
+    folder `derive variants` wrote."""
     from .grading import load_key
-    from .key import GRADED_ROLES
-    from .output import write_text_atomic
     from .problem import load
-
     from .spec import SpecError
 
     if not source.exists():
         raise SpecError(f"{source}: no such file or folder; give a spec, a key.json or the folder `derive variants` wrote.")
     if source.is_dir() or source.suffix == ".json":
         key = load_key(source)
-        title, versions, language, name = key.title, key.versions, key.language, source.stem
-    else:
-        problem = load(source)
-        title, versions, language, name = problem.spec.title, {None: problem.derivation}, problem.spec.language, problem.name
-    target = output or Path("output") / f"{name}-moodle.xml"
-    write_text_atomic(target, moodle_xml(title, versions, lang or language))
-    questions = sum(1 for d in versions.values() for s in d.steps if s.role in GRADED_ROLES)
-    click.echo(f"wrote {questions} questions to {target}")
+        return key.title, key.versions, key.language, source.stem
+    problem = load(source)
+    return problem.spec.title, {None: problem.derivation}, problem.spec.language, problem.name
+
+
+def _question_count(versions: dict[Any, Any]) -> int:
+    from .key import GRADED_ROLES
+
+    return sum(1 for d in versions.values() for s in d.steps if s.role in GRADED_ROLES and s.value is not None)
+
+
+def _export_command(lms: str, extension: str, summary: str) -> None:
+    """`derive export moodle` and `derive export qti`: the same source, a different file."""
+
+    @export.command(name=lms, help=summary)
+    @click.argument("source", metavar="SPEC_OR_DIR", type=click.Path(path_type=Path))
+    @click.option("-o", "--output", type=click.Path(path_type=Path), help=f"The .{extension} file (default: output/<name>-{lms}.{extension}).")
+    @click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the questions (default: the spec's).")
+    @_user_errors
+    def command(source: Path, output: Path | None, lang: str | None) -> None:
+        from .export import EXPORTERS
+        from .output import write_bytes_atomic
+
+        title, versions, language, name = _quiz_source(source)
+        target = output or Path("output") / f"{name}-{lms}.{extension}"
+        write_bytes_atomic(target, EXPORTERS[lms](title, versions, lang or language))
+        click.echo(f"wrote {_question_count(versions)} questions ({len(versions)} version{'s' if len(versions) != 1 else ''}) to {target}")
+
+
+_export_command("moodle", "xml", "Moodle XML: one numerical question per graded item (and per version, for a variants folder).")
+_export_command("qti", "zip", "Canvas QTI 1.2 zip: one quiz per version, one numerical question per graded item.")
 
 
 @main.command()

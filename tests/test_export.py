@@ -1,13 +1,18 @@
-"""Moodle XML: the structure Moodle's importer reads, and the same answers the grader takes."""
+"""Moodle XML and Canvas QTI: the structure each importer reads, and the same answers the grader takes."""
 
 from __future__ import annotations
 
+import io
+import json
 import xml.etree.ElementTree as ElementTree
+import zipfile
 from pathlib import Path
 
+import pytest
+
 import derive
-from derive.export import moodle_xml
-from derive.key import GRADED_ROLES
+from derive.export import moodle_xml, qti_package
+from derive.key import GRADED_ROLES, key_json
 from derive.variants import make_variants
 
 from .conftest import EXAMPLES
@@ -63,5 +68,71 @@ def test_export_command(tmp_path: Path) -> None:
 
     result = _run("export", "moodle", str(SEED000), "-o", str(tmp_path / "quiz.xml"))
     assert result.returncode == 0, result.stderr
-    assert "wrote 26 questions" in result.stdout
+    assert "wrote 26 questions (1 version) to" in result.stdout
     assert len(_questions((tmp_path / "quiz.xml").read_text(encoding="utf-8"))) == 27
+
+
+# --- Canvas QTI 1.2 ---------------------------------------------------------------------
+
+QTI = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
+MANIFEST = "{http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1}"
+
+
+def _package(data: bytes) -> dict[str, ElementTree.Element]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: ElementTree.fromstring(archive.read(name)) for name in archive.namelist()}
+
+
+def test_qti_package_lists_each_quiz_in_its_manifest_and_accepts_the_graders_range() -> None:
+    problem = derive.load(SEED000)
+    files = _package(qti_package(problem.spec.title, {None: problem.derivation}, "ko"))
+    manifest = files.pop("imsmanifest.xml")
+    resources = manifest.findall(f"{MANIFEST}resources/{MANIFEST}resource")
+    assert [r.get("type") for r in resources] == ["imsqti_xmlv1p2"]
+    assert [r.find(f"{MANIFEST}file").get("href") for r in resources] == list(files)
+    assessment = next(iter(files.values())).find(f"{QTI}assessment")
+    assert assessment.get("title") == problem.spec.title
+    items = assessment.findall(f"{QTI}section/{QTI}item")
+    key = {item["id"]: item for item in json.loads(key_json(problem))["items"] if item["graded"]}
+    assert [item.get("title") for item in items] == list(key)
+    for item in items:
+        expected = key[item.get("title")]
+        fields = {f.findtext(f"{QTI}fieldlabel"): f.findtext(f"{QTI}fieldentry") for f in item.iter(f"{QTI}qtimetadatafield")}
+        assert fields == {"question_type": "numerical_question", "points_possible": "1.0"}
+        assert expected["latex"] in item.findtext(f"{QTI}presentation/{QTI}material/{QTI}mattext")
+        condition = item.find(f"{QTI}resprocessing/{QTI}respcondition/{QTI}conditionvar/{QTI}or")
+        numbers = [condition.findtext(f"{QTI}varequal"), condition.findtext(f"{QTI}and/{QTI}vargte"),
+                   condition.findtext(f"{QTI}and/{QTI}varlte")]
+        assert all("." in n and "e" not in n.lower() for n in numbers), numbers
+        value, low, high = map(float, numbers)
+        assert value == expected["value"]
+        # The window from the key's own tolerance: |a - b| <= atol + rtol |b| around both
+        # the rounded-carry value and the exact one.
+        rtol, atol = expected["tolerance"]["rtol"], expected["tolerance"]["atol"]
+        ends = sorted([expected["value"], expected["exact"]])
+        slack = atol + rtol * max(abs(ends[0]), abs(ends[1]))
+        assert low == pytest.approx(ends[0] - slack, rel=1e-12, abs=1e-15)
+        assert high == pytest.approx(ends[1] + slack, rel=1e-12, abs=1e-15)
+
+
+def test_qti_package_has_a_quiz_per_version_and_the_same_bytes_every_time() -> None:
+    variants = make_variants(derive.load(SEED000), 3, seed=1)
+    versions = {v.id: v.problem.derivation for v in variants}
+    data = qti_package("t", versions, "en")
+    assert qti_package("t", versions, "en") == data
+    files = _package(data)
+    titles = sorted(root.find(f"{QTI}assessment").get("title") for name, root in files.items() if name != "imsmanifest.xml")
+    assert titles == ["t (v01)", "t (v02)", "t (v03)"]
+    idents = [item.get("ident") for root in files.values() for item in root.iter(f"{QTI}item")]
+    assert len(idents) == len(set(idents)) == 3 * 26
+
+
+def test_qti_export_command(tmp_path: Path) -> None:
+    from .test_cli import _run
+
+    result = _run("export", "qti", str(SEED000), "-o", str(tmp_path / "quiz.zip"))
+    assert result.returncode == 0, result.stderr
+    assert "wrote 26 questions (1 version) to" in result.stdout
+    assert zipfile.ZipFile(tmp_path / "quiz.zip").testzip() is None
+    missing = _run("export", "qti", str(tmp_path / "nothing.yaml"))
+    assert missing.returncode == 2 and "no such file or folder" in missing.stderr
