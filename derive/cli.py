@@ -53,6 +53,12 @@ def jinja2_errors() -> tuple[type[Exception], ...]:
     return (TemplateError,)
 
 
+# HTML pages load MathJax from the jsDelivr CDN unless told otherwise (a local copy for a
+# classroom without internet): the same option on every command that writes HTML.
+mathjax_option = click.option(
+    "--mathjax", "mathjax_url", default=None, help="MathJax script the HTML pages load (default: the jsDelivr CDN)."
+)
+
 MAX_WORKSHEET_PARAMETERS = 200
 
 
@@ -111,7 +117,7 @@ def key(spec: Path, output: Path | None) -> None:
 @click.option("--kind", "kinds", default="handout,worksheet,key", show_default=True, help="Comma-separated: handout, worksheet, key.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True, help="Folder for the documents.")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that derive did not create.")
-@click.option("--mathjax", "mathjax_url", default=None, help="MathJax script the HTML pages load (default: the jsDelivr CDN).")
+@mathjax_option
 @click.option("--templates", "user_templates", type=click.Path(path_type=Path, exists=True, file_okay=False), help="Your own templates (same names as templates/), rendered in Jinja's sandbox.")
 @click.option("--notation", type=click.Choice(["scalar", "matrix"]), default="scalar", show_default=True,
               help="scalar: one chain-rule derivation per weight; matrix: layer by layer (W, delta), for any size.")
@@ -148,13 +154,16 @@ def worksheet(
 @click.option("--format", "formats", default="md,pdf", show_default=True, help="Comma-separated: md, tex, pdf, html.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True, help="Folder for the versions.")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that derive did not create.")
+@mathjax_option
 @_user_errors
-def variants(spec: Path, count: int, seed: int, roster: Path | None, lang: str | None, formats: str, output: Path, force: bool) -> None:
+def variants(
+    spec: Path, count: int, seed: int, roster: Path | None, lang: str | None, formats: str, output: Path, force: bool, mathjax_url: str | None
+) -> None:
     """Write one version of SPEC's worksheet and key per student, with fresh numbers."""
-    from .documents import FORMATS
+    from .batch import write_variants
+    from .documents import FORMATS, MATHJAX_URL
     from .problem import load
     from .variants import make_variants, read_roster
-    from .batch import write_variants
 
     chosen_formats = _split(formats, FORMATS, "--format")
     problem = _small_enough(load(spec))
@@ -173,7 +182,8 @@ def variants(spec: Path, count: int, seed: int, roster: Path | None, lang: str |
                 yield output_of_one
                 bar.update(1)
 
-        written = write_variants(chosen, output, chosen_formats, lang, force=force, progress=writing, echo=lambda line: click.echo(line, err=True))
+        written = write_variants(chosen, output, chosen_formats, lang, force=force, mathjax_url=mathjax_url or MATHJAX_URL,
+                                 progress=writing, echo=lambda line: click.echo(line, err=True))
     folder = output / f"{problem.name}-variants"
     click.echo(f"wrote {len(chosen)} versions ({len(written)} files) to {folder}")
 
@@ -188,10 +198,15 @@ def variants(spec: Path, count: int, seed: int, roster: Path | None, lang: str |
 @click.option("--sigfig", is_flag=True, help="Compare at the policy's significant digits instead of the rtol/atol tolerance.")
 @click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the feedback (default: the spec's).")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that derive did not create.")
+@mathjax_option
 @_user_errors
-def grade(key_path: Path, submissions: Path, output: Path, as_json: bool, carried_credit: float, plausible_within: float, sigfig: bool, lang: str | None, force: bool) -> None:
+def grade(
+    key_path: Path, submissions: Path, output: Path, as_json: bool, carried_credit: float, plausible_within: float, sigfig: bool,
+    lang: str | None, force: bool, mathjax_url: str | None,
+) -> None:
     """Grade a class's SUBMISSIONS (CSV: student, version, one column per item id)."""
     from .answers import read_submissions
+    from .documents import MATHJAX_URL
     from .grading import GradingRules, grade_class, load_key
     from .output import check_folder, write_all
     from .reports import results_json
@@ -203,7 +218,7 @@ def grade(key_path: Path, submissions: Path, output: Path, as_json: bool, carrie
     rules = GradingRules(carried_credit, plausible_within, sigfig)
     with click.progressbar(rows, label="grading", file=sys.stderr) as bar:
         results = grade_class(key, list(bar), rules)
-    write_all(output, grade_files(results, key, lang))
+    write_all(output, grade_files(results, key, lang, mathjax_url or MATHJAX_URL))
     for note in notes:
         click.echo(f"note: {note}", err=True)
     if as_json:

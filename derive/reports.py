@@ -102,9 +102,10 @@ class FeedbackWriter:
     """Feedback pages, rendered once per distinct graded sheet (identical sheets share their
     results) with the student's name filled in afterwards, escaped for the format."""
 
-    def __init__(self, latex: dict[str, str], language: str) -> None:
+    def __init__(self, latex: dict[str, str], language: str, mathjax_url: str) -> None:
         self.latex = latex
         self.language = language
+        self.mathjax_url = mathjax_url
         self._pages: dict[tuple[object, ...], str] = {}
 
     def page(self, result: StudentResult, fmt: str) -> str:
@@ -112,6 +113,7 @@ class FeedbackWriter:
         if sheet not in self._pages:
             context = feedback_context(result, self.latex, self.language)
             context["student"] = _NAME_SLOT
+            context["mathjax_url"] = self.mathjax_url
             self._pages[sheet] = render_text_template(f"feedback.{fmt}.j2", context, fmt)
         name = escape.html_text(result.student) if fmt == "html" else escape.markdown_text(result.student)
         return self._pages[sheet].replace(_NAME_SLOT, name)

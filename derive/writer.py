@@ -108,7 +108,7 @@ def write_documents(
     return paths
 
 
-def grade_files(results: list[StudentResult], key: GradingKey, language: str | None) -> dict[str, bytes]:
+def grade_files(results: list[StudentResult], key: GradingKey, language: str | None, mathjax_url: str = MATHJAX_URL) -> dict[str, bytes]:
     """grades.csv, grades.json, feedback/<student>.{md,html}, summary.md and histogram.svg."""
     from .documents import render_text_template
     from .plot import score_histogram_svg
@@ -120,7 +120,7 @@ def grade_files(results: list[StudentResult], key: GradingKey, language: str | N
         "grades.json": results_json(results).encode("utf-8"),
     }
     used: set[str] = set()
-    feedback = FeedbackWriter(key.latex, language)
+    feedback = FeedbackWriter(key.latex, language, mathjax_url)
     for result in results:
         name = safe_file_name(result.student)
         while name in used:

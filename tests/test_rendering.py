@@ -125,6 +125,29 @@ def test_the_mathjax_check_does_catch_a_broken_formula(tmp_path: Path) -> None:
 
 
 @needs_browser
+def test_feedback_pages_load_the_given_mathjax_and_typeset(tmp_path: Path) -> None:
+    import json
+
+    from .test_cli import _run
+
+    key = tmp_path / "key.json"
+    assert _run("key", str(EXAMPLES / "2-2-1-linear-mse.yaml"), "-o", str(key)).returncode == 0
+    items = [item for item in json.loads(key.read_text(encoding="utf-8"))["items"] if item["graded"]]
+    right = {item["id"]: str(item["value"]) for item in items}
+    flipped = {**right, "dL/dw1": str(-items[[i["id"] for i in items].index("dL/dw1")]["value"])}
+    rows = [["student", *right], ["all_right", *right.values()], ["sign", *flipped.values()], ["blank", *[""] * len(right)]]
+    submissions = tmp_path / "subs.csv"
+    submissions.write_text("\n".join(",".join(row) for row in rows) + "\n", encoding="utf-8")
+    result = _run("grade", str(key), str(submissions), "-o", str(tmp_path / "g"), "--mathjax", MATHJAX.as_uri())
+    assert result.returncode == 0, result.stderr
+    for student in ("all_right", "sign", "blank"):
+        html = (tmp_path / "g" / "feedback" / f"{student}.html").read_text(encoding="utf-8")
+        assert f'src="{MATHJAX.as_uri()}"' in html
+        typeset, errors = _typeset(html, tmp_path)
+        assert errors == [] and typeset == _formula_count(html) > 0, (student, errors)
+
+
+@needs_browser
 def test_screenshot_of_the_seed_000_handout(tmp_path: Path) -> None:
     """Kept in tests/artifacts for a person to look at; the assertion is only that it exists."""
     problem = derive.load(EXAMPLES / "2-2-1-linear-mse.yaml")

@@ -105,11 +105,13 @@ def test_variants_command_writes_the_class_set(tmp_path: Path) -> None:
 
     roster = tmp_path / "roster.csv"
     roster.write_bytes("student,name\n2026001,김민준\n2026002,이서연\n".encode("cp949"))
-    result = _run("variants", str(SEED000), "--count", "3", "--seed", "5", "--roster", str(roster), "--format", "md", "-o", str(tmp_path))
+    result = _run("variants", str(SEED000), "--count", "3", "--seed", "5", "--roster", str(roster), "--format", "md,html",
+                  "--mathjax", "mathjax/tex-chtml.js", "-o", str(tmp_path))
     assert result.returncode == 0, result.stderr
     folder = tmp_path / "2-2-1-linear-mse-variants"
     assert sorted(p.name for p in folder.iterdir()) == [".derive", "keys.json", "v01", "v02", "v03", "versions.csv"]
     assert "이서연" in (folder / "v02" / "worksheet.md").read_text(encoding="utf-8")
+    assert '<script defer src="mathjax/tex-chtml.js"></script>' in (folder / "v03" / "key.html").read_text(encoding="utf-8")
 
 
 def test_a_large_class_renders_the_same_on_two_cores_as_on_one() -> None:
