@@ -91,8 +91,14 @@ def activation(name: str, alpha: float | None = None) -> Activation:
     if name == "leaky_relu":
         return _leaky(sympy.nsimplify(alpha) if alpha is not None else Rational(1, 100))
     if name == "softmax":
-        return Activation(name, r"\mathrm{softmax}", lambda z: z, lambda z, a: Integer(1))
+        return Activation(name, r"\mathrm{softmax}", _layer_wide, _layer_wide)
     raise ValueError(f"unknown activation {name}")
+
+
+def _layer_wide(*_: Expr) -> Expr:
+    """Softmax is not elementwise: the derivation builds each output from the whole layer
+    with `softmax` and its Jacobian with `softmax_derivative`. Reaching this is a bug."""
+    raise TypeError("softmax is layer-wide; use softmax() and softmax_derivative()")
 
 
 def softmax(z: Sequence[Expr], k: int) -> Expr:
