@@ -249,12 +249,6 @@ def _quiz_source(source: Path) -> tuple[str, dict[Any, Any], str, str]:
     return problem.spec.title, {None: problem.derivation}, problem.spec.language, problem.name
 
 
-def _question_count(versions: dict[Any, Any]) -> int:
-    from .key import GRADED_ROLES
-
-    return sum(1 for d in versions.values() for s in d.steps if s.role in GRADED_ROLES and s.value is not None)
-
-
 def _export_command(lms: str, extension: str, summary: str) -> None:
     """`derive export moodle` and `derive export qti`: the same source, a different file."""
 
@@ -264,13 +258,14 @@ def _export_command(lms: str, extension: str, summary: str) -> None:
     @click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the questions (default: the spec's).")
     @_user_errors
     def command(source: Path, output: Path | None, lang: str | None) -> None:
-        from .export import EXPORTERS
+        from .export import EXPORTERS, graded_steps
         from .output import write_bytes_atomic
 
         title, versions, language, name = _quiz_source(source)
         target = output or Path("output") / f"{name}-{lms}.{extension}"
         write_bytes_atomic(target, EXPORTERS[lms](title, versions, lang or language))
-        click.echo(f"wrote {_question_count(versions)} questions ({len(versions)} version{'s' if len(versions) != 1 else ''}) to {target}")
+        questions = sum(len(graded_steps(derivation)) for derivation in versions.values())
+        click.echo(f"wrote {questions} questions ({len(versions)} version{'s' if len(versions) != 1 else ''}) to {target}")
 
 
 _export_command("moodle", "xml", "Moodle XML: one numerical question per graded item (and per version, for a variants folder).")

@@ -26,6 +26,11 @@ PROMPTS = {
 }
 
 
+def graded_steps(derivation: Derivation) -> list[Step]:
+    """The steps a quiz asks for: graded, and with a number to check (not a symbolic spec)."""
+    return [step for step in derivation.steps if step.role in GRADED_ROLES and step.value is not None]
+
+
 def _text(parent: ElementTree.Element, tag: str, text: str, **attributes: str) -> ElementTree.Element:
     element = ElementTree.SubElement(parent, tag, attributes)
     ElementTree.SubElement(element, "text").text = text
@@ -56,9 +61,7 @@ def moodle_xml(title: str, versions: dict[str | None, Derivation], language: str
     for version, derivation in versions.items():
         category = ElementTree.SubElement(quiz, "question", type="category")
         _text(category, "category", f"$course$/derive/{title.replace('/', '-')}" + (f"/{version}" if version else ""))  # "/" nests categories
-        for step in derivation.steps:
-            if step.role not in GRADED_ROLES or step.value is None:
-                continue
+        for step in graded_steps(derivation):
             question = ElementTree.SubElement(quiz, "question", type="numerical")
             _text(question, "name", f"{version + ' ' if version else ''}{step.id}")
             _text(question, "questiontext", _question_text(step, derivation, language), format="html")
@@ -136,8 +139,7 @@ def _assessment(ident: str, title: str, derivation: Derivation, language: str) -
     assessment = ElementTree.SubElement(root, "assessment", ident=ident, title=title)
     _field(ElementTree.SubElement(assessment, "qtimetadata"), "cc_maxattempts", "1")
     section = ElementTree.SubElement(assessment, "section", ident="root_section")
-    graded = [step for step in derivation.steps if step.role in GRADED_ROLES and step.value is not None]
-    for number, step in enumerate(graded, start=1):
+    for number, step in enumerate(graded_steps(derivation), start=1):
         _qti_item(section, f"{ident}_{number}", step, derivation, language)
     ElementTree.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"

@@ -97,6 +97,8 @@ def matrix_context(problem: Problem, language: str) -> dict[str, object]:
         backward_numbers.append(rf"\frac{{\partial {loss_symbol}}}{{\partial W^{{({l})}}}} &= {_matrix(result.weights[l - 1], problem, 'gradient')}")
     update_numbers = [rf"W^{{({l})}} &\leftarrow {_matrix(updated.weights[l - 1], problem, 'weight')}" for l in range(1, len(sizes))]
     after = gradients(updated, x, y).loss
+    loss_value = format_number(problem.policy.round(result.loss, "loss"))
+    after_value = format_number(problem.policy.round(after, "loss"))
     return {
         "title": problem.spec.title,
         "language": language,
@@ -106,8 +108,11 @@ def matrix_context(problem: Problem, language: str) -> dict[str, object]:
         "numbers": numbers,
         "backward_numbers": backward_numbers,
         "update_numbers": update_numbers,
-        "loss_line": rf"{loss_symbol} = {format_number(problem.policy.round(result.loss, 'loss'))}",
-        "after_line": rf"{loss_symbol}' = {format_number(problem.policy.round(after, 'loss'))}",
+        "loss_line": rf"{loss_symbol} = {loss_value}",
+        "after_line": rf"{loss_symbol}' = {after_value}",
+        # the same two lines as rows of an aligned block
+        "loss_row": rf"{loss_symbol} &= {loss_value}",
+        "after_row": rf"{loss_symbol}' &= {after_value}",
         "show_numbers": max(sizes) <= 8 and x.shape[1] <= 8 and np.isfinite(result.loss),
         "samples": x.shape[1],
     }

@@ -42,7 +42,7 @@ def _describe(message: str, data: Any, model: Any, place: list[Any]) -> str:
     match = _ERROR.match(message)
     assert match is not None  # the pattern's every part is optional
     what, path = match["what"], match["path"] or ""
-    value, model = data, model
+    value = data
     for name, index in _SEGMENT.findall(path):
         if name:
             model = _field_type(model, name)
