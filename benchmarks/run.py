@@ -154,7 +154,7 @@ print(time.perf_counter() - start, done, len(problem.network.parameters))
 def matrix_against_torch(rows: list[Row]) -> None:
     code = """
 import time, numpy as np, torch
-from derive.matrix import random_network, gradients
+from derive.engine.matrix import random_network, gradients
 torch.set_num_threads(os.cpu_count()) if False else None
 sizes = [784, 100, 10]
 net = random_network(sizes, ["sigmoid", "softmax"], "cross_entropy", seed=0)

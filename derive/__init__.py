@@ -8,19 +8,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .problem import Problem, load
-    from .spec import SpecError
+    from .engine.problem import Problem, load
+    from .spec.schema import SpecError
 
 __all__ = ["Problem", "SpecError", "load"]
 
 
 def __getattr__(name: str) -> Any:
     if name in ("Problem", "load"):
-        from . import problem
+        from .engine import problem
 
         return getattr(problem, name)
     if name == "SpecError":
-        from .spec import SpecError
+        from .spec.schema import SpecError
 
         return SpecError
     raise AttributeError(f"module 'derive' has no attribute {name!r}")

@@ -20,10 +20,10 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
-        from .numeric import EvaluationError
+        from .engine.numeric import EvaluationError
         from .output import OutputError
-        from .pdf import TexFailure
-        from .spec import SpecError
+        from .views.pdf import TexFailure
+        from .spec.schema import SpecError
 
         try:
             return command(*args, **kwargs)
@@ -65,7 +65,7 @@ MAX_WORKSHEET_PARAMETERS = 200
 def _small_enough(problem: Any) -> Any:
     """A worksheet writes a chain-rule derivation per parameter: past a few hundred it is
     thousands of lines nobody can use, and minutes of work. Refuse early, with a way out."""
-    from .spec import SpecError
+    from .spec.schema import SpecError
 
     count = len(problem.network.parameters)
     if count > MAX_WORKSHEET_PARAMETERS:
@@ -98,8 +98,8 @@ def main() -> None:
 @_user_errors
 def key(spec: Path, output: Path | None) -> None:
     """Print the grading key of SPEC as JSON."""
-    from .key import key_json
-    from .problem import load
+    from .views.key import key_json
+    from .engine.problem import load
     from .output import write_text_atomic
 
     text = key_json(load(spec))
@@ -127,8 +127,8 @@ def worksheet(
     mathjax_url: str | None, user_templates: Path | None, notation: str,
 ) -> None:
     """Write the handout, worksheet and answer key of SPEC (default: the seed-000 example)."""
-    from .documents import FORMATS, KINDS, MATHJAX_URL
-    from .problem import load
+    from .views.documents import FORMATS, KINDS, MATHJAX_URL
+    from .engine.problem import load
     from .writer import write_documents
 
     chosen_formats = _split(formats, FORMATS, "--format")
@@ -160,10 +160,10 @@ def variants(
     spec: Path, count: int, seed: int, roster: Path | None, lang: str | None, formats: str, output: Path, force: bool, mathjax_url: str | None
 ) -> None:
     """Write one version of SPEC's worksheet and key per student, with fresh numbers."""
-    from .batch import write_variants
-    from .documents import FORMATS, MATHJAX_URL
-    from .problem import load
-    from .variants import make_variants, read_roster
+    from .classroom.batch import write_variants
+    from .views.documents import FORMATS, MATHJAX_URL
+    from .engine.problem import load
+    from .classroom.variants import make_variants, read_roster
 
     chosen_formats = _split(formats, FORMATS, "--format")
     problem = _small_enough(load(spec))
@@ -205,11 +205,11 @@ def grade(
     lang: str | None, force: bool, mathjax_url: str | None,
 ) -> None:
     """Grade a class's SUBMISSIONS (CSV: student, version, one column per item id)."""
-    from .answers import read_submissions
-    from .documents import MATHJAX_URL
-    from .grading import GradingRules, grade_class, load_key
+    from .classroom.answers import read_submissions
+    from .views.documents import MATHJAX_URL
+    from .classroom.grading import GradingRules, grade_class, load_key
     from .output import check_folder, write_all
-    from .reports import results_json
+    from .classroom.reports import results_json
     from .writer import grade_files
 
     key = load_key(key_path)
@@ -236,9 +236,9 @@ def export() -> None:
 def _quiz_source(source: Path) -> tuple[str, dict[Any, Any], str, str]:
     """Title, derivation per version, language and file stem of a spec, a key.json or the
     folder `derive variants` wrote."""
-    from .grading import load_key
-    from .problem import load
-    from .spec import SpecError
+    from .classroom.grading import load_key
+    from .engine.problem import load
+    from .spec.schema import SpecError
 
     if not source.exists():
         raise SpecError(f"{source}: no such file or folder; give a spec, a key.json or the folder `derive variants` wrote.")
@@ -258,7 +258,7 @@ def _export_command(lms: str, extension: str, summary: str) -> None:
     @click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the questions (default: the spec's).")
     @_user_errors
     def command(source: Path, output: Path | None, lang: str | None) -> None:
-        from .export import EXPORTERS, graded_steps
+        from .classroom.export import EXPORTERS, graded_steps
         from .output import write_bytes_atomic
 
         title, versions, language, name = _quiz_source(source)
@@ -279,7 +279,7 @@ _export_command("qti", "zip", "Canvas QTI 1.2 zip: one quiz per version, one num
 @click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True)
 def cost(sizes: tuple[int, ...], samples: int, rate: float, lang: str) -> None:
     """Seed 004's table: one gradient by numerical differentiation versus backpropagation, e.g. `derive cost 784 100 10`."""
-    from .cost import Cost, cost_table
+    from .engine.cost import Cost, cost_table
 
     if len(sizes) < 2:
         raise click.BadParameter("give at least two layer sizes, inputs first: derive cost 784 100 10", param_hint="SIZES")

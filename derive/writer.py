@@ -8,12 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .documents import DIAGRAM_FILE, MATHJAX_URL, PLOT_FILE, render_diagram, render_formats, render_loss_plot
+from .views.documents import DIAGRAM_FILE, MATHJAX_URL, PLOT_FILE, render_diagram, render_formats, render_loss_plot
 from .output import check_folder, write_all
 
 if TYPE_CHECKING:
-    from .grading import GradingKey, StudentResult
-    from .problem import Problem
+    from .classroom.grading import GradingKey, StudentResult
+    from .engine.problem import Problem
 
 
 def document_files(
@@ -28,8 +28,8 @@ def document_files(
     echo: Callable[[str], None] = print,
 ) -> tuple[dict[str, bytes], list[str]]:
     """File name -> bytes, and notes for the user (such as a PDF skipped for want of TeX)."""
-    from .key import key_json
-    from .pdf import TexMissing, compile_pdf
+    from .views.key import key_json
+    from .views.pdf import TexMissing, compile_pdf
 
     files: dict[str, bytes] = {}
     notes: list[str] = []
@@ -60,8 +60,8 @@ def _matrix_files(
     problem: Problem, formats: list[str], language: str | None, mathjax_url: str, echo: Callable[[str], None]
 ) -> tuple[dict[str, bytes], list[str]]:
     """The matrix-notation handout: matrix.md, matrix.tex, matrix.pdf and matrix.html."""
-    from .documents import render_matrix
-    from .pdf import TexMissing, compile_pdf
+    from .views.documents import render_matrix
+    from .views.pdf import TexMissing, compile_pdf
 
     files: dict[str, bytes] = {}
     notes: list[str] = []
@@ -110,9 +110,9 @@ def write_documents(
 
 def grade_files(results: list[StudentResult], key: GradingKey, language: str | None, mathjax_url: str = MATHJAX_URL) -> dict[str, bytes]:
     """grades.csv, grades.json, feedback/<student>.{md,html}, summary.md and histogram.svg."""
-    from .documents import render_text_template
-    from .plot import score_histogram_svg
-    from .reports import FeedbackWriter, grades_csv, results_json, safe_file_name, summary_context
+    from .views.documents import render_text_template
+    from .views.plot import score_histogram_svg
+    from .classroom.reports import FeedbackWriter, grades_csv, results_json, safe_file_name, summary_context
 
     language = language or key.language
     files = {

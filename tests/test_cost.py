@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from derive.cost import Cost, cost_table
+from derive.engine.cost import Cost, cost_table
 
 from .test_cli import _run
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import derive
-from derive.diagram import plain_text
-from derive.spec import as_plain_data
-from derive.documents import render, render_diagram, render_markdown
+from derive.views.diagram import plain_text
+from derive.spec.schema import as_plain_data
+from derive.views.documents import render, render_diagram, render_markdown
 from derive.writer import write_documents
 
 from .conftest import EXAMPLES
@@ -112,7 +112,7 @@ def fresh_template_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # ty
     """Compiled templates go to a cache folder of this test's own; the usual one after."""
     import tempfile
 
-    from derive import documents
+    from derive.views import documents
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     documents._environment.cache_clear()
@@ -123,7 +123,7 @@ def fresh_template_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # ty
 
 
 def test_compiled_templates_are_cached_and_change_nothing(seed000: derive.Problem, fresh_template_cache: Path) -> None:
-    from derive import documents
+    from derive.views import documents
 
     compiled_now = render(seed000, "handout", "html")
     cached = list(fresh_template_cache.glob("_jinja2-cache-*/*.cache"))

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 import derive
-from derive.export import moodle_xml, qti_package
-from derive.key import GRADED_ROLES, key_json
-from derive.variants import make_variants
+from derive.classroom.export import moodle_xml, qti_package
+from derive.views.key import GRADED_ROLES, key_json
+from derive.classroom.variants import make_variants
 
 from .conftest import EXAMPLES
 

@@ -5,7 +5,7 @@ import random
 import pytest
 import sympy
 
-from derive.functions import activation, loss, softmax, softmax_derivative
+from derive.engine.functions import activation, loss, softmax, softmax_derivative
 
 
 def _equal_at_points(left: sympy.Expr, right: sympy.Expr, symbols: list[sympy.Symbol], points: int = 5) -> None:

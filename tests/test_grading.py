@@ -15,10 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import derive
-from derive.answers import Submission, parse_answer, read_submissions
-from derive.grading import GradingRules, grade, grade_class, load_key
-from derive.key import GRADED_ROLES
-from derive.variants import make_variants
+from derive.classroom.answers import Submission, parse_answer, read_submissions
+from derive.classroom.grading import GradingRules, grade, grade_class, load_key
+from derive.views.key import GRADED_ROLES
+from derive.classroom.variants import make_variants
 
 from .conftest import EXAMPLES
 
@@ -153,7 +153,7 @@ def test_every_row_of_any_encoding_is_graded_and_nothing_is_dropped(tmp_path: Pa
 
 
 def load_key_for(tmp_path: Path):  # type: ignore[no-untyped-def]
-    from derive.key import key_json
+    from derive.views.key import key_json
 
     path = tmp_path / "key.json"
     path.write_text(key_json(derive.load(SEED000)), encoding="utf-8")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import derive
-from derive.matrix import forward, from_problem, gradients, parameter_gradient, random_network
+from derive.engine.matrix import forward, from_problem, gradients, parameter_gradient, random_network
 
 from .conftest import HIDDEN_ACTIVATIONS, OUTPUT_AND_LOSS, random_spec
 
@@ -58,7 +58,7 @@ def test_matrix_gradients_match_finite_differences_on_a_wide_batch(activation: s
 
 
 def test_matrix_notation_lines_are_seed_001s_equations() -> None:
-    from derive.matrix_document import general_lines
+    from derive.views.matrix_document import general_lines
 
     lines = general_lines([2, 3, 1], ["sigmoid", "identity"], "squared_error")
     assert lines["forward"] == [
@@ -72,7 +72,7 @@ def test_matrix_notation_lines_are_seed_001s_equations() -> None:
 
 
 def test_matrix_handout_shows_seed_004s_corrected_numbers(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from derive.documents import render_matrix
+    from derive.views.documents import render_matrix
 
     from .conftest import EXAMPLES
     from .test_cli import _run

@@ -2,7 +2,7 @@
 
 import pytest
 
-from derive.policy import Policy, format_number
+from derive.engine.policy import Policy, format_number
 
 
 @pytest.mark.parametrize(

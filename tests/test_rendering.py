@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 import derive
-from derive.documents import KINDS, render, render_matrix
-from derive.pdf import compile_pdf, tex_engine
+from derive.views.documents import KINDS, render, render_matrix
+from derive.views.pdf import compile_pdf, tex_engine
 
 from .conftest import EXAMPLES, ROOT
 

@@ -13,8 +13,8 @@ from decimal import Decimal
 import pytest
 
 import derive
-from derive.policy import Policy
-from derive.spec import as_plain_data
+from derive.engine.policy import Policy
+from derive.spec.schema import as_plain_data
 
 from .conftest import EXAMPLES, SEEDS
 
@@ -85,7 +85,7 @@ def test_seed_number_is_reproduced(example: str, step_id: str, printed: str) -> 
     [(example, *row) for example, rows in ERRATA.items() for row in rows],
 )
 def test_seed_mistake_is_found_by_computation(example: str, step_id: str, printed: str, right: str, why: str) -> None:
-    from derive.policy import format_number
+    from derive.engine.policy import format_number
 
     problem = derive.load(EXAMPLES / example)
     step = problem.derivation[step_id]

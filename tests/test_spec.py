@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import derive
-from derive.spec import SpecError, as_plain_data, parse_spec
+from derive.spec.schema import SpecError, as_plain_data, parse_spec
 
 from .conftest import EXAMPLES
 

@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 import derive
-from derive.spec import SpecError
-from derive.variants import Student, make_variants, rejection
-from derive.batch import variant_files
+from derive.spec.schema import SpecError
+from derive.classroom.variants import Student, make_variants, rejection
+from derive.classroom.batch import variant_files
 
 from .conftest import EXAMPLES
 

@@ -9,7 +9,7 @@ import pytest
 import sympy
 import yaml
 
-from derive.formula import FormulaError, parse_formula
+from derive.spec.formula import FormulaError, parse_formula
 
 from ..conftest import EXAMPLES
 from ..test_cli import _run

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from derive.cli import main
-from derive.spec import SpecError, parse_spec
+from derive.spec.schema import SpecError, parse_spec
 
 from ..conftest import EXAMPLES
 

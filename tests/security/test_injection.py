@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 import derive
-from derive.documents import render
-from derive.pdf import compile_pdf, tex_engine
-from derive.spec import SpecError
+from derive.views.documents import render
+from derive.views.pdf import compile_pdf, tex_engine
+from derive.spec.schema import SpecError
 
 from ..conftest import EXAMPLES
 from ..test_cli import _run
@@ -49,8 +49,8 @@ def test_tex_commands_in_a_title_are_printed_not_run(tmp_path: Path) -> None:
 
 
 def test_html_in_names_of_a_roster_is_escaped() -> None:
-    from derive.batch import variant_files
-    from derive.variants import Student, make_variants
+    from derive.classroom.batch import variant_files
+    from derive.classroom.variants import Student, make_variants
 
     variants = make_variants(derive.load(SEED000), 1, 1, roster=[Student("1", "<script>alert(1)</script>")])
     files, _ = variant_files(variants, ["html", "md"], None, echo=lambda _: None)

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 import derive
-from derive import pdf
+from derive.views import pdf
 from derive.writer import write_documents
 
 from ..conftest import EXAMPLES

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import sympy
 
 from .functions import Activation, Loss, activation, custom_activation, custom_loss, loss
-from .latex import default_latex
-from .spec import ExplicitWeight, Spec, SpecError
+from ..views.latex import default_latex
+from ..spec.schema import ExplicitWeight, Spec, SpecError
 
 
 @dataclass(frozen=True)

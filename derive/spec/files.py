@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .spec import SpecError
+from .schema import SpecError
 
 ENCODINGS = ("utf-8-sig", "cp949")
 

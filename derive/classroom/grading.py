@@ -22,9 +22,9 @@ from pathlib import Path
 import sympy
 
 from .answers import Answer, Submission
-from .derivation import Derivation, Step
-from .key import GRADED_ROLES
-from .numeric import EvaluationError, evaluate
+from ..engine.derivation import Derivation, Step
+from ..views.key import GRADED_ROLES
+from ..engine.numeric import EvaluationError, evaluate
 
 STATUSES = ("correct", "carried", "wrong", "blank", "invalid")
 
@@ -247,8 +247,8 @@ class GradingKey:
 
 def load_key(path: Path) -> GradingKey:
     """A key.json, a keys.json written by `derive variants`, or a folder holding either."""
-    from .problem import load
-    from .spec import SpecError
+    from ..engine.problem import load
+    from ..spec.schema import SpecError
 
     if path.is_dir():
         candidates = [path / "keys.json", path / "key.json"]

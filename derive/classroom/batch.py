@@ -17,10 +17,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .documents import DIAGRAM_FILE, MATHJAX_URL, render, render_diagram, render_formats, render_pack
-from .output import check_folder, write_all
-from .problem import Problem
-from .spec import Spec
+from ..views.documents import DIAGRAM_FILE, MATHJAX_URL, render, render_diagram, render_formats, render_pack
+from ..output import check_folder, write_all
+from ..engine.problem import Problem
+from ..spec.schema import Spec
 from .variants import Student, Variant
 
 VARIANT_KINDS = ("worksheet", "key")
@@ -49,7 +49,7 @@ class VersionOutput:
 
 
 def _render_version(job: Job) -> VersionOutput:
-    from .key import grading_key
+    from ..views.key import grading_key
 
     variant = Variant(job.number, Problem(job.spec, job.origin, job.name), job.student)
     problem, folder = variant.problem, variant.id
@@ -89,7 +89,7 @@ def variant_files(
     progress: Callable[[Iterable[VersionOutput]], Iterable[VersionOutput]] = lambda items: items,
     echo: Callable[[str], None] = print,
 ) -> tuple[dict[str, bytes], list[str]]:
-    from .pdf import TexMissing, compile_pdf
+    from ..views.pdf import TexMissing, compile_pdf
 
     first = variants[0].problem
     language = language or first.spec.language

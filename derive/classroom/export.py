@@ -15,10 +15,10 @@ import zipfile
 from collections.abc import Callable
 from decimal import Decimal
 
-from .derivation import Derivation, Step
-from .key import GRADED_ROLES
-from .latex import to_latex
-from .policy import format_number
+from ..engine.derivation import Derivation, Step
+from ..views.key import GRADED_ROLES
+from ..views.latex import to_latex
+from ..engine.policy import format_number
 
 PROMPTS = {
     "ko": ("다음 값으로", "를 계산하시오. 유효숫자/소수 자릿수는 문서의 규칙을 따르시오."),

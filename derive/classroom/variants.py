@@ -18,9 +18,9 @@ from pathlib import Path
 
 import msgspec
 
-from .numeric import EvaluationError
-from .problem import Problem
-from .spec import ExplicitWeight, RandomizeSpec, RandomRange, SpecError
+from ..engine.numeric import EvaluationError
+from ..engine.problem import Problem
+from ..spec.schema import ExplicitWeight, RandomizeSpec, RandomRange, SpecError
 
 ATTEMPTS_PER_VERSION = 200
 
@@ -143,7 +143,7 @@ def make_variants(
 
 def read_roster(path: Path) -> list[Student]:
     """A CSV with columns student (or id) and name; UTF-8 with or without BOM, or CP949."""
-    from .tables import read_text_any_encoding
+    from ..spec.files import read_text_any_encoding
 
     rows = list(csv.DictReader(io.StringIO(read_text_any_encoding(path))))
     if not rows:

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from .spec import SpecError
-from .tables import read_text_any_encoding
+from ..spec.schema import SpecError
+from ..spec.files import read_text_any_encoding
 
 _MINUS_SIGNS = dict.fromkeys(map(ord, "\u2212\u2013\u2014\ufe63\uff0d"), "-")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")

@@ -10,10 +10,10 @@ import json
 import re
 from collections import Counter
 
-from . import escape
-from .documents import render_text_template
+from ..views import escape
+from ..views.documents import render_text_template
 from .grading import STATUSES, StudentResult
-from .policy import format_number
+from ..engine.policy import format_number
 
 MISTAKES = {
     "ko": {

@@ -7,10 +7,10 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from .latex import to_latex
-from .spec import as_plain_data
+from ..spec.schema import as_plain_data
 
 if TYPE_CHECKING:
-    from .problem import Problem
+    from ..engine.problem import Problem
 
 
 # The steps a worksheet leaves blank; chain factors and error signals are shown worked.

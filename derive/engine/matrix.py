@@ -162,7 +162,7 @@ def parameter_gradient(result: Gradients, problem: Problem, name: str, where: di
 
 def _read_matrix(path: Path, field: str, origin: str) -> np.ndarray:
     """Samples as rows in the file, returned as columns; .npy without pickles."""
-    from .spec import SpecError
+    from ..spec.schema import SpecError
 
     try:
         values = np.load(path, allow_pickle=False) if path.suffix.lower() == ".npy" else np.loadtxt(path, delimiter=",", ndmin=2)
@@ -181,7 +181,7 @@ def _read_matrix(path: Path, field: str, origin: str) -> np.ndarray:
 def from_data(problem: Problem) -> tuple[DenseNetwork, np.ndarray, np.ndarray]:
     """A spec with `data:` files and `weight_seed`: layer sizes from the spec, the input
     width from the file, weights drawn from the seed."""
-    from .spec import SpecError
+    from ..spec.schema import SpecError
 
     spec = problem.spec
     assert spec.data is not None and spec.weight_seed is not None

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 import sympy
 from sympy import HadamardProduct, MatrixSymbol
 
-from .policy import format_number
+from ..engine.policy import format_number
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from .problem import Problem
+    from ..engine.problem import Problem
 
 ACTIVATION_LATEX = {"identity": "", "sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\mathrm{ReLU}", "leaky_relu": r"\mathrm{LeakyReLU}", "softmax": r"\mathrm{softmax}"}
 WORDS = {
@@ -71,7 +71,7 @@ def matrix_context(problem: Problem, language: str) -> dict[str, object]:
     import numpy as np
 
     from .latex import default_latex
-    from .matrix import DenseNetwork, forward, from_data, from_problem, gradients
+    from ..engine.matrix import DenseNetwork, forward, from_data, from_problem, gradients
 
     if problem.matrix_only:
         dense, x, y = from_data(problem)

@@ -47,7 +47,7 @@ def _leaky(alpha: Expr) -> Activation:
 
 def custom_activation(name: str, formula: str) -> Activation:
     """g(z) from the spec's formula; g'(z) is SymPy's derivative of it, written in z."""
-    from .formula import parse_formula
+    from ..spec.formula import parse_formula
 
     z = sympy.Symbol("z", real=True)
     body = parse_formula(formula, {"z": z})
@@ -57,7 +57,7 @@ def custom_activation(name: str, formula: str) -> Activation:
 
 def custom_loss(name: str, formula: str) -> Loss:
     """One output's term t(y, yhat) from the spec's formula, summed over the outputs."""
-    from .formula import parse_formula
+    from ..spec.formula import parse_formula
 
     y, yhat = sympy.Symbol("y", real=True), sympy.Symbol("yhat", real=True)
     term = parse_formula(formula, {"y": y, "yhat": yhat})

@@ -7,8 +7,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from .network import Network
-from .policy import format_number
+from ..engine.network import Network
+from ..engine.policy import format_number
 
 COLUMN_GAP = 4.0  # cm between layers
 ROW_GAP = 2.0  # cm between units of a layer

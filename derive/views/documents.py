@@ -18,16 +18,16 @@ import sympy
 from . import escape
 from .diagram import LABEL_POSITION, layout, plain_text
 from .latex import partial_of_expression, to_latex
-from .policy import format_number
+from ..engine.policy import format_number
 
 if TYPE_CHECKING:
-    from .derivation import Derivation, Step
-    from .network import Network
-    from .problem import Problem
+    from ..engine.derivation import Derivation, Step
+    from ..engine.network import Network
+    from ..engine.problem import Problem
 
 FORMATS = ("md", "tex", "pdf", "html")
 KINDS = ("handout", "worksheet", "key")
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 MATHJAX_URL = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"
 DIAGRAM_FILE = "network.svg"
 PLOT_FILE = "loss.svg"

@@ -11,7 +11,7 @@ from typing import Any
 from .derivation import Derivation, derive
 from .network import Network, build_network
 from .policy import Policy
-from .spec import Spec, SpecError, parse_spec, read_spec_file
+from ..spec.schema import Spec, SpecError, parse_spec, read_spec_file
 
 
 @dataclass
@@ -47,23 +47,23 @@ class Problem:
         return [len(self.network.inputs), *(len(layer) for layer in self.network.layers)]
 
     def key(self) -> dict[str, Any]:
-        from .key import grading_key
+        from ..views.key import grading_key
 
         return grading_key(self)
 
     def _repr_markdown_(self) -> str:
-        from .documents import render_markdown
+        from ..views.documents import render_markdown
 
         return render_markdown(self, "handout")
 
     def _repr_latex_(self) -> str:
-        from .documents import render_summary_latex
+        from ..views.documents import render_summary_latex
 
         return render_summary_latex(self)
 
     def document(self, kind: str = "handout", fmt: str = "md", language: str | None = None) -> str:
         """One document as text: kind handout | worksheet | key, fmt md | tex | html."""
-        from .documents import render
+        from ..views.documents import render
 
         return render(self, kind, fmt, language)
 

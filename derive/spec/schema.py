@@ -19,7 +19,7 @@ import msgspec
 import yaml
 from msgspec import Meta, field
 
-from .policy import CARRIES, KINDS, MODES, ROUNDINGS
+from ..engine.policy import CARRIES, KINDS, MODES, ROUNDINGS
 
 ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax")
 LOSSES = ("squared_error", "half_squared_error", "mse", "binary_cross_entropy", "cross_entropy")
@@ -234,7 +234,7 @@ def parse_spec(data: dict[str, Any], origin: str = "spec") -> Spec:
     try:
         spec = msgspec.convert(data, Spec)
     except msgspec.ValidationError as error:
-        from .spec_messages import describe
+        from .messages import describe
 
         raise SpecError(f"{origin}: {describe(str(error), data, Spec)}") from None
     _check_values(spec, origin)
