@@ -15,7 +15,7 @@ from derive.spec.schema import SpecError
 from derive.classroom.variants import Student, make_variants, rejection
 from derive.classroom.batch import variant_files
 
-from .conftest import EXAMPLES
+from ..conftest import EXAMPLES
 
 SEED000 = EXAMPLES / "2-2-1-linear-mse.yaml"
 
@@ -101,7 +101,7 @@ def test_class_pack_is_one_pdf_with_every_version(tmp_path: Path) -> None:
 
 
 def test_variants_command_writes_the_class_set(tmp_path: Path) -> None:
-    from .test_cli import _run
+    from ..test_cli import _run
 
     roster = tmp_path / "roster.csv"
     roster.write_bytes("student,name\n2026001,김민준\n2026002,이서연\n".encode("cp949"))

@@ -13,7 +13,7 @@ import sympy
 
 import derive
 
-from .conftest import HIDDEN_ACTIVATIONS, OUTPUT_AND_LOSS, random_spec
+from ..conftest import HIDDEN_ACTIVATIONS, OUTPUT_AND_LOSS, random_spec
 
 CASES = [
     (hidden, output, loss, depth)
@@ -144,7 +144,7 @@ def test_each_error_signal_is_one_step_reused_by_every_gradient_below_it(seed000
 
 
 def test_symbolic_spec_builds_the_same_steps_without_numbers() -> None:
-    from .conftest import EXAMPLES
+    from ..conftest import EXAMPLES
 
     problem = derive.load(EXAMPLES / "1-1-1-symbolic.yaml")
     d = problem.derivation

@@ -13,7 +13,7 @@ import yaml
 import derive
 from derive.spec.schema import SpecError, as_plain_data, parse_spec
 
-from .conftest import EXAMPLES
+from ..conftest import EXAMPLES
 
 SEED000 = yaml.safe_load((EXAMPLES / "2-2-1-linear-mse.yaml").read_text(encoding="utf-8"))
 

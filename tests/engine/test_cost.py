@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from derive.engine.cost import Cost, cost_table
 
-from .test_cli import _run
+from ..test_cli import _run
 
 
 def test_seed_004_numbers() -> None:

@@ -11,7 +11,7 @@ import pytest
 import derive
 from derive.engine.matrix import forward, from_problem, gradients, parameter_gradient, random_network
 
-from .conftest import HIDDEN_ACTIVATIONS, OUTPUT_AND_LOSS, random_spec
+from ..conftest import HIDDEN_ACTIVATIONS, OUTPUT_AND_LOSS, random_spec
 
 CASES = [(hidden, output, loss) for hidden in HIDDEN_ACTIVATIONS for output, loss in OUTPUT_AND_LOSS]
 
@@ -74,8 +74,8 @@ def test_matrix_notation_lines_are_seed_001s_equations() -> None:
 def test_matrix_handout_shows_seed_004s_corrected_numbers(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from derive.views.documents import render_matrix
 
-    from .conftest import EXAMPLES
-    from .test_cli import _run
+    from ..conftest import EXAMPLES
+    from ..test_cli import _run
 
     text = render_matrix(derive.load(EXAMPLES / "2-2-1-sigmoid-mse.yaml"), "md", "ko")
     assert r"\frac{\partial C}{\partial W^{(1)}} &= \begin{pmatrix} -0.0106 & -0.00633 \\ -0.00887 & -0.00532 \end{pmatrix}" in text
@@ -94,7 +94,7 @@ def test_matrix_handout_shows_seed_004s_corrected_numbers(tmp_path) -> None:  # 
 def test_a_spec_with_data_files_and_a_weight_seed_works_at_mnist_size(tmp_path, suffix: str) -> None:  # type: ignore[no-untyped-def]
     import yaml
 
-    from .test_cli import _run
+    from ..test_cli import _run
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 784))
@@ -129,7 +129,7 @@ def test_a_spec_with_data_files_and_a_weight_seed_works_at_mnist_size(tmp_path, 
 def test_bad_data_files_are_one_clear_message(tmp_path, change: dict, message: str) -> None:  # type: ignore[no-untyped-def]
     import yaml
 
-    from .test_cli import _run
+    from ..test_cli import _run
 
     np.save(tmp_path / "x.npy", np.ones((5, 3)))
     np.save(tmp_path / "y.npy", np.ones((5, 2)) / 2)

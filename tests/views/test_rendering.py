@@ -20,7 +20,7 @@ import derive
 from derive.views.documents import KINDS, render, render_matrix
 from derive.views.pdf import compile_pdf, tex_engine
 
-from .conftest import EXAMPLES, ROOT
+from ..conftest import EXAMPLES, ROOT
 
 MATHJAX = ROOT / "tests" / "browser" / "node_modules" / "mathjax" / "es5" / "tex-svg.js"
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -128,7 +128,7 @@ def test_the_mathjax_check_does_catch_a_broken_formula(tmp_path: Path) -> None:
 def test_feedback_pages_load_the_given_mathjax_and_typeset(tmp_path: Path) -> None:
     import json
 
-    from .test_cli import _run
+    from ..test_cli import _run
 
     key = tmp_path / "key.json"
     assert _run("key", str(EXAMPLES / "2-2-1-linear-mse.yaml"), "-o", str(key)).returncode == 0

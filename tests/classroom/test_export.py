@@ -15,7 +15,7 @@ from derive.classroom.export import moodle_xml, qti_package
 from derive.views.key import GRADED_ROLES, key_json
 from derive.classroom.variants import make_variants
 
-from .conftest import EXAMPLES
+from ..conftest import EXAMPLES
 
 SEED000 = EXAMPLES / "2-2-1-linear-mse.yaml"
 
@@ -64,7 +64,7 @@ def test_title_with_markup_is_escaped_in_xml() -> None:
 
 
 def test_export_command(tmp_path: Path) -> None:
-    from .test_cli import _run
+    from ..test_cli import _run
 
     result = _run("export", "moodle", str(SEED000), "-o", str(tmp_path / "quiz.xml"))
     assert result.returncode == 0, result.stderr
@@ -128,7 +128,7 @@ def test_qti_package_has_a_quiz_per_version_and_the_same_bytes_every_time() -> N
 
 
 def test_qti_export_command(tmp_path: Path) -> None:
-    from .test_cli import _run
+    from ..test_cli import _run
 
     result = _run("export", "qti", str(SEED000), "-o", str(tmp_path / "quiz.zip"))
     assert result.returncode == 0, result.stderr

@@ -13,7 +13,7 @@ from derive.spec.schema import as_plain_data
 from derive.views.documents import render, render_diagram, render_markdown
 from derive.writer import write_documents
 
-from .conftest import EXAMPLES
+from ..conftest import EXAMPLES
 
 GOLDEN = Path(__file__).parent / "golden"
 

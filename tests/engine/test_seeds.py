@@ -16,7 +16,7 @@ import derive
 from derive.engine.policy import Policy
 from derive.spec.schema import as_plain_data
 
-from .conftest import EXAMPLES, SEEDS
+from ..conftest import EXAMPLES, SEEDS
 
 # (step id, as printed in the seed)
 AGREES = {

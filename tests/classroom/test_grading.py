@@ -20,7 +20,7 @@ from derive.classroom.grading import GradingRules, grade, grade_class, load_key
 from derive.views.key import GRADED_ROLES
 from derive.classroom.variants import make_variants
 
-from .conftest import EXAMPLES
+from ..conftest import EXAMPLES
 
 SEED000 = EXAMPLES / "2-2-1-linear-mse.yaml"
 A1, A2 = 0.552, 0.547
@@ -161,7 +161,7 @@ def load_key_for(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_grade_command_writes_grades_feedback_and_summary(tmp_path: Path) -> None:
-    from .test_cli import _run
+    from ..test_cli import _run
 
     path, ids = _submissions_file(tmp_path, "cp949")
     load_key_for(tmp_path)
@@ -182,7 +182,7 @@ def test_grade_command_writes_grades_feedback_and_summary(tmp_path: Path) -> Non
 
 
 def test_variants_key_folder_grades_each_row_against_its_version(tmp_path: Path) -> None:
-    from .test_cli import _run
+    from ..test_cli import _run
 
     assert _run("variants", str(SEED000), "--count", "2", "--seed", "1", "--format", "md", "-o", str(tmp_path)).returncode == 0
     folder = tmp_path / "2-2-1-linear-mse-variants"
@@ -219,7 +219,7 @@ EXPECTED_BY_COMMENT = {
 def test_the_readme_class_example_grades_as_its_comments_say(tmp_path: Path) -> None:
     """examples/class-submissions.csv answers the 30 versions of `derive variants
     examples/2-2-1-linear-mse.yaml --count 30 --seed 2026`, one injected mistake per row."""
-    from .test_cli import _run
+    from ..test_cli import _run
 
     assert _run("variants", str(SEED000), "--count", "30", "--seed", "2026", "--format", "md", "-o", str(tmp_path)).returncode == 0
     submissions = EXAMPLES / "class-submissions.csv"
