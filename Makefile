@@ -20,6 +20,7 @@ $(MATHJAX): tests/browser/package.json tests/browser/package-lock.json
 	if command -v npm >/dev/null; then npm ci --prefix tests/browser --no-audit --no-fund --silent && touch $@; fi
 
 test: $(VENV)/installed $(MATHJAX)
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest
 
 # Performance targets, measured (not part of `make test`); PyTorch only for the comparison.

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .engine.problem import Problem, load
+    from .api import Problem, load
     from .spec.schema import SpecError
 
 __all__ = ["Problem", "SpecError", "load"]
@@ -16,9 +16,9 @@ __all__ = ["Problem", "SpecError", "load"]
 
 def __getattr__(name: str) -> Any:
     if name in ("Problem", "load"):
-        from .engine import problem
+        from . import api
 
-        return getattr(problem, name)
+        return getattr(api, name)
     if name == "SpecError":
         from .spec.schema import SpecError
 

@@ -94,19 +94,28 @@ def main() -> None:
 
 @main.command()
 @click.argument("spec", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the key to this file instead of printing it.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the key to this file (.json, or .npz for the matrix key's arrays) instead of printing it.")
+@click.option("--notation", type=click.Choice(["scalar", "matrix"]), default=None,
+              help="scalar: every step of the per-weight derivation; matrix: W, dL/dW, b, ... per layer (default for data-file specs).")
 @_user_errors
-def key(spec: Path, output: Path | None) -> None:
+def key(spec: Path, output: Path | None, notation: str | None) -> None:
     """Print the grading key of SPEC as JSON."""
-    from .views.key import key_json
-    from .engine.problem import load
-    from .output import write_text_atomic
+    from .api import load
+    from .output import write_bytes_atomic
+    from .views.key import key_json, matrix_key_json, matrix_key_npz
 
-    text = key_json(load(spec))
-    if output is None:
-        click.echo(text, nl=False)
+    problem = load(spec)
+    matrix = notation == "matrix" or (notation is None and problem.matrix_only)
+    if output is not None and output.suffix.lower() == ".npz":
+        if not matrix:
+            raise click.BadParameter("an .npz file holds the matrix key; add --notation matrix.", param_hint="-o")
+        data = matrix_key_npz(problem)
     else:
-        write_text_atomic(output, text)
+        data = (matrix_key_json(problem) if matrix else key_json(problem)).encode("utf-8")
+    if output is None:
+        click.echo(data.decode("utf-8"), nl=False)
+    else:
+        write_bytes_atomic(output, data)
         click.echo(f"wrote {output}", err=True)
 
 
@@ -128,7 +137,7 @@ def worksheet(
 ) -> None:
     """Write the handout, worksheet and answer key of SPEC (default: the seed-000 example)."""
     from .views.documents import FORMATS, KINDS, MATHJAX_URL
-    from .engine.problem import load
+    from .api import load
     from .writer import write_documents
 
     chosen_formats = _split(formats, FORMATS, "--format")
@@ -160,14 +169,15 @@ def variants(
     spec: Path, count: int, seed: int, roster: Path | None, lang: str | None, formats: str, output: Path, force: bool, mathjax_url: str | None
 ) -> None:
     """Write one version of SPEC's worksheet and key per student, with fresh numbers."""
-    from .classroom.batch import write_variants
     from .views.documents import FORMATS, MATHJAX_URL
-    from .engine.problem import load
-    from .classroom.variants import make_variants, read_roster
+    from .api import load
+    from .classroom.variants import make_variants, parse_roster
+    from .spec.files import read_text_any_encoding
+    from .writer import write_variants
 
     chosen_formats = _split(formats, FORMATS, "--format")
     problem = _small_enough(load(spec))
-    students = read_roster(roster) if roster else None
+    students = parse_roster(read_text_any_encoding(roster), str(roster)) if roster else None
     total = max(count, len(students or []))
     with click.progressbar(length=total, label="drawing versions", file=sys.stderr) as bar:
         def drawing(numbers):  # type: ignore[no-untyped-def]
@@ -205,16 +215,17 @@ def grade(
     lang: str | None, force: bool, mathjax_url: str | None,
 ) -> None:
     """Grade a class's SUBMISSIONS (CSV: student, version, one column per item id)."""
-    from .classroom.answers import read_submissions
+    from .classroom.answers import parse_submissions
+    from .spec.files import read_key_file, read_text_any_encoding
     from .views.documents import MATHJAX_URL
-    from .classroom.grading import GradingRules, grade_class, load_key
+    from .classroom.grading import GradingRules, grade_class, key_from_data
     from .output import check_folder, write_all
     from .classroom.reports import results_json
     from .writer import grade_files
 
-    key = load_key(key_path)
+    key = key_from_data(*read_key_file(key_path))
     check_folder(output, force)
-    rows, notes = read_submissions(submissions, set(key.item_ids))
+    rows, notes = parse_submissions(read_text_any_encoding(submissions), str(submissions), set(key.item_ids))
     rules = GradingRules(carried_credit, plausible_within, sigfig)
     with click.progressbar(rows, label="grading", file=sys.stderr) as bar:
         results = grade_class(key, list(bar), rules)
@@ -236,14 +247,15 @@ def export() -> None:
 def _quiz_source(source: Path) -> tuple[str, dict[Any, Any], str, str]:
     """Title, derivation per version, language and file stem of a spec, a key.json or the
     folder `derive variants` wrote."""
-    from .classroom.grading import load_key
-    from .engine.problem import load
+    from .api import load
+    from .classroom.grading import key_from_data
+    from .spec.files import read_key_file
     from .spec.schema import SpecError
 
     if not source.exists():
         raise SpecError(f"{source}: no such file or folder; give a spec, a key.json or the folder `derive variants` wrote.")
     if source.is_dir() or source.suffix == ".json":
-        key = load_key(source)
+        key = key_from_data(*read_key_file(source))
         return key.title, key.versions, key.language, source.stem
     problem = load(source)
     return problem.spec.title, {None: problem.derivation}, problem.spec.language, problem.name

@@ -1,10 +1,11 @@
-"""Everything `derive worksheet` writes for one problem: the documents in each format and
-kind, the pictures beside them and the key. All of it is made in memory first and written
-only when complete, so a TeX error never leaves half a set behind."""
+"""The output writer: everything `derive worksheet`, `variants` and `grade` write. The
+documents in each format and kind, the pictures beside them, the keys, a class's versions
+and its grades are all made in memory first (by the views and the classroom) and written
+here only when complete, so a TeX error never leaves half a set behind."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,7 +13,9 @@ from .views.documents import DIAGRAM_FILE, MATHJAX_URL, PLOT_FILE, render_diagra
 from .output import check_folder, write_all
 
 if TYPE_CHECKING:
+    from .classroom.batch import VersionOutput
     from .classroom.grading import GradingKey, StudentResult
+    from .classroom.variants import Variant
     from .engine.problem import Problem
 
 
@@ -132,3 +135,26 @@ def grade_files(results: list[StudentResult], key: GradingKey, language: str | N
     files["summary.md"] = render_text_template("summary.md.j2", summary, "md").encode("utf-8")
     files["histogram.svg"] = score_histogram_svg([result.score for result in results], language).encode("utf-8")
     return files
+
+
+def write_variants(
+    variants: list[Variant],
+    output: Path,
+    formats: list[str],
+    language: str | None,
+    *,
+    force: bool = False,
+    mathjax_url: str = MATHJAX_URL,
+    workers: int | None = None,
+    progress: Callable[[Iterable[VersionOutput]], Iterable[VersionOutput]] = lambda items: items,
+    echo: Callable[[str], None] = print,
+) -> list[Path]:
+    from .classroom.batch import variant_files
+
+    folder = output / f"{variants[0].problem.name}-variants"
+    check_folder(folder, force)
+    files, notes = variant_files(variants, formats, language, mathjax_url=mathjax_url, workers=workers, progress=progress, echo=echo)
+    paths = write_all(folder, files)
+    for note in notes:
+        echo(note)
+    return paths

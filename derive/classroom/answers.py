@@ -8,10 +8,8 @@ import io
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 
 from ..spec.schema import SpecError
-from ..spec.files import read_text_any_encoding
 
 _MINUS_SIGNS = dict.fromkeys(map(ord, "\u2212\u2013\u2014\ufe63\uff0d"), "-")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -61,11 +59,11 @@ class Submission:
     problems: list[str] = field(default_factory=list)
 
 
-def read_submissions(path: Path, item_ids: set[str]) -> tuple[list[Submission], list[str]]:
-    """Every data row becomes one submission, whatever is wrong with it; the problems are
-    listed on the submission, never raised, so no student is dropped. Also returns notes
-    about the file as a whole."""
-    text = read_text_any_encoding(path)
+def parse_submissions(text: str, path: str, item_ids: set[str]) -> tuple[list[Submission], list[str]]:
+    """Every data row of a submissions CSV (its text, read at the edge; `path` names it in
+    messages) becomes one submission, whatever is wrong with it; the problems are listed
+    on the submission, never raised, so no student is dropped. Also returns notes about
+    the file as a whole."""
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
         raise SpecError(f"{path}: the submissions file is empty; it needs a header row: student, version, then item ids.")

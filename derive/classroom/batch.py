@@ -15,10 +15,8 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..views.documents import DIAGRAM_FILE, MATHJAX_URL, render, render_diagram, render_formats, render_pack
-from ..output import check_folder, write_all
 from ..engine.problem import Problem
 from ..spec.schema import Spec
 from .variants import Student, Variant
@@ -124,24 +122,3 @@ def _versions_csv(variants: list[Variant]) -> str:
     for variant in variants:
         writer.writerow([variant.id, variant.student.id if variant.student else "", variant.student.name if variant.student else ""])
     return buffer.getvalue()
-
-
-def write_variants(
-    variants: list[Variant],
-    output: Path,
-    formats: list[str],
-    language: str | None,
-    *,
-    force: bool = False,
-    mathjax_url: str = MATHJAX_URL,
-    workers: int | None = None,
-    progress: Callable[[Iterable[VersionOutput]], Iterable[VersionOutput]] = lambda items: items,
-    echo: Callable[[str], None] = print,
-) -> list[Path]:
-    folder = output / f"{variants[0].problem.name}-variants"
-    check_folder(folder, force)
-    files, notes = variant_files(variants, formats, language, mathjax_url=mathjax_url, workers=workers, progress=progress, echo=echo)
-    paths = write_all(folder, files)
-    for note in notes:
-        echo(note)
-    return paths

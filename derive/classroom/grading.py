@@ -13,11 +13,9 @@ value the student's answer matches; a sign error is recognised directly."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import sympy
 
@@ -245,24 +243,24 @@ class GradingKey:
         return {step.id: step.latex for step in first.steps}
 
 
-def load_key(path: Path) -> GradingKey:
-    """A key.json, a keys.json written by `derive variants`, or a folder holding either."""
-    from ..engine.problem import load
+def key_from_data(data: object, origin: str) -> GradingKey:
+    """A key.json or a keys.json written by `derive variants`, already parsed as JSON (at the
+    edge); each version's derivation is rebuilt from the spec it carries."""
+    from ..engine.problem import build
     from ..spec.schema import SpecError
 
-    if path.is_dir():
-        candidates = [path / "keys.json", path / "key.json"]
-        path = next((candidate for candidate in candidates if candidate.exists()), candidates[0])
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such key file; give a key.json, a keys.json or the folder `derive variants` wrote.") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise SpecError(f"{path}: not a key written by derive ({error}).") from None
     if not isinstance(data, dict) or not ("versions" in data or "spec" in data):
-        raise SpecError(f"{path}: not a key written by derive (it has no 'spec' or 'versions').")
+        raise SpecError(f"{origin}: not a key written by derive (it has no 'spec' or 'versions').")
     keys = data["versions"] if "versions" in data else {None: data}
-    versions = {version: load(key["spec"]).derivation for version, key in keys.items()}
+    if not isinstance(keys, dict) or not keys:
+        raise SpecError(f"{origin}: versions: expected a mapping of version ids to keys, with at least one.")
+    versions = {}
+    for version, key in keys.items():
+        spec = key.get("spec") if isinstance(key, dict) else None
+        if not isinstance(spec, dict):
+            where = f"versions.{version}.spec" if version is not None else "spec"
+            raise SpecError(f"{origin}: {where}: expected the spec as a mapping of fields; got {type(spec).__name__}.")
+        versions[version] = build(spec, f"{origin} ({version or 'key'})").derivation
     first = next(iter(versions.values()))
     return GradingKey(str(data.get("title", "")), first.network.spec.language, versions)
 

@@ -14,7 +14,6 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 import msgspec
 
@@ -141,11 +140,10 @@ def make_variants(
     return variants
 
 
-def read_roster(path: Path) -> list[Student]:
-    """A CSV with columns student (or id) and name; UTF-8 with or without BOM, or CP949."""
-    from ..spec.files import read_text_any_encoding
-
-    rows = list(csv.DictReader(io.StringIO(read_text_any_encoding(path))))
+def parse_roster(text: str, path: str) -> list[Student]:
+    """A roster CSV's text (read at the edge, in any encoding): columns student (or id) and
+    name; `path` names the file in messages."""
+    rows = list(csv.DictReader(io.StringIO(text)))
     if not rows:
         raise SpecError(f"{path}: the roster has no rows.")
     columns = {key.strip().lower(): key for key in rows[0] if key}

@@ -19,7 +19,7 @@ import sympy
 from sympy import Add, Mul
 
 from .functions import softmax, softmax_derivative
-from ..views.latex import partial
+from .names import partial
 from .network import Network, Parameter, Unit, symbol
 from .numeric import evaluate
 from .policy import Policy

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sympy
 from sympy import Expr, Integer, Max, Mul, Piecewise, Rational, exp, log, tanh
+
+if TYPE_CHECKING:
+    from ..spec.schema import LayerSpec, Spec
 
 Derivative = Callable[[Expr, Expr], Expr]
 
@@ -168,3 +172,16 @@ def loss(name: str) -> Loss:
             lambda y, h, k: -y[k] / h[k],
         )
     raise ValueError(f"unknown loss {name}")
+
+
+def layer_activation(layer: LayerSpec) -> Activation:
+    """A spec layer's activation, built-in (with its own alpha) or custom: the one object
+    that both the per-scalar derivation and the matrix form evaluate."""
+    if isinstance(layer.activation, str):
+        return activation(layer.activation, layer.alpha)
+    return custom_activation(layer.activation.name, layer.activation.formula)
+
+
+def spec_loss(spec: Spec) -> Loss:
+    """The spec's loss, built-in or custom, for both forms."""
+    return loss(spec.loss) if isinstance(spec.loss, str) else custom_loss(spec.loss.name, spec.loss.formula)

@@ -1,200 +1,281 @@
 """The layer-level (matrix) form of backpropagation, as seeds 001 and 003 write it:
 
     z^(l) = W^(l) a^(l-1) + b^(l),   a^(l) = g(z^(l))
-    delta^(L) = dL/da^(L) * g'(z^(L))
+    delta^(L) = dL/da^(L) * g'(z^(L))            (the full Jacobian for softmax)
     delta^(l) = (W^(l+1))^T delta^(l+1) * g'(z^(l))
     dL/dW^(l) = delta^(l) (a^(l-1))^T,   dL/db^(l) = delta^(l)
 
-evaluated with NumPy for networks of any size and a batch of inputs (one column per
-sample; the loss is the batch mean). The per-scalar derivation cannot grow to 784-100-10;
-this can, and the tests check the two agree where both run."""
+evaluated with NumPy for networks of any size and a batch of samples (one column per
+sample; the loss is the batch mean). It is the same network as the per-scalar
+derivation, vectorised: each layer's activation and the loss are the very `Activation`
+and `Loss` objects that derivation uses (derive/engine/functions.py), compiled with
+`sympy.lambdify`, so built-in and custom functions, each layer's alpha and every loss
+exist once. Biases are the spec's (none, shared or per unit, with its values), and only
+the parameters the spec has are updated."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
+import sympy
 
-if TYPE_CHECKING:
-    from .problem import Problem
+from ..spec.schema import Spec, SpecError
+from .functions import Activation, Loss, layer_activation, spec_loss, softmax, softmax_derivative
+from .network import Network
 
-ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax")
+Array = np.ndarray
 
 
 @dataclass(frozen=True)
-class DenseNetwork:
-    weights: list[np.ndarray]  # W^(l), shape (n_l, n_(l-1))
-    biases: list[np.ndarray]  # b^(l), shape (n_l, 1)
-    activations: list[str]
-    loss: str
-    alpha: float = 0.01  # leaky ReLU slope
+class VectorActivation:
+    """g and g' of one layer as NumPy functions over (units, batch) arrays."""
 
-    @property
-    def sizes(self) -> list[int]:
-        return [self.weights[0].shape[1], *(w.shape[0] for w in self.weights)]
+    activation: Activation
+    units: int
+
+    @cached_property
+    def _compiled(self) -> tuple[Callable[..., object], Callable[..., object]]:
+        if self.activation.name == "softmax":
+            z = sympy.symbols(f"z0:{self.units}", real=True)
+            a_k, a_j = sympy.symbols("a_k a_j", real=True)
+            value = sympy.lambdify([z], [softmax(z, k) for k in range(self.units)], "numpy")
+            # d a_k / d z_j: its diagonal and off-diagonal forms, from the one definition.
+            same = softmax_derivative([a_k], 0, 0)
+            other = softmax_derivative([a_k, a_j], 0, 1)
+            return value, sympy.lambdify([a_k, a_j], [same, other], "numpy")
+        z, a = sympy.symbols("z a", real=True)
+        value = sympy.lambdify([z], self.activation.function(z), "numpy")
+        return value, sympy.lambdify([z, a], self.activation.derivative(z, a), "numpy")
+
+    def __call__(self, z: Array) -> Array:
+        value = self._compiled[0]
+        if self.activation.name == "softmax":
+            # softmax(z) = softmax(z - max z): the same function, evaluated without overflow.
+            return np.asarray(value(z - z.max(axis=0, keepdims=True)), dtype=float)
+        return np.broadcast_to(np.asarray(value(z), dtype=float), z.shape).copy()
+
+    def backward(self, z: Array, a: Array, upstream: Array) -> Array:
+        """dL/dz from dL/da: elementwise g'(z), or softmax's Jacobian applied to dL/da."""
+        slope = self._compiled[1]
+        if self.activation.name == "softmax":
+            same, other = (np.asarray(part, dtype=float) for part in slope(a, a))
+            # J[k, j] = other(a_k, a_j) off the diagonal; the diagonal is same(a_k).
+            off = np.asarray(slope(a[:, None, :], a[None, :, :])[1], dtype=float)
+            off = np.broadcast_to(off, (a.shape[0], a.shape[0], a.shape[1])).copy()
+            index = np.arange(a.shape[0])
+            off[index, index, :] = same
+            return np.einsum("kjb,kb->jb", off, upstream)
+        return np.broadcast_to(np.asarray(slope(z, a), dtype=float), z.shape) * upstream
+
+
+@dataclass(frozen=True)
+class VectorLoss:
+    """The loss of one sample and its gradient dL/dyhat, vectorised over a batch."""
+
+    loss: Loss
+    outputs: int
+
+    @cached_property
+    def _compiled(self) -> tuple[Callable[..., object], Callable[..., object]]:
+        y = sympy.symbols(f"y0:{self.outputs}", real=True)
+        h = sympy.symbols(f"h0:{self.outputs}", real=True)
+        value = sympy.lambdify([y, h], self.loss.expression(list(y), list(h)), "numpy")
+        slope = sympy.lambdify([y, h], [self.loss.derivative(list(y), list(h), k) for k in range(self.outputs)], "numpy")
+        return value, slope
+
+    def value(self, y: Array, yhat: Array) -> float:
+        """The batch mean of the per-sample loss."""
+        per_sample = np.broadcast_to(np.asarray(self._compiled[0](y, yhat), dtype=float), (y.shape[1],))
+        return float(per_sample.mean())
+
+    def gradient(self, y: Array, yhat: Array) -> Array:
+        """d(batch mean)/d yhat, one column per sample."""
+        rows = [np.broadcast_to(np.asarray(row, dtype=float), (y.shape[1],)) for row in self._compiled[1](y, yhat)]
+        return np.stack(rows) / y.shape[1]
 
 
 @dataclass(frozen=True)
 class Gradients:
     loss: float
-    weights: list[np.ndarray]
-    biases: list[np.ndarray]
-    deltas: list[np.ndarray]
+    weights: list[Array]
+    biases: list[Array | None]
+    deltas: list[Array]
 
 
-def random_network(sizes: list[int], activations: list[str], loss: str, seed: int) -> DenseNetwork:
-    """Weights drawn N(0, 1/n_in) (so sigmoid and tanh units start unsaturated), biases 0."""
-    rng = np.random.default_rng(seed)
-    weights = [rng.normal(0.0, 1.0 / np.sqrt(n_in), size=(n_out, n_in)) for n_in, n_out in zip(sizes, sizes[1:], strict=False)]
-    biases = [np.zeros((n_out, 1)) for n_out in sizes[1:]]
-    return DenseNetwork(weights, biases, activations, loss)
+@dataclass(frozen=True)
+class MatrixNetwork:
+    """W^(l) of shape (n_l, n_(l-1)); b^(l) of shape (n_l, 1) per unit, (1, 1) shared, or
+    None; masks say which weights the spec has (all of them unless only explicit ones are
+    given), so the others stay zero."""
+
+    weights: list[Array]
+    biases: list[Array | None]
+    masks: list[Array]
+    layers: list[VectorActivation]
+    loss: VectorLoss
+
+    @property
+    def sizes(self) -> list[int]:
+        return [self.weights[0].shape[1], *(w.shape[0] for w in self.weights)]
+
+    def forward(self, x: Array) -> tuple[list[Array], list[Array]]:
+        zs, activations = [], [x]
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            for weight, bias, layer in zip(self.weights, self.biases, self.layers, strict=True):
+                z = weight @ activations[-1] + (bias if bias is not None else 0.0)
+                zs.append(z)
+                activations.append(layer(z))
+        return zs, activations
+
+    def gradients(self, x: Array, y: Array) -> Gradients:
+        zs, activations = self.forward(x)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            loss = self.loss.value(y, activations[-1])
+            upstream = self.loss.gradient(y, activations[-1])
+            deltas: list[Array] = []
+            for depth in range(len(self.weights) - 1, -1, -1):
+                delta = self.layers[depth].backward(zs[depth], activations[depth + 1], upstream)
+                deltas.insert(0, delta)
+                upstream = self.weights[depth].T @ delta
+        weights = [(delta @ a.T) * mask for delta, a, mask in zip(deltas, activations[:-1], self.masks, strict=True)]
+        biases = [None if bias is None else _bias_gradient(delta, bias) for delta, bias in zip(deltas, self.biases, strict=True)]
+        return Gradients(loss, weights, biases, deltas)
+
+    def updated(self, gradients: Gradients, learning_rate: float) -> MatrixNetwork:
+        weights = [w - learning_rate * g for w, g in zip(self.weights, gradients.weights, strict=True)]
+        biases = [None if b is None else b - learning_rate * g for b, g in zip(self.biases, gradients.biases, strict=True)]  # type: ignore[operator]
+        return replace(self, weights=weights, biases=biases)
 
 
-def _activate(name: str, z: np.ndarray, alpha: float) -> np.ndarray:
-    if name == "identity":
-        return z
-    if name == "sigmoid":
-        return 1.0 / (1.0 + np.exp(-z))
-    if name == "tanh":
-        return np.tanh(z)
-    if name == "relu":
-        return np.maximum(z, 0.0)
-    if name == "leaky_relu":
-        return np.where(z > 0, z, alpha * z)
-    shifted = np.exp(z - z.max(axis=0, keepdims=True))  # softmax, stable
-    return shifted / shifted.sum(axis=0, keepdims=True)
+def _bias_gradient(delta: Array, bias: Array) -> Array:
+    """Summed over the batch; a shared bias also collects every unit it feeds."""
+    total = delta.sum(axis=1, keepdims=True)
+    return total.sum(axis=0, keepdims=True) if bias.shape[0] == 1 and delta.shape[0] > 1 else total
 
 
-def _slope(name: str, z: np.ndarray, a: np.ndarray, alpha: float) -> np.ndarray:
-    """g'(z), elementwise (softmax is handled with its loss)."""
-    if name == "identity":
-        return np.ones_like(z)
-    if name == "sigmoid":
-        return a * (1.0 - a)
-    if name == "tanh":
-        return 1.0 - a * a
-    if name == "relu":
-        return (z > 0).astype(z.dtype)
-    return np.where(z > 0, 1.0, alpha)
+@dataclass(frozen=True)
+class MatrixForm:
+    """One worked training step in matrix form, and the loss of every later step: what the
+    matrix handout prints and the layer-level key lists."""
+
+    network: MatrixNetwork
+    x: Array
+    y: Array
+    learning_rate: float
+    steps: int
+
+    @cached_property
+    def forward(self) -> tuple[list[Array], list[Array]]:
+        return self.network.forward(self.x)
+
+    @cached_property
+    def gradients(self) -> Gradients:
+        return self.network.gradients(self.x, self.y)
+
+    @cached_property
+    def after(self) -> MatrixNetwork:
+        return self.network.updated(self.gradients, self.learning_rate)
+
+    @cached_property
+    def loss_after(self) -> float:
+        return self.after.loss.value(self.y, self.after.forward(self.x)[1][-1])
+
+    @cached_property
+    def loss_history(self) -> list[float]:
+        """The loss before each of `steps` updates, then after the last one."""
+        network, history = self.network, []
+        for _ in range(self.steps):
+            result = network.gradients(self.x, self.y)
+            history.append(result.loss)
+            network = network.updated(result, self.learning_rate)
+        history.append(network.loss.value(self.y, network.forward(self.x)[1][-1]))
+        return history
+
+    @property
+    def samples(self) -> int:
+        return int(self.x.shape[1])
 
 
-def _loss_and_gradient(name: str, a: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """The batch-mean loss and dL/da for the output activations."""
-    batch = a.shape[1]
-    if name == "squared_error":
-        return float(((y - a) ** 2).sum() / batch), -2.0 * (y - a) / batch
-    if name == "half_squared_error":
-        return float((0.5 * (y - a) ** 2).sum() / batch), -(y - a) / batch
-    if name == "mse":
-        n = a.shape[0]
-        return float(((y - a) ** 2).sum() / (n * batch)), -2.0 * (y - a) / (n * batch)
-    if name == "binary_cross_entropy":
-        value = -(y * np.log(a) + (1 - y) * np.log(1 - a)).sum() / batch
-        return float(value), -(y / a - (1 - y) / (1 - a)) / batch
-    return float(-(y * np.log(a)).sum() / batch), -(y / a) / batch
+def _functions(spec: Spec, sizes: Sequence[int]) -> tuple[list[VectorActivation], VectorLoss]:
+    layers = [VectorActivation(layer_activation(layer), units) for layer, units in zip(spec.layers, sizes[1:], strict=True)]
+    return layers, VectorLoss(spec_loss(spec), sizes[-1])
 
 
-def forward(network: DenseNetwork, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    zs, activations = [], [x]
-    for weight, bias, name in zip(network.weights, network.biases, network.activations, strict=True):
-        z = weight @ activations[-1] + bias
-        zs.append(z)
-        activations.append(_activate(name, z, network.alpha))
-    return zs, activations
-
-
-def gradients(network: DenseNetwork, x: np.ndarray, y: np.ndarray) -> Gradients:
-    zs, activations = forward(network, x)
-    loss, d_output = _loss_and_gradient(network.loss, activations[-1], y)
-    last = network.activations[-1]
-    if last == "softmax":
-        if network.loss != "cross_entropy":
-            raise ValueError("a softmax output is supported with cross_entropy only")
-        delta = (activations[-1] * y.sum(axis=0, keepdims=True) - y) / x.shape[1]  # softmax + cross entropy
-    else:
-        delta = d_output * _slope(last, zs[-1], activations[-1], network.alpha)
-    deltas = [delta]
-    for layer in range(len(network.weights) - 2, -1, -1):
-        delta = (network.weights[layer + 1].T @ delta) * _slope(network.activations[layer], zs[layer], activations[layer + 1], network.alpha)
-        deltas.insert(0, delta)
-    weight_gradients = [delta @ a.T for delta, a in zip(deltas, activations[:-1], strict=True)]
-    bias_gradients = [delta.sum(axis=1, keepdims=True) for delta in deltas]
-    return Gradients(loss, weight_gradients, bias_gradients, deltas)
-
-
-def from_problem(problem: Problem) -> tuple[DenseNetwork, np.ndarray, np.ndarray, dict[str, tuple[str, int, int]]]:
-    """The per-scalar network as matrices, its one sample as columns, and where each named
-    parameter sits: name -> ("W" or "b", layer index, row, column) packed as (kind, layer, flat index)."""
-    network = problem.network
+def from_network(network: Network) -> MatrixForm:
+    """The per-scalar network as matrices: each named weight and bias in its place, its one
+    sample as a column."""
+    spec = network.spec
     sources = [list(network.inputs)] + [[unit.post for unit in layer] for layer in network.layers[:-1]]
-    weights, biases, where = [], [], {}
+    sizes = [len(sources[0]), *(len(layer) for layer in network.layers)]
+    weights, masks, biases = [], [], []
     for depth, layer in enumerate(network.layers):
         weight = np.zeros((len(layer), len(sources[depth])))
-        bias = np.zeros((len(layer), 1))
+        mask = np.zeros_like(weight)
+        for row, unit in enumerate(layer):
+            for parameter in network.incoming(unit):
+                if parameter.source is not None:
+                    column = sources[depth].index(parameter.source)
+                    weight[row, column] = parameter.value
+                    mask[row, column] = 1.0
+        weights.append(weight)
+        masks.append(mask)
+        biases.append(_bias_of(network, depth))
+    layers, loss = _functions(spec, sizes)
+    x = np.array([[value] for value in network.inputs.values()], dtype=float)
+    y = np.array([[value] for value in network.targets.values()], dtype=float)
+    return MatrixForm(MatrixNetwork(weights, biases, masks, layers, loss), x, y, spec.learning_rate or 0.0, spec.steps)
+
+
+def _bias_of(network: Network, depth: int) -> Array | None:
+    layer = network.layers[depth]
+    kind = network.spec.layers[depth].bias
+    if kind == "none":
+        return None
+    pres = [unit.pre for unit in layer]
+    feeding = [p for p in network.biases if p.targets[0] in pres]
+    if kind == "shared":
+        return np.array([[feeding[0].value]], dtype=float)
+    return np.array([[next(p.value for p in feeding if p.targets == (pre,))] for pre in pres], dtype=float)
+
+
+def parameter_names(network: Network) -> dict[str, tuple[str, int, tuple[int, int]]]:
+    """Where each named parameter sits: name -> ("W" or "b", layer index, (row, column))."""
+    where: dict[str, tuple[str, int, tuple[int, int]]] = {}
+    sources = [list(network.inputs)] + [[unit.post for unit in layer] for layer in network.layers[:-1]]
+    for depth, layer in enumerate(network.layers):
         for row, unit in enumerate(layer):
             for parameter in network.incoming(unit):
                 if parameter.source is None:
-                    bias[row, 0] = parameter.value
-                    where[parameter.name] = ("b", depth, -1)
+                    shared = network.spec.layers[depth].bias == "shared"
+                    where[parameter.name] = ("b", depth, (0 if shared else row, 0))
                 else:
-                    column = sources[depth].index(parameter.source)
-                    weight[row, column] = parameter.value
-                    where[parameter.name] = ("W", depth, row * len(sources[depth]) + column)
-        weights.append(weight)
-        biases.append(bias)
-    dense = DenseNetwork(weights, biases, [layer[0].activation.name for layer in network.layers], network.spec.loss,
-                         network.layers[0][0].activation.alpha or 0.01)
-    x = np.array([[value] for value in network.inputs.values()], dtype=float)
-    y = np.array([[value] for value in network.targets.values()], dtype=float)
-    return dense, x, y, where
+                    where[parameter.name] = ("W", depth, (row, sources[depth].index(parameter.source)))
+    return where
 
 
-def parameter_gradient(result: Gradients, problem: Problem, name: str, where: dict[str, tuple[str, int, int]]) -> float:
-    """dL/d(name) from the matrix gradients; a shared bias collects every unit it feeds."""
-    kind, layer, index = where[name]
-    if kind == "W":
-        return float(result.weights[layer].flat[index])
-    rows = [row for row, unit in enumerate(problem.network.layers[layer]) if unit.pre in next(p for p in problem.network.biases if p.name == name).targets]
-    return float(sum(result.biases[layer][row, 0] for row in rows))
+def random_network(spec: Spec, sizes: Sequence[int], seed: int) -> MatrixNetwork:
+    """Weights drawn N(0, 1/n_in) (so sigmoid and tanh units start unsaturated); the
+    layers' biases, where they have any, start at 0."""
+    rng = np.random.default_rng(seed)
+    weights = [rng.normal(0.0, 1.0 / np.sqrt(n_in), size=(n_out, n_in)) for n_in, n_out in zip(sizes, sizes[1:])]
+    biases: list[Array | None] = [
+        None if layer.bias == "none" else np.zeros((1 if layer.bias == "shared" else units, 1))
+        for layer, units in zip(spec.layers, sizes[1:], strict=True)
+    ]
+    layers, loss = _functions(spec, sizes)
+    return MatrixNetwork(weights, biases, [np.ones_like(w) for w in weights], layers, loss)
 
 
-def _read_matrix(path: Path, field: str, origin: str) -> np.ndarray:
-    """Samples as rows in the file, returned as columns; .npy without pickles."""
-    from ..spec.schema import SpecError
-
-    try:
-        values = np.load(path, allow_pickle=False) if path.suffix.lower() == ".npy" else np.loadtxt(path, delimiter=",", ndmin=2)
-    except FileNotFoundError:
-        raise SpecError(f"{origin}: data.{field}: no such file {path}.") from None
-    except (ValueError, OSError) as error:
-        raise SpecError(f"{origin}: data.{field}: {path.name} is not a numeric matrix ({error}).") from None
-    values = np.asarray(values, dtype=float)
-    if values.ndim == 1:
-        values = values[:, None]
-    if values.ndim != 2 or values.size == 0 or not np.isfinite(values).all():
-        raise SpecError(f"{origin}: data.{field}: {path.name} must be a non-empty table of finite numbers, one row per sample.")
-    return values.T
-
-
-def from_data(problem: Problem) -> tuple[DenseNetwork, np.ndarray, np.ndarray]:
+def from_samples(spec: Spec, x: Array, y: Array, origin: str) -> MatrixForm:
     """A spec with `data:` files and `weight_seed`: layer sizes from the spec, the input
-    width from the file, weights drawn from the seed."""
-    from ..spec.schema import SpecError
-
-    spec = problem.spec
-    assert spec.data is not None and spec.weight_seed is not None
-    folder = Path(problem.origin).parent if problem.origin != "spec" else Path(".")
-    x = _read_matrix(folder / spec.data.inputs, "inputs", problem.origin)
-    y = _read_matrix(folder / spec.data.targets, "targets", problem.origin)
+    width from the data (samples as columns), weights drawn from the seed."""
+    assert spec.weight_seed is not None
     sizes = [x.shape[0], *(layer.units for layer in spec.layers)]
     if y.shape != (sizes[-1], x.shape[1]):
-        raise SpecError(f"{problem.origin}: data.targets: expected {x.shape[1]} rows of {sizes[-1]} values (one per output unit); "
+        raise SpecError(f"{origin}: data.targets: expected {x.shape[1]} rows of {sizes[-1]} values (one per output unit); "
                         f"got {y.shape[1]} rows of {y.shape[0]}.")
-    activations = [layer.activation if isinstance(layer.activation, str) else "custom" for layer in spec.layers]
-    if "custom" in activations or not isinstance(spec.loss, str):
-        raise SpecError(f"{problem.origin}: layers: the matrix form supports the built-in activations and losses only.")
-    network = random_network(sizes, activations, spec.loss, spec.weight_seed)
-    alpha = next((layer.alpha for layer in spec.layers if layer.alpha is not None), 0.01)
-    return DenseNetwork(network.weights, network.biases, activations, spec.loss, alpha), x, y
+    network = random_network(spec, sizes, spec.weight_seed)
+    return MatrixForm(network, x, y, spec.learning_rate or 0.0, spec.steps)

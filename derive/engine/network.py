@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from .functions import Activation, Loss, activation, custom_activation, custom_loss, loss
-from ..views.latex import default_latex
+from .functions import Activation, Loss, layer_activation, spec_loss
+from .names import default_latex
 from ..spec.schema import ExplicitWeight, Spec, SpecError
 
 
@@ -118,10 +118,7 @@ def build_network(spec: Spec, origin: str = "spec") -> Network:
     layers: list[list[Unit]] = []
     last = len(spec.layers) - 1
     for index, ((pre, post), layer) in enumerate(zip(_unit_names(spec), spec.layers)):
-        function = (
-            activation(layer.activation, layer.alpha) if isinstance(layer.activation, str)
-            else custom_activation(layer.activation.name, layer.activation.formula)
-        )
+        function = layer_activation(layer)
         layers.append([
             Unit(index, i, pre[i], post[i], function, index == last) for i in range(layer.units)
         ])
@@ -143,7 +140,7 @@ def build_network(spec: Spec, origin: str = "spec") -> Network:
         layers=layers,
         weights=weights,
         biases=biases,
-        loss=loss(spec.loss) if isinstance(spec.loss, str) else custom_loss(spec.loss.name, spec.loss.formula),
+        loss=spec_loss(spec),
         loss_symbol=spec.loss_symbol,
         learning_rate=spec.learning_rate,
         latex_names=dict(spec.latex),

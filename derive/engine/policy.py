@@ -12,10 +12,7 @@ import decimal
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-KINDS = ("weighted_sum", "activation", "output", "loss", "factor", "gradient", "weight")
-MODES = ("significant", "decimals")
-CARRIES = ("rounded", "exact")
-ROUNDINGS = ("half_up", "half_even", "truncate")
+from ..spec.vocabulary import KINDS
 
 _DECIMAL_ROUNDING = {
     "half_up": decimal.ROUND_HALF_UP,

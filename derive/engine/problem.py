@@ -1,17 +1,24 @@
-"""A loaded problem: the validated spec, its network, policy and derivation, in one place
-so that every view (documents, key, grader) starts from the same object."""
+"""A built problem: the validated spec, its network, policy, derivation and matrix form,
+in one place so that every view (documents, key, grader) starts from the same object.
+
+Nothing here reads a file: a spec with data files arrives with its samples already
+loaded (derive/spec/files.py), and `derive.load` (derive/api.py) does the reading."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..spec.schema import Spec, SpecError, parse_spec
 from .derivation import Derivation, derive
 from .network import Network, build_network
 from .policy import Policy
-from ..spec.schema import Spec, SpecError, parse_spec, read_spec_file
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .matrix import MatrixForm
 
 
 @dataclass
@@ -19,13 +26,14 @@ class Problem:
     spec: Spec
     origin: str  # the file it came from, or "spec" for a dict
     name: str  # folder name for outputs: the spec file's stem
+    samples: tuple[np.ndarray, np.ndarray] | None = None  # data-file specs: inputs and targets, one column per sample
 
     @cached_property
     def network(self) -> Network:
         if self.spec.data is not None:
             raise SpecError(
                 f"{self.origin}: data: this spec reads its inputs from files, so it has no per-weight derivation; "
-                "use `derive worksheet SPEC --notation matrix`."
+                "use `derive worksheet SPEC --notation matrix` or `derive key SPEC --notation matrix`."
             )
         return build_network(self.spec, self.origin)
 
@@ -38,6 +46,16 @@ class Problem:
     def derivation(self) -> Derivation:
         return derive(self.network, self.policy)
 
+    @cached_property
+    def matrix(self) -> MatrixForm:
+        """The same network in matrix form: from the data files and the weight seed, or
+        from the per-scalar network."""
+        from .matrix import from_network, from_samples
+
+        if self.samples is not None:
+            return from_samples(self.spec, *self.samples, self.origin)
+        return from_network(self.network)
+
     @property
     def matrix_only(self) -> bool:
         """Inputs from files: only the matrix notation can show this problem."""
@@ -46,37 +64,14 @@ class Problem:
     def network_sizes(self) -> list[int]:
         return [len(self.network.inputs), *(len(layer) for layer in self.network.layers)]
 
-    def key(self) -> dict[str, Any]:
-        from ..views.key import grading_key
 
-        return grading_key(self)
-
-    def _repr_markdown_(self) -> str:
-        from ..views.documents import render_markdown
-
-        return render_markdown(self, "handout")
-
-    def _repr_latex_(self) -> str:
-        from ..views.documents import render_summary_latex
-
-        return render_summary_latex(self)
-
-    def document(self, kind: str = "handout", fmt: str = "md", language: str | None = None) -> str:
-        """One document as text: kind handout | worksheet | key, fmt md | tex | html."""
-        from ..views.documents import render
-
-        return render(self, kind, fmt, language)
-
-
-def load(source: str | Path | dict[str, Any]) -> Problem:
-    """Load and validate a spec from a file path or a dict; raises SpecError on bad input."""
-    if isinstance(source, dict):
-        spec = parse_spec(source)
-        problem = Problem(spec, "spec", "problem")
-    else:
-        path = Path(source)
-        spec = parse_spec(read_spec_file(path), str(path))
-        problem = Problem(spec, str(path), path.stem)
+def build(data: dict[str, Any], origin: str = "spec", name: str = "problem", samples: tuple[np.ndarray, np.ndarray] | None = None) -> Problem:
+    """Validate a spec given as data and build its network now, so that structural
+    mistakes surface at load time; raises SpecError on bad input."""
+    spec = parse_spec(data, origin)
+    if spec.data is not None and samples is None:
+        raise SpecError(f"{origin}: data: the data files were not loaded; load the spec with derive.load(path).")
+    problem = Problem(spec, origin, name, samples)
     if spec.data is None:
         problem.network  # noqa: B018 - build now so structural mistakes surface at load time
     return problem

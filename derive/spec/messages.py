@@ -16,7 +16,7 @@ from typing import Any, Literal, Union
 
 import msgspec
 
-from .schema import ACTIVATION_NAME, DATA_FILE, LOSS_NAME, field_path, shown
+from .vocabulary import ACTIVATION_NAME, DATA_FILE, LOSS_NAME, field_path, shown
 
 _ERROR = re.compile(r"^(?P<what>.*?)(?: - at (?P<key>`key` in )?`\$(?P<path>[^`]*)`)?$", re.S)
 _SEGMENT = re.compile(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]")

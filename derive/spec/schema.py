@@ -9,29 +9,17 @@ names, duplicates). `spec_messages` words msgspec's errors in the spec's own ter
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import msgspec
-import yaml
 from msgspec import Meta, field
 
-from ..engine.policy import CARRIES, KINDS, MODES, ROUNDINGS
-
-ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax")
-LOSSES = ("squared_error", "half_squared_error", "mse", "binary_cross_entropy", "cross_entropy")
-NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-ACTIVATION_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,29}$"
-LOSS_NAME = r"^[A-Za-z][A-Za-z0-9_ ]{0,39}$"
-DATA_FILE = r"(?i)^[^\x00]+\.(npy|csv)$"
-
-
-class SpecError(Exception):
-    """A mistake in the user's input, already worded for the user."""
-
+from .vocabulary import (
+    ACTIVATION_NAME, ACTIVATIONS, CARRIES, DATA_FILE, KINDS, LOSS_NAME, LOSSES, MODES, NAME_PATTERN, ROUNDINGS,
+    SpecError, field_path, shown,
+)
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True):
     """A misspelt field is an error, not silently ignored. Each subclass sets kw_only
@@ -178,58 +166,6 @@ def _safe_latex_problem(text: str) -> str | None:
     return None
 
 
-# --- loading -----------------------------------------------------------------------
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML silently keeps the last of two equal keys; a spec with `w1` twice is a
-    mistake the instructor wants to hear about."""
-
-
-def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise SpecError(f"duplicate key {shown(key)} (line {key_node.start_mark.line + 1})")
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping
-)
-
-
-def read_spec_file(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        raise SpecError(f"{path}: no such file. Give the path of a spec (.yaml, .json or .toml).")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise SpecError(f"{path}: not UTF-8 text. Save the spec as UTF-8.") from None
-    except OSError as error:
-        raise SpecError(f"{path}: cannot be read ({error.strerror}).") from None
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".json":
-            data = json.loads(text)
-        elif suffix == ".toml":
-            import tomllib
-
-            data = tomllib.loads(text)
-        else:
-            data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except SpecError as error:
-        raise SpecError(f"{path}: {error}") from None
-    except (yaml.YAMLError, ValueError) as error:  # JSON's and TOML's decode errors are ValueErrors
-        detail = str(error).replace("\n", " ")
-        raise SpecError(f"{path}: cannot be parsed as {suffix.lstrip('.') or 'YAML'}: {detail}") from None
-    if not isinstance(data, dict):
-        raise SpecError(f"{path}: a spec is a mapping of fields (title, inputs, layers, ...), not {type(data).__name__}.")
-    return data
-
-
 def parse_spec(data: dict[str, Any], origin: str = "spec") -> Spec:
     try:
         spec = msgspec.convert(data, Spec)
@@ -243,20 +179,6 @@ def parse_spec(data: dict[str, Any], origin: str = "spec") -> Spec:
 
 
 # --- rules msgspec's types cannot state ------------------------------------------------
-
-
-def field_path(parts: list[Any] | tuple[Any, ...]) -> str:
-    """`layers[0].units`, as the spec is written; a key that is not a plain name is quoted,
-    so a message stays one readable line whatever the key holds."""
-    text = ""
-    for part in parts:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif isinstance(part, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
-            text += ("." if text else "") + part
-        else:
-            text += f"[{shown(part)}]"
-    return text or "(top level)"
 
 
 def _walk_numbers(value: Any, place: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], float]]:
@@ -307,12 +229,6 @@ def _check_values(spec: Spec, origin: str) -> None:
         problem = _safe_latex_problem(text)
         if problem:
             raise SpecError(f"{origin}: {field_path(('latex', name))}: {problem}; got {shown(text)}.")
-
-
-def shown(value: Any) -> str:
-    """A value as the message quotes it: repr, cut short."""
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _check_names(spec: Spec, origin: str) -> None:

@@ -10,52 +10,12 @@ step's own expression tree printed with each symbol replaced by its number.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Mapping
 
 import sympy
 from sympy.printing.latex import LatexPrinter
 
-GREEK = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
-    "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega",
-}
-
-
-def _letters(base: str) -> str:
-    if base in GREEK:
-        return "\\" + base
-    if len(base) == 1:
-        return base
-    return rf"\mathrm{{{base}}}"
-
-
-def default_latex(name: str) -> str:
-    r"""z1 -> z_{1}, yhat1 -> \hat{y}_{1}, net_h1 -> \mathrm{net}_{h1}, eta -> \eta."""
-    prime = name[len(name.rstrip("'")):]
-    bare = name.rstrip("'")
-    if bare in GREEK:
-        return "\\" + bare + prime
-    match = re.match(r"^([A-Za-z]+?)(hat)?(?:_([A-Za-z0-9]+)|(\d+))?$", bare)
-    if not match:
-        return rf"\mathrm{{{bare}}}" + prime
-    base, hat, word_sub, digit_sub = match.groups()
-    if hat and base:
-        head = rf"\hat{{{_letters(base)}}}"
-    else:
-        head = _letters(base + (hat or ""))
-    sub = word_sub or digit_sub
-    if sub:
-        sub_latex = sub if (sub.isdigit() or len(sub) <= 2 or sub[0].isdigit()) else rf"\mathrm{{{sub}}}"
-        if word_sub and re.fullmatch(r"[a-z]\d+", word_sub):
-            sub_latex = word_sub
-        return f"{head}_{{{sub_latex}}}{prime}"
-    return head + prime
-
-
-def partial(of_latex: str, wrt_latex: str) -> str:
-    return rf"\frac{{\partial {of_latex}}}{{\partial {wrt_latex}}}"
+from ..engine.names import default_latex
 
 
 def partial_of_expression(expression_latex: str, wrt_latex: str) -> str:

@@ -2,7 +2,7 @@
 003 write backpropagation: one line per layer instead of one per weight.
 
 The general equations are built from SymPy matrix symbols and printed by SymPy; the
-numbers come from the NumPy matrix form (derive/matrix.py), shown as matrices under the
+numbers come from the problem's matrix form (derive/engine/matrix.py), shown as matrices under the
 spec's rounding policy. Templates only lay the lines out."""
 
 from __future__ import annotations
@@ -12,14 +12,15 @@ from typing import TYPE_CHECKING
 import sympy
 from sympy import HadamardProduct, MatrixSymbol
 
+from ..engine.names import default_latex
 from ..engine.policy import format_number
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from ..engine.functions import Activation
     from ..engine.problem import Problem
 
-ACTIVATION_LATEX = {"identity": "", "sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\mathrm{ReLU}", "leaky_relu": r"\mathrm{LeakyReLU}", "softmax": r"\mathrm{softmax}"}
 WORDS = {
     "ko": {"shapes": "층별 크기", "layer": "층", "units": "유닛 수", "forward": "순전파", "backward": "역전파",
            "gradients": "기울기", "update": "파라미터 업데이트", "numbers": "숫자로 계산", "after": "업데이트 후 손실",
@@ -32,33 +33,48 @@ WORDS = {
 }
 
 
-def general_lines(sizes: list[int], activations: list[str], loss: str, loss_symbol: str = "L") -> dict[str, list[str]]:
+def _slope_name(activation: Activation) -> str:
+    return activation.latex or "g"
+
+
+def general_lines(sizes: list[int], activations: list[Activation], loss: str, loss_symbol: str = "L",
+                  biased: list[bool] | None = None) -> dict[str, list[str]]:
     """z^(l) = W^(l) a^(l-1) + b^(l), ..., delta^(l) = (W^(l+1))^T delta^(l+1) o g'(z^(l)), ...,
-    with the loss named as the spec names it (seed 004 calls it C)."""
+    with the loss named as the spec names it (seed 004 calls it C); + b^(l) and dL/db^(l)
+    only for layers that have biases."""
     depth = len(sizes) - 1
+    biased = biased if biased is not None else [True] * depth
     weight = {l: MatrixSymbol(f"W^{{({l})}}", sizes[l], sizes[l - 1]) for l in range(1, depth + 1)}
     bias = {l: MatrixSymbol(f"b^{{({l})}}", sizes[l], 1) for l in range(1, depth + 1)}
     activation = {l: MatrixSymbol(f"a^{{({l})}}", sizes[l], 1) for l in range(0, depth + 1)}
     delta = {l: MatrixSymbol(rf"\delta^{{({l})}}", sizes[l], 1) for l in range(1, depth + 1)}
-    slope = {l: MatrixSymbol(f"{ACTIVATION_LATEX[activations[l - 1]] or 'g'}'(z^{{({l})}})", sizes[l], 1) for l in range(1, depth + 1)}
+    slope = {l: MatrixSymbol(f"{_slope_name(activations[l - 1])}'(z^{{({l})}})", sizes[l], 1) for l in range(1, depth + 1)}
     forward = []
     for l in range(1, depth + 1):
-        forward.append(rf"z^{{({l})}} &= {sympy.latex(weight[l] * activation[l - 1] + bias[l])}")
-        name = ACTIVATION_LATEX[activations[l - 1]]
+        weighted = weight[l] * activation[l - 1] + bias[l] if biased[l - 1] else weight[l] * activation[l - 1]
+        forward.append(rf"z^{{({l})}} &= {sympy.latex(weighted)}")
+        name = activations[l - 1].latex
         forward.append(rf"a^{{({l})}} &= {name}\left(z^{{({l})}}\right)" if name else rf"a^{{({l})}} &= z^{{({l})}}")
     target = MatrixSymbol("y", sizes[-1], 1)
-    if activations[-1] == "softmax" and loss == "cross_entropy":
+    if activations[-1].name == "softmax" and loss == "cross_entropy":
         backward = [rf"\delta^{{({depth})}} &= \frac{{\partial {loss_symbol}}}{{\partial z^{{({depth})}}}} = {sympy.latex(activation[depth] - target)}"]
+    elif activations[-1].name == "softmax":
+        jacobian = MatrixSymbol(rf"J_{{\mathrm{{softmax}}}}(z^{{({depth})}})", sizes[-1], sizes[-1])
+        gradient = MatrixSymbol(rf"\nabla_{{a^{{({depth})}}}} {loss_symbol}", sizes[-1], 1)
+        backward = [rf"\delta^{{({depth})}} &= \frac{{\partial {loss_symbol}}}{{\partial z^{{({depth})}}}} = {sympy.latex(jacobian.T * gradient)}"]
     else:
         gradient = MatrixSymbol(rf"\nabla_{{a^{{({depth})}}}} {loss_symbol}", sizes[-1], 1)
         backward = [rf"\delta^{{({depth})}} &= \frac{{\partial {loss_symbol}}}{{\partial z^{{({depth})}}}} = {sympy.latex(HadamardProduct(gradient, slope[depth]))}"]
     for l in range(depth - 1, 0, -1):
         backward.append(rf"\delta^{{({l})}} &= {sympy.latex(HadamardProduct(weight[l + 1].T * delta[l + 1], slope[l]))}")
     gradients = []
+    updates = []
     for l in range(1, depth + 1):
         gradients.append(rf"\frac{{\partial {loss_symbol}}}{{\partial W^{{({l})}}}} &= {sympy.latex(delta[l] * activation[l - 1].T)}")
-        gradients.append(rf"\frac{{\partial {loss_symbol}}}{{\partial b^{{({l})}}}} &= {sympy.latex(delta[l])}")
-    updates = [rf"W^{{({l})}} &\leftarrow W^{{({l})}} - \eta \frac{{\partial {loss_symbol}}}{{\partial W^{{({l})}}}}" for l in range(1, depth + 1)]
+        updates.append(rf"W^{{({l})}} &\leftarrow W^{{({l})}} - \eta \frac{{\partial {loss_symbol}}}{{\partial W^{{({l})}}}}")
+        if biased[l - 1]:
+            gradients.append(rf"\frac{{\partial {loss_symbol}}}{{\partial b^{{({l})}}}} &= {sympy.latex(delta[l])}")
+            updates.append(rf"b^{{({l})}} &\leftarrow b^{{({l})}} - \eta \frac{{\partial {loss_symbol}}}{{\partial b^{{({l})}}}}")
     return {"forward": forward, "backward": backward, "gradients": gradients, "updates": updates}
 
 
@@ -68,43 +84,41 @@ def _matrix(values: np.ndarray, problem: Problem, kind: str) -> str:
 
 
 def matrix_context(problem: Problem, language: str) -> dict[str, object]:
+    """The lines of the matrix handout, printed from the problem's matrix form."""
     import numpy as np
 
-    from .latex import default_latex
-    from ..engine.matrix import DenseNetwork, forward, from_data, from_problem, gradients
-
-    if problem.matrix_only:
-        dense, x, y = from_data(problem)
-    else:
-        dense, x, y, _ = from_problem(problem)
-    sizes = dense.sizes
-    zs, activations = forward(dense, x)
-    result = gradients(dense, x, y)
-    eta = problem.spec.learning_rate or 0.0
-    updated = DenseNetwork([w - eta * g for w, g in zip(dense.weights, result.weights, strict=True)],
-                           [b - eta * g for b, g in zip(dense.biases, result.biases, strict=True)], dense.activations, dense.loss, dense.alpha)
+    form = problem.matrix
+    network, result = form.network, form.gradients
+    sizes = network.sizes
+    zs, activations = form.forward
+    biased = [bias is not None for bias in network.biases]
+    functions = [layer.activation for layer in network.layers]
     loss_symbol = problem.spec.latex.get(problem.spec.loss_symbol) or default_latex(problem.spec.loss_symbol)
-    numbers = []
-    numbers.append(rf"a^{{(0)}} = x &= {_matrix(x, problem, 'weighted_sum')}")  # one column per sample
+    numbers = [rf"a^{{(0)}} = x &= {_matrix(form.x, problem, 'weighted_sum')}"]  # one column per sample
     for l in range(1, len(sizes)):
-        numbers.append(rf"W^{{({l})}} &= {_matrix(dense.weights[l - 1], problem, 'weight')}")
+        numbers.append(rf"W^{{({l})}} &= {_matrix(network.weights[l - 1], problem, 'weight')}")
+        bias = network.biases[l - 1]
+        if bias is not None:
+            numbers.append(rf"b^{{({l})}} &= {_matrix(bias, problem, 'weight')}")
         numbers.append(rf"z^{{({l})}} &= {_matrix(zs[l - 1], problem, 'weighted_sum')}")
         numbers.append(rf"a^{{({l})}} &= {_matrix(activations[l], problem, 'activation')}")
-    backward_numbers = []
-    for l in range(len(sizes) - 1, 0, -1):
-        backward_numbers.append(rf"\delta^{{({l})}} &= {_matrix(result.deltas[l - 1], problem, 'factor')}")
+    backward_numbers = [rf"\delta^{{({l})}} &= {_matrix(result.deltas[l - 1], problem, 'factor')}" for l in range(len(sizes) - 1, 0, -1)]
+    update_numbers = []
     for l in range(1, len(sizes)):
         backward_numbers.append(rf"\frac{{\partial {loss_symbol}}}{{\partial W^{{({l})}}}} &= {_matrix(result.weights[l - 1], problem, 'gradient')}")
-    update_numbers = [rf"W^{{({l})}} &\leftarrow {_matrix(updated.weights[l - 1], problem, 'weight')}" for l in range(1, len(sizes))]
-    after = gradients(updated, x, y).loss
+        update_numbers.append(rf"W^{{({l})}} &\leftarrow {_matrix(form.after.weights[l - 1], problem, 'weight')}")
+        gradient, after = result.biases[l - 1], form.after.biases[l - 1]
+        if gradient is not None and after is not None:
+            backward_numbers.append(rf"\frac{{\partial {loss_symbol}}}{{\partial b^{{({l})}}}} &= {_matrix(gradient, problem, 'gradient')}")
+            update_numbers.append(rf"b^{{({l})}} &\leftarrow {_matrix(after, problem, 'weight')}")
     loss_value = format_number(problem.policy.round(result.loss, "loss"))
-    after_value = format_number(problem.policy.round(after, "loss"))
+    after_value = format_number(problem.policy.round(form.loss_after, "loss"))
     return {
         "title": problem.spec.title,
         "language": language,
         "words": WORDS[language],
-        "shapes": [(l, sizes[l], f"{sizes[l]} \\times {sizes[l - 1]}" if l else "", dense.activations[l - 1] if l else "") for l in range(len(sizes))],
-        "general": general_lines(sizes, dense.activations, dense.loss, loss_symbol),
+        "shapes": [(l, sizes[l], f"{sizes[l]} \\times {sizes[l - 1]}" if l else "", functions[l - 1].name if l else "") for l in range(len(sizes))],
+        "general": general_lines(sizes, functions, problem.spec.loss if isinstance(problem.spec.loss, str) else "custom", loss_symbol, biased),
         "numbers": numbers,
         "backward_numbers": backward_numbers,
         "update_numbers": update_numbers,
@@ -113,6 +127,6 @@ def matrix_context(problem: Problem, language: str) -> dict[str, object]:
         # the same two lines as rows of an aligned block
         "loss_row": rf"{loss_symbol} &= {loss_value}",
         "after_row": rf"{loss_symbol}' &= {after_value}",
-        "show_numbers": max(sizes) <= 8 and x.shape[1] <= 8 and np.isfinite(result.loss),
-        "samples": x.shape[1],
+        "show_numbers": max(sizes) <= 8 and form.samples <= 8 and bool(np.isfinite(result.loss)),
+        "samples": form.samples,
     }

@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import derive
-from derive.classroom.answers import Submission, parse_answer, read_submissions
-from derive.classroom.grading import GradingRules, grade, grade_class, load_key
+from derive.classroom.answers import Submission, parse_answer, parse_submissions
+from derive.classroom.grading import GradingRules, grade, grade_class, key_from_data
+from derive.spec.files import read_key_file, read_text_any_encoding
 from derive.views.key import GRADED_ROLES
 from derive.classroom.variants import make_variants
 
@@ -141,7 +142,7 @@ def _submissions_file(tmp_path: Path, encoding: str) -> tuple[Path, list[str]]:
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp949"])
 def test_every_row_of_any_encoding_is_graded_and_nothing_is_dropped(tmp_path: Path, encoding: str) -> None:
     path, ids = _submissions_file(tmp_path, encoding)
-    rows, notes = read_submissions(path, set(ids))
+    rows, notes = parse_submissions(read_text_any_encoding(path), str(path), set(ids))
     assert notes == ["columns not in the key were ignored: comment"]
     results = grade_class(load_key_for(tmp_path), rows)
     assert [r.student for r in results] == ["김민준", "이서연", "박지호", "김민준"]
@@ -157,7 +158,7 @@ def load_key_for(tmp_path: Path):  # type: ignore[no-untyped-def]
 
     path = tmp_path / "key.json"
     path.write_text(key_json(derive.load(SEED000)), encoding="utf-8")
-    return load_key(path)
+    return key_from_data(*read_key_file(path))
 
 
 def test_grade_command_writes_grades_feedback_and_summary(tmp_path: Path) -> None:

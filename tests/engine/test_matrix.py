@@ -9,9 +9,19 @@ import numpy as np
 import pytest
 
 import derive
-from derive.engine.matrix import forward, from_problem, gradients, parameter_gradient, random_network
+from derive.engine.matrix import MatrixNetwork, parameter_names, random_network
+from derive.spec.schema import parse_spec
 
 from ..conftest import HIDDEN_ACTIVATIONS, OUTPUT_AND_LOSS, random_spec
+
+
+
+def dense(sizes: list[int], activations: list[str], loss: str, seed: int) -> MatrixNetwork:
+    """A matrix network of the given sizes with weights drawn from the seed, no biases."""
+    spec = parse_spec({"layers": [{"units": n, "activation": a} for n, a in zip(sizes[1:], activations)], "loss": loss,
+                       "data": {"inputs": "x.npy", "targets": "y.npy"}, "weight_seed": seed, "learning_rate": 0.1})
+    return random_network(spec, sizes, seed)
+
 
 CASES = [(hidden, output, loss) for hidden in HIDDEN_ACTIVATIONS for output, loss in OUTPUT_AND_LOSS]
 
@@ -20,33 +30,33 @@ CASES = [(hidden, output, loss) for hidden in HIDDEN_ACTIVATIONS for output, los
 def test_matrix_gradients_equal_the_per_scalar_derivation(hidden: str, output: str, loss: str) -> None:
     spec = random_spec(zlib.crc32(f"matrix{hidden}{output}{loss}".encode()), hidden, output, loss, 2)
     problem = derive.load(spec)
-    dense, x, y, where = from_problem(problem)
-    result = gradients(dense, x, y)
+    result = problem.matrix.gradients
     assert result.loss == pytest.approx(problem.derivation[problem.network.loss_symbol].exact, rel=1e-12)
-    for parameter in problem.network.parameters:
-        expected = problem.derivation[f"dL/d{parameter.name}"].exact
-        assert parameter_gradient(result, problem, parameter.name, where) == pytest.approx(expected, rel=1e-10, abs=1e-13), parameter.name
+    for name, (kind, layer, place) in parameter_names(problem.network).items():
+        expected = problem.derivation[f"dL/d{name}"].exact
+        found = (result.weights if kind == "W" else result.biases)[layer][place]
+        assert found == pytest.approx(expected, rel=1e-10, abs=1e-13), name
 
 
 @pytest.mark.parametrize(("activation", "output", "loss"), [("sigmoid", "softmax", "cross_entropy"), ("tanh", "identity", "mse"), ("leaky_relu", "sigmoid", "binary_cross_entropy")])
 def test_matrix_gradients_match_finite_differences_on_a_wide_batch(activation: str, output: str, loss: str) -> None:
     sizes = [30, 20, 15, 5]
-    network = random_network(sizes, [activation, activation, output], loss, seed=3)
+    network = dense(sizes, [activation, activation, output], loss, seed=3)
     rng = np.random.default_rng(4)
     x = rng.normal(size=(30, 8))
     if loss == "cross_entropy":
         y = np.eye(5)[:, rng.integers(0, 5, size=8)]
     else:
         y = rng.uniform(0.1, 0.9, size=(5, 8))
-    result = gradients(network, x, y)
+    result = network.gradients(x, y)
     h = 1e-6
     for layer, (row, column) in [(0, (3, 7)), (1, (10, 2)), (2, (4, 14))]:
         weights = network.weights[layer]
         saved = weights[row, column]
         weights[row, column] = saved + h
-        plus = gradients(network, x, y).loss
+        plus = network.gradients(x, y).loss
         weights[row, column] = saved - h
-        minus = gradients(network, x, y).loss
+        minus = network.gradients(x, y).loss
         weights[row, column] = saved
         # A central difference is good to its truncation error (about h^2 times the third
         # derivative) plus the round-off of two loss evaluations divided by 2h: each loss is a
@@ -54,20 +64,22 @@ def test_matrix_gradients_match_finite_differences_on_a_wide_batch(activation: s
         round_off = 64 * np.finfo(float).eps * max(abs(plus), abs(minus)) / h
         assert abs(result.weights[layer][row, column] - (plus - minus) / (2 * h)) <= round_off + 10 * h**2
     assert [w.shape for w in result.weights] == [(20, 30), (15, 20), (5, 15)]
-    assert forward(network, x)[1][-1].shape == (5, 8)
+    assert network.forward(x)[1][-1].shape == (5, 8)
 
 
 def test_matrix_notation_lines_are_seed_001s_equations() -> None:
     from derive.views.matrix_document import general_lines
 
-    lines = general_lines([2, 3, 1], ["sigmoid", "identity"], "squared_error")
+    from derive.engine.functions import activation
+
+    lines = general_lines([2, 3, 1], [activation("sigmoid"), activation("identity")], "squared_error")
     assert lines["forward"] == [
         r"z^{(1)} &= W^{(1)} a^{(0)} + b^{(1)}", r"a^{(1)} &= \sigma\left(z^{(1)}\right)",
         r"z^{(2)} &= W^{(2)} a^{(1)} + b^{(2)}", r"a^{(2)} &= z^{(2)}",
     ]
     assert lines["backward"][1] == r"\delta^{(1)} &= \left(\left(W^{(2)}\right)^{T} \delta^{(2)}\right) \circ \sigma'(z^{(1)})"
     assert lines["gradients"][0] == r"\frac{\partial L}{\partial W^{(1)}} &= \delta^{(1)} \left(a^{(0)}\right)^{T}"
-    softmax = general_lines([2, 3], ["softmax"], "cross_entropy")
+    softmax = general_lines([2, 3], [activation("softmax")], "cross_entropy")
     assert softmax["backward"] == [r"\delta^{(1)} &= \frac{\partial L}{\partial z^{(1)}} = a^{(1)} - y"]
 
 
@@ -110,11 +122,14 @@ def test_a_spec_with_data_files_and_a_weight_seed_works_at_mnist_size(tmp_path, 
     (tmp_path / "mnist.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
     result = _run("worksheet", str(tmp_path / "mnist.yaml"), "--notation", "matrix", "--format", "md", "-o", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
-    expected = gradients(random_network([784, 100, 10], ["sigmoid", "softmax"], "cross_entropy", 3), x.T, y.T).loss
+    expected = dense([784, 100, 10], ["sigmoid", "softmax"], "cross_entropy", 3).gradients(x.T, y.T).loss
     text = (tmp_path / "out" / "mnist" / "matrix.md").read_text(encoding="utf-8")
     assert f"L = {float(f'{expected:.3g}'):g}" in text and "Mean loss over 64 samples" in text
-    refused = _run("key", str(tmp_path / "mnist.yaml"))
-    assert refused.returncode == 2 and "use `derive worksheet SPEC --notation matrix`" in refused.stderr
+    keyed = _run("key", str(tmp_path / "mnist.yaml"), "-o", str(tmp_path / "mnist.npz"))
+    assert keyed.returncode == 0, keyed.stderr
+    arrays = np.load(tmp_path / "mnist.npz")
+    assert float(arrays["L"]) == pytest.approx(expected, rel=1e-12)
+    assert arrays["W1"].shape == (100, 784) and arrays["dL/dW2"].shape == (10, 100) and "b1" not in arrays
 
 
 @pytest.mark.parametrize(

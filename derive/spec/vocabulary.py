@@ -1,0 +1,46 @@
+"""The spec's vocabulary: the choices a field may take, the patterns a name must match,
+the user-error type, and how a field and a value are quoted in a message. Both the
+schema and its messages read these, and so does the engine (the rounding policy's kinds),
+so they live apart from either."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax")
+LOSSES = ("squared_error", "half_squared_error", "mse", "binary_cross_entropy", "cross_entropy")
+NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+ACTIVATION_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,29}$"
+LOSS_NAME = r"^[A-Za-z][A-Za-z0-9_ ]{0,39}$"
+DATA_FILE = r"(?i)^[^\x00]+\.(npy|csv)$"
+
+
+class SpecError(Exception):
+    """A mistake in the user's input, already worded for the user."""
+
+
+KINDS = ("weighted_sum", "activation", "output", "loss", "factor", "gradient", "weight")
+MODES = ("significant", "decimals")
+CARRIES = ("rounded", "exact")
+ROUNDINGS = ("half_up", "half_even", "truncate")
+
+
+def field_path(parts: list[Any] | tuple[Any, ...]) -> str:
+    """`layers[0].units`, as the spec is written; a key that is not a plain name is quoted,
+    so a message stays one readable line whatever the key holds."""
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif isinstance(part, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+            text += ("." if text else "") + part
+        else:
+            text += f"[{shown(part)}]"
+    return text or "(top level)"
+
+
+def shown(value: Any) -> str:
+    """A value as the message quotes it: repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
