@@ -156,3 +156,45 @@ def test_bad_data_files_are_one_clear_message(tmp_path, change: dict, message: s
     result = _run("worksheet", str(tmp_path / "s.yaml"), "--notation", "matrix", "--format", "md", "-o", str(tmp_path / "out"))
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_layer_level_key_lists_every_layer_with_the_spec_s_loss_symbol(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from ..conftest import EXAMPLES
+    from ..test_cli import _run
+
+    spec = EXAMPLES / "2-2-1-sigmoid-mse.yaml"
+    result = _run("key", str(spec), "--notation", "matrix")
+    assert result.returncode == 0, result.stderr
+    key = json.loads(result.stdout)
+    items = {item["id"]: item for item in key["items"]}
+    assert list(items) == ["C", "W1", "dC/dW1", "W1'", "W2", "dC/dW2", "W2'", "C'"]  # seed 004 calls its loss C; no biases
+    problem = derive.load(spec)
+    derivation = problem.derivation
+    for name, (kind, layer, (row, column)) in parameter_names(problem.network).items():
+        assert kind == "W"
+        assert items[f"W{layer + 1}"]["exact"][row][column] == problem.derivation.network.spec.weights[name]
+        assert items[f"dC/dW{layer + 1}"]["exact"][row][column] == pytest.approx(derivation[f"dC/d{name}"].exact, rel=1e-12)
+        assert items[f"W{layer + 1}'"]["exact"][row][column] == pytest.approx(derivation[f"{name}'"].exact, rel=1e-12)
+    assert items["dC/dW1"]["value"] == [[-0.0106, -0.00633], [-0.00887, -0.00532]]  # 3 significant digits, as the policy says
+    assert items["C'"]["value"] == 0.124 and key["loss_history"][0] == pytest.approx(derivation["C"].exact, rel=1e-12)
+    npz = _run("key", str(spec), "--notation", "matrix", "-o", str(tmp_path / "key.npz"))
+    assert npz.returncode == 0, npz.stderr
+    arrays = np.load(tmp_path / "key.npz")
+    assert sorted(arrays.files) == sorted(items)
+    assert arrays["dC/dW1"].tolist() == items["dC/dW1"]["exact"]
+
+
+def test_biases_are_items_of_the_layer_level_key_where_the_layers_have_them() -> None:
+    from derive.views.key import matrix_key
+
+    spec = random_spec(5, "tanh", "sigmoid", "binary_cross_entropy", 1)
+    spec["layers"][0]["bias"], spec["layers"][1]["bias"] = "shared", "per_unit"
+    n_hidden, n_out = spec["layers"][0]["units"], spec["layers"][1]["units"]
+    spec["biases"] = {f"b{i + 1}": 0.1 * (i + 1) for i in range(1 + n_out)}
+    problem = derive.load(spec)
+    items = {item["id"]: item for item in matrix_key(problem)["items"]}
+    assert items["b1"]["exact"] == [pytest.approx(0.1)] and len(items["b2"]["exact"]) == n_out
+    assert items["dL/db1"]["exact"][0] == pytest.approx(problem.derivation["dL/db1"].exact, rel=1e-12)
+    assert len(items["W1"]["exact"]) == n_hidden
