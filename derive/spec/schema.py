@@ -117,6 +117,10 @@ class Spec(_Strict, kw_only=True):
     loss_symbol: str = "L"
     learning_rate: Annotated[float, Meta(gt=0)] | None = None  # 0 would teach nothing; < 0 climbs the loss
     steps: Annotated[int, Meta(ge=1, le=1000)] = 1
+    # How the backward pass is worked: every path of chain factors in full (the seeds'
+    # 2-2-1 format), or each unit's error signal once and each gradient as signal x input;
+    # auto takes full when every gradient has one short path (derive/engine/derivation.py).
+    chain: Literal["auto", "full", "signals"] = "auto"
     precision: PrecisionSpec = field(default_factory=PrecisionSpec)
     latex: dict[str, str] = {}
     randomize: RandomizeSpec | None = None
