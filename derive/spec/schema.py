@@ -124,6 +124,10 @@ class Spec(_Strict, kw_only=True):
     precision: PrecisionSpec = field(default_factory=PrecisionSpec)
     latex: dict[str, str] = {}
     randomize: RandomizeSpec | None = None
+    # The item ids a worksheet and a quiz ask for (z1, dC/do1, w1', ...); by default the
+    # forward pass, the loss, the gradients, the updates and the pass after them. Each id is
+    # checked against the derivation's steps when the key is built (derive/views/key.py).
+    ask: list[str] | None = None
 
     def per_kind_digits(self) -> dict[str, int]:
         return {
@@ -179,6 +183,7 @@ def parse_spec(data: dict[str, Any], origin: str = "spec") -> Spec:
         raise SpecError(f"{origin}: {describe(str(error), data, Spec)}") from None
     _check_values(spec, origin)
     _check_names(spec, origin)
+    _check_ask(spec, origin)
     return spec
 
 
@@ -233,6 +238,22 @@ def _check_values(spec: Spec, origin: str) -> None:
         problem = _safe_latex_problem(text)
         if problem:
             raise SpecError(f"{origin}: {field_path(('latex', name))}: {problem}; got {shown(text)}.")
+
+
+def _check_ask(spec: Spec, origin: str) -> None:
+    """ask: a list of item ids, each once; whether each names a step is known only once the
+    network is built, so the key checks that."""
+    if spec.ask is None:
+        return
+    if not spec.ask:
+        raise SpecError(f"{origin}: ask: list at least one item id (like z1, dL/dw1, w1'), or leave the field out.")
+    seen: set[str] = set()
+    for index, item in enumerate(spec.ask):
+        if not item.strip():
+            raise SpecError(f"{origin}: ask[{index}]: an item id cannot be empty.")
+        if item in seen:
+            raise SpecError(f"{origin}: ask[{index}]: {shown(item)} is listed twice.")
+        seen.add(item)
 
 
 def _check_names(spec: Spec, origin: str) -> None:
