@@ -204,14 +204,14 @@ def variants(
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("output/grades"), show_default=True, help="Folder for grades, feedback and summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print every student's items as JSON on stdout.")
 @click.option("--carried-credit", type=click.FloatRange(0, 1), default=1.0, show_default=True, help="Credit for a right step computed from the student's own wrong inputs.")
-@click.option("--plausible-within", type=click.FloatRange(0, None), default=0.5, show_default=True, help="Carry a student's upstream answer only within this relative distance of the right value.")
+@click.option("--plausible-within", type=click.FloatRange(0, None), default=None, help="Off by default. Carry a student's upstream answer only within this relative distance of the right value (without it, every answer is carried unless it makes the next step trivial).")
 @click.option("--sigfig", is_flag=True, help="Compare at the policy's significant digits instead of the rtol/atol tolerance.")
 @click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the feedback (default: the spec's).")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that derive did not create.")
 @mathjax_option
 @_user_errors
 def grade(
-    key_path: Path, submissions: Path, output: Path, as_json: bool, carried_credit: float, plausible_within: float, sigfig: bool,
+    key_path: Path, submissions: Path, output: Path, as_json: bool, carried_credit: float, plausible_within: float | None, sigfig: bool,
     lang: str | None, force: bool, mathjax_url: str | None,
 ) -> None:
     """Grade a class's SUBMISSIONS (CSV: student, version, one column per item id)."""
@@ -225,8 +225,10 @@ def grade(
 
     key = key_from_data(*read_key_file(key_path))
     check_folder(output, force)
-    rows, notes = parse_submissions(read_text_any_encoding(submissions), str(submissions), set(key.item_ids))
-    rules = GradingRules(carried_credit, plausible_within, sigfig)
+    # Every step is gradable: a column for a chain factor or an error signal is graded too.
+    rows, notes = parse_submissions(read_text_any_encoding(submissions), str(submissions), set(key.step_ids))
+    key = key.with_columns({item for row in rows for item in row.answers})
+    rules = GradingRules(carried_credit=carried_credit, plausible_within=plausible_within, sigfig=sigfig)
     with click.progressbar(rows, label="grading", file=sys.stderr) as bar:
         results = grade_class(key, list(bar), rules)
     write_all(output, grade_files(results, key, lang, mathjax_url or MATHJAX_URL))

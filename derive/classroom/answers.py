@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 
 from ..spec.schema import SpecError
@@ -48,6 +49,20 @@ def parse_answer(text: str) -> Answer:
             return Answer(text, problem="division by zero")
         return Answer(text, float(Fraction(numerator, denominator)))
     return Answer(text, problem="not a number")
+
+
+def written_digits(text: str) -> tuple[int, int] | None:
+    """(significant digits, decimals) of a number as the student wrote it: 0.7010 -> (4, 4),
+    -0.005 -> (1, 3), 5.52e-1 -> (3, 3); None for a fraction or anything else."""
+    cleaned = text.strip().translate(_MINUS_SIGNS).replace(" ", "").replace("\u00a0", "")
+    if _DECIMAL_COMMA.match(cleaned):
+        cleaned = cleaned.replace(",", ".")
+    if len(cleaned) > MAX_CELL or not _NUMBER.match(cleaned):
+        return None
+    number = Decimal(cleaned.lstrip("+-")).as_tuple()
+    assert isinstance(number.exponent, int)
+    significant = len(number.digits) if any(number.digits) else 1
+    return significant, max(0, -number.exponent)
 
 
 @dataclass

@@ -1,37 +1,48 @@
 """Grading a student's answers against a derivation, with error carried forward.
 
-Each graded step is re-evaluated from its defining expression with the student's own
-upstream answers, so a student who slipped at a1 but did everything after it right gets
-credit downstream. An upstream answer is only carried when it is plausible (within a
-bound of the right value); a wild guess is replaced by the value the student should have
-got, so nobody earns credit for consistency with nonsense.
+Every step on the sheet is checked twice: against the key's interval (the right value,
+with the spread the policy's rounding allows, derive/views/key.py), and against the same
+kind of interval around the value the step gives from the student's own upstream answers,
+whatever their distance from the right ones. Right from the student's own numbers is
+`carried` (right work on a wrong input) unless those numbers make the step trivial: an
+upstream blank, an upstream answer that is one of the given numbers copied, or a 0 or 1
+that removes a factor (the step then becomes a copy, a constant, or loses a term). Right
+from right inputs, differing from the key only by rounding, is `correct`. A step that is
+not on the sheet (an error signal nobody asked for) is recomputed from the student's
+numbers and looked through.
 
 For a wrong answer the grader re-runs the derivation once per common mistake (sigma'
 left out, sigma' taken at the activation, the 2 of (y - yhat)^2 dropped, the learning
-rate left out, the updated weight used in the backward pass) and names the mistake whose
-value the student's answer matches; a sign error is recognised directly."""
+rate left out, w + eta*g instead of w - eta*g, the updated weight used in the backward
+pass, the weights numbered in the other order) and names the mistake whose value the
+student's answer matches; a sign error, a right value with too few digits and a last digit
+rounded the wrong way are recognised directly."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sympy
 
-from .answers import Answer, Submission
+from .answers import Answer, Submission, written_digits
 from ..engine.derivation import Derivation, Step
-from ..views.key import GRADED_ROLES
 from ..engine.numeric import EvaluationError, evaluate
+from ..views.key import Interval, acceptance_intervals, asked_ids, input_symbols, rounding_radius, spread, widened
 
 STATUSES = ("correct", "carried", "wrong", "blank", "invalid")
+_FAILED = (EvaluationError, OverflowError, ZeroDivisionError, ValueError)
 
 
 @dataclass(frozen=True)
 class GradingRules:
     carried_credit: float = 1.0  # share of an item's point for a right step on wrong inputs
-    plausible_within: float = 0.5  # an upstream answer is carried if |given - right| <= this * |right|
-    sigfig: bool = False  # compare at the policy's significant digits instead of rtol/atol
+    # Opt-in, off by default: an upstream answer farther than this share of the right value
+    # from it is replaced by the value the student should have got (no carry from it).
+    plausible_within: float | None = None
+    sigfig: bool = False  # compare at the policy's significant digits instead of the intervals
 
 
 @dataclass
@@ -69,20 +80,115 @@ def item_points(result: ItemResult, rules: GradingRules) -> float:
     return {"correct": 1.0, "carried": rules.carried_credit}.get(result.status, 0.0)
 
 
-def accepts(given: float, expected: float, exact: float, step: Step, derivation: Derivation, rules: GradingRules) -> bool:
-    """Right under the policy's tolerance, or anywhere between the rounded-carry and the
-    exact value (a student may carry either, or a mixture)."""
-    if rules.sigfig:
-        policy = derivation.policy
-        return any(policy.round(given, step.kind) == policy.round(value, step.kind) for value in (expected, exact))
-    low, high = derivation.policy.accepted_range(expected, exact, step.kind)
-    return low <= given <= high
+def _within(given: float, interval: Interval) -> bool:
+    return interval[0] <= given <= interval[1]
+
+
+def _same_rounded(given: float, values: tuple[float, ...], step: Step, derivation: Derivation) -> bool:
+    policy = derivation.policy
+    return any(math.isfinite(value) and policy.round(given, step.kind) == policy.round(value, step.kind) for value in values)
+
+
+# --- the student's own numbers ----------------------------------------------------------
+
+Override = Callable[[Step, dict[sympy.Symbol, float]], float | None]  # a mistake: a step's value, or None
+
+
+@dataclass
+class _Trace:
+    """The derivation run on a student's numbers: what each step gives from them (`own`)
+    and the interval around it, which written answers it rests on (through steps that are
+    not on the sheet), and which blanks."""
+
+    own: dict[str, float] = field(default_factory=dict)
+    interval: dict[str, Interval] = field(default_factory=dict)
+    used: dict[str, float] = field(default_factory=dict)  # the value later steps compute with
+    answered: dict[str, float] = field(default_factory=dict)
+    sources: dict[str, frozenset[str]] = field(default_factory=dict)
+    blanks: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+def _trace(
+    derivation: Derivation, answers: dict[str, Answer], sheet: set[str], rules: GradingRules, override: Override | None = None
+) -> _Trace:
+    policy = derivation.policy
+    values: dict[sympy.Symbol, float] = dict(derivation.primitive_values)
+    boxes: dict[sympy.Symbol, Interval] = {}
+    trace = _Trace()
+    for step in derivation.steps:
+        try:
+            replaced = override(step, values) if override else None
+            if replaced is not None:
+                center, low, high = replaced, replaced, replaced
+            else:
+                center, low, high = spread(step, input_symbols(derivation, step), values, boxes)
+            interval = widened(policy, step.kind, low, high) if math.isfinite(low) and math.isfinite(high) else (math.nan, math.nan)
+        except _FAILED:
+            center, interval = math.nan, (math.nan, math.nan)
+        trace.own[step.id], trace.interval[step.id] = center, interval
+        sources: set[str] = set()
+        blanks: set[str] = set()
+        for dep in step.depends_on:
+            if dep in trace.answered:
+                sources.add(dep)
+            elif dep in sheet and not _set_aside(dep, answers, derivation, rules):
+                blanks.add(dep)
+            else:
+                sources |= trace.sources[dep]
+                blanks |= trace.blanks[dep]
+        trace.sources[step.id], trace.blanks[step.id] = frozenset(sources), frozenset(blanks)
+        answer = answers.get(step.id)
+        given = answer.value if answer is not None else None
+        if given is not None and math.isfinite(given) and not _set_aside(step.id, answers, derivation, rules):
+            trace.answered[step.id] = given
+            radius = rounding_radius(policy, given, step.kind)
+            values[step.symbol], boxes[step.symbol] = given, (given - radius, given + radius)
+        else:
+            values[step.symbol], boxes[step.symbol] = center, interval
+        trace.used[step.id] = values[step.symbol]
+    return trace
+
+
+def _set_aside(step_id: str, answers: dict[str, Answer], derivation: Derivation, rules: GradingRules) -> bool:
+    """Only with --plausible-within: an answer too far from the right value is not carried."""
+    answer = answers.get(step_id)
+    if rules.plausible_within is None or answer is None or answer.value is None:
+        return False
+    right = derivation[step_id].exact
+    return right is not None and abs(answer.value - right) > rules.plausible_within * abs(right) + 1e-12
+
+
+def _trivialised(step: Step, degenerate: dict[sympy.Symbol, float]) -> bool:
+    """A 0 or 1 that removes a factor: the input multiplies something in the step, or the
+    step with it put in is a constant or a bare copy of another input (sigma(0) = 1/2)."""
+    for node in sympy.preorder_traversal(step.expression):
+        if node.is_Mul and any(argument in degenerate for argument in node.args):
+            return True
+    put_in = step.expression.xreplace({symbol: sympy.Integer(int(value)) for symbol, value in degenerate.items()})
+    return bool(put_in.is_Number or put_in.is_Symbol)
+
+
+def _no_carry(step: Step, trace: _Trace, statuses: dict[str, str], derivation: Derivation) -> str | None:
+    """Why the student's own upstream numbers earn no carried credit here, or None."""
+    if trace.blanks[step.id]:
+        return "upstream_blank"
+    givens = [value for value in derivation.primitive_values.values()]
+    for source in trace.sources[step.id]:
+        value = trace.answered[source]
+        if statuses.get(source) != "correct" and any(abs(value - given) <= 1e-12 + 1e-9 * abs(given) for given in givens):
+            return "upstream_copied_given"
+    intervals = acceptance_intervals(derivation)
+    degenerate = {}
+    for dep in step.depends_on:
+        value = trace.used[dep]
+        if value in (0.0, 1.0) and not _within(value, intervals[dep]):
+            degenerate[derivation[dep].symbol] = value
+    if degenerate and _trivialised(step, degenerate):
+        return "upstream_zero_or_one"
+    return None
 
 
 # --- common mistakes ------------------------------------------------------------------
-
-Override = Callable[[Step, dict[sympy.Symbol, float]], float | None]
-
 
 def _activation_factor(derivation: Derivation, step: Step) -> str | None:
     """The activation of a da/dz factor's unit, or None if the step is another factor."""
@@ -124,6 +230,11 @@ def _mistakes(derivation: Derivation) -> dict[str, Override]:
             return evaluate(step.expression.xreplace({eta: sympy.Integer(1)}), values)
         return None
 
+    def update_sign(step: Step, values: dict[sympy.Symbol, float]) -> float | None:
+        if step.role == "update":
+            return evaluate(step.expression.xreplace({eta: -eta}), values)
+        return None
+
     def new_weight_in_backward(step: Step, values: dict[sympy.Symbol, float]) -> float | None:
         if step.role == "factor" and step.expression.is_Symbol and step.expression.name in weights:
             return d[step.expression.name + "'"].exact
@@ -134,90 +245,157 @@ def _mistakes(derivation: Derivation) -> dict[str, Override]:
         "sigma_prime_at_activation": sigma_prime_at_activation,
         "factor_two_dropped": factor_two_dropped,
         "learning_rate_missing": no_learning_rate,
+        "update_sign_flipped": update_sign,
         "new_weight_in_backward": new_weight_in_backward,
     }
+
+
+def _other_weight_order(derivation: Derivation) -> Derivation | None:
+    """The same spec with its weights numbered the other way (by_source <-> by_target): what a
+    student computes who reads w2 as the other connection. None when the numbering cannot
+    differ (weights given by from/to, or both orders name the same connections)."""
+    cached = derivation.__dict__.get("_other_weight_order", False)
+    if cached is not False:
+        return cached
+    from ..engine.problem import build
+    from ..spec.schema import ExplicitWeight, SpecError, as_plain_data
+
+    spec = derivation.network.spec
+    other: Derivation | None = None
+    if spec.weights and not any(isinstance(weight, ExplicitWeight) for weight in spec.weights.values()):
+        data = as_plain_data(spec)
+        data["weight_order"] = "by_target" if spec.weight_order == "by_source" else "by_source"
+        try:
+            other = build(data, "the other weight order").derivation
+        except (SpecError, *_FAILED):
+            other = None
+        if other is not None and (_edges(other) == _edges(derivation) or not other.is_numeric):
+            other = None
+    derivation.__dict__["_other_weight_order"] = other
+    return other
+
+
+def _edges(derivation: Derivation) -> set[tuple[str, str | None, tuple[str, ...]]]:
+    return {(p.name, p.source, p.targets) for p in derivation.network.weights}
+
+
+def _run(derivation: Derivation, answers: dict[str, Answer], override: Override | None = None) -> dict[str, float]:
+    """Every step under a mistake, computed from the student's written answers where there
+    are some (so a mistake is recognised at the step where it is made)."""
+    values: dict[sympy.Symbol, float] = dict(derivation.primitive_values)
+    out: dict[str, float] = {}
+    for step in derivation.steps:
+        try:
+            replaced = override(step, values) if override else None
+            out[step.id] = replaced if replaced is not None else evaluate(step.expression, values)
+        except _FAILED:
+            out[step.id] = math.nan
+        answer = answers.get(step.id)
+        given = answer.value if answer is not None else None
+        values[step.symbol] = given if given is not None else out[step.id]
+    return out
+
+
+Runs = dict[str, tuple[_Trace, dict[str, float]]]
+
+
+def _mistake_runs(derivation: Derivation, answers: dict[str, Answer], sheet: set[str], rules: GradingRules) -> Runs:
+    """Each mistake run twice: through the student's own answers, with the rounding
+    intervals around them, and at full precision from the given numbers, since calculators
+    keep more digits than students write."""
+    runs = {
+        name: (_trace(derivation, answers, sheet, rules, override), _run(derivation, {}, override))
+        for name, override in _mistakes(derivation).items()
+    }
+    other = _other_weight_order(derivation)
+    if other is not None:
+        exact = {step.id: step.exact for step in other.steps if step.exact is not None}
+        runs["weight_order_swapped"] = (_trace(other, answers, sheet & set(exact), rules), exact)
+    return runs
+
+
+def _likely_mistake(
+    given: float, written: tuple[int, int] | None, step: Step, trace: _Trace, mistaken: Callable[[], Runs], derivation: Derivation
+) -> str | None:
+    key = acceptance_intervals(derivation)[step.id]
+    own, interval = trace.own[step.id], trace.interval[step.id]
+    has_own = math.isfinite(own) and all(math.isfinite(end) for end in interval)
+    if given and (_within(-given, key) or (has_own and _within(-given, interval))):
+        return "sign_error"
+    policy = derivation.policy
+    digits = policy.digits_for(step.kind)
+    if written is not None and written[0 if policy.mode == "significant" else 1] < digits:
+        coarser = dataclasses.replace(policy, digits=written[0 if policy.mode == "significant" else 1], per_kind={})
+        right = [value for value in (step.value, step.exact, own if has_own else math.nan) if math.isfinite(value)]
+        if any(abs(given - coarser.round(value, step.kind)) <= 1e-12 * max(1.0, abs(given)) for value in right):
+            return "too_few_digits"
+    for name, (through_answers, through_exact) in mistaken().items():
+        candidate, (low, high) = through_answers.own.get(step.id, math.nan), through_answers.interval.get(step.id, (math.nan, math.nan))
+        exact_candidate = through_exact.get(step.id, math.nan)
+        if not all(math.isfinite(number) for number in (candidate, low, high, exact_candidate)):
+            continue
+        differs = not _within(candidate, interval if has_own else key)
+        radius = rounding_radius(policy, exact_candidate, step.kind)
+        if differs and min(low, exact_candidate - radius) <= given <= max(high, exact_candidate + radius):
+            return name
+    # One unit off in the last kept digit, beyond what rounding allows: rounded the wrong way.
+    unit = 2 * rounding_radius(policy, given, step.kind)
+    written_out = policy.rounding != "truncate" and unit and policy.round(given, step.kind) == given
+    if written_out and any(math.isfinite(low) and low - unit <= given <= high + unit for low, high in (key, interval)):
+        return "last_digit_off"
+    return None
 
 
 # --- grading ---------------------------------------------------------------------------
 
 
-def _own_values(
-    derivation: Derivation, answers: dict[str, Answer], rules: GradingRules, override: Override | None = None
-) -> dict[str, float]:
-    """Each step's value computed from the student's plausible answers upstream."""
-    values: dict[sympy.Symbol, float] = dict(derivation.primitive_values)
-    own: dict[str, float] = {}
-    for step in derivation.steps:
-        replaced = override(step, values) if override else None
-        try:
-            own[step.id] = replaced if replaced is not None else evaluate(step.expression, values)
-        except (EvaluationError, OverflowError, ZeroDivisionError, ValueError):
-            own[step.id] = math.nan
-        answer = answers.get(step.id)
-        given = answer.value if answer is not None else None
-        right = step.exact if step.exact is not None else math.nan
-        plausible = given is not None and abs(given - right) <= rules.plausible_within * abs(right) + 1e-12
-        values[step.symbol] = given if plausible else own[step.id]
-    return own
-
-
 def grade(derivation: Derivation, submission: Submission, rules: GradingRules = GradingRules()) -> StudentResult:
-    own = _own_values(derivation, submission.answers, rules)
-    mistaken: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
+    """The items asked for (the spec's `ask`, by default the graded roles) and every other
+    step whose column the submission has."""
+    sheet = set(asked_ids(derivation)) | set(submission.answers)
+    trace = _trace(derivation, submission.answers, sheet, rules)
+    intervals = acceptance_intervals(derivation)
+    cached: Runs = {}
 
-    def mistakes() -> dict[str, tuple[dict[str, float], dict[str, float]]]:
-        """Each mistake re-run twice: through the student's own (rounded) answers, and at
-        full precision, since calculators keep more digits than students write. Only for
-        students with a wrong answer, so a right sheet costs one pass."""
-        if not mistaken:
-            for name, override in _mistakes(derivation).items():
-                mistaken[name] = (_own_values(derivation, submission.answers, rules, override), _own_values(derivation, {}, rules, override))
-        return mistaken
+    def mistakes() -> Runs:
+        """Only for a sheet with a wrong answer, so a right sheet costs one pass."""
+        if not cached:
+            cached.update(_mistake_runs(derivation, submission.answers, sheet, rules))
+        return cached
 
     items: dict[str, ItemResult] = {}
+    statuses: dict[str, str] = {}
     for step in derivation.steps:
-        if step.role not in GRADED_ROLES:
+        if step.id not in sheet:
             continue
         answer = submission.answers.get(step.id, Answer(""))
         assert step.value is not None and step.exact is not None
-        carried_from = derivation.policy.round(own[step.id], step.kind) if math.isfinite(own[step.id]) else None
+        own = trace.own[step.id]
+        carried_from = derivation.policy.round(own, step.kind) if math.isfinite(own) else None
         result = ItemResult("blank", answer.text.strip(), step.value, carried_from)
         if answer.problem:
             result.status = "invalid"
             result.mistake = answer.problem
         elif answer.value is not None:
             given = answer.value
-            if accepts(given, step.value, step.exact, step, derivation, rules):
-                result.status = "correct"
-            elif math.isfinite(own[step.id]) and accepts(given, own[step.id], own[step.id], step, derivation, rules):
+            if rules.sigfig:
+                right = _same_rounded(given, (step.value, step.exact), step, derivation)
+                consistent = _same_rounded(given, (own,), step, derivation)
+            else:
+                right = _within(given, intervals[step.id])
+                consistent = math.isfinite(own) and _within(given, trace.interval[step.id])
+            upstream_right = not trace.blanks[step.id] and all(statuses.get(s) == "correct" for s in trace.sources[step.id])
+            blocked = _no_carry(step, trace, statuses, derivation) if consistent and not right and not upstream_right else None
+            if right or (consistent and upstream_right):
+                result.status = "correct"  # right, or right from right inputs that differ only by rounding
+            elif consistent and blocked is None:
                 result.status = "carried"
             else:
                 result.status = "wrong"
-                result.mistake = _likely_mistake(given, step, own, mistakes(), derivation, rules)
+                result.mistake = _likely_mistake(given, written_digits(answer.text), step, trace, mistakes, derivation) or blocked
+        statuses[step.id] = result.status
         items[step.id] = result
     return StudentResult(submission.student, submission.version, items, list(submission.problems), rules)
-
-
-def _likely_mistake(
-    given: float,
-    step: Step,
-    own: dict[str, float],
-    mistaken: dict[str, tuple[dict[str, float], dict[str, float]]],
-    derivation: Derivation,
-    rules: GradingRules,
-) -> str | None:
-    if step.value and accepts(-given, step.value, step.exact or step.value, step, derivation, rules):
-        return "sign_error"
-    if math.isfinite(own[step.id]) and own[step.id] and accepts(-given, own[step.id], own[step.id], step, derivation, rules):
-        return "sign_error"
-    for name, (through_answers, through_exact) in mistaken.items():
-        candidate, exact_candidate = through_answers[step.id], through_exact[step.id]
-        if not (math.isfinite(candidate) and math.isfinite(exact_candidate)):
-            continue
-        differs = not accepts(candidate, own[step.id], own[step.id], step, derivation, rules)
-        if differs and accepts(given, candidate, exact_candidate, step, derivation, rules):
-            return name
-    return None
 
 
 # --- keys and a class ------------------------------------------------------------------
@@ -231,16 +409,28 @@ class GradingKey:
     title: str
     language: str
     versions: dict[str | None, Derivation]  # None: the only version of a key without variants
+    columns: frozenset[str] = frozenset()  # steps graded besides the asked ones: the submissions file has them
+
+    @property
+    def step_ids(self) -> list[str]:
+        first = next(iter(self.versions.values()))
+        return [step.id for step in first.steps]
 
     @property
     def item_ids(self) -> list[str]:
+        """The items graded: those asked for, and any other step the submissions have."""
         first = next(iter(self.versions.values()))
-        return [step.id for step in first.steps if step.role in GRADED_ROLES]
+        graded = set(asked_ids(first)) | self.columns
+        return [step.id for step in first.steps if step.id in graded]
 
     @property
     def latex(self) -> dict[str, str]:
         first = next(iter(self.versions.values()))
         return {step.id: step.latex for step in first.steps}
+
+    def with_columns(self, columns: set[str] | frozenset[str]) -> GradingKey:
+        """The key grading these submission columns too (chain factors, error signals)."""
+        return dataclasses.replace(self, columns=frozenset(columns) & set(self.step_ids))
 
 
 def key_from_data(data: object, origin: str) -> GradingKey:
@@ -260,7 +450,9 @@ def key_from_data(data: object, origin: str) -> GradingKey:
         if not isinstance(spec, dict):
             where = f"versions.{version}.spec" if version is not None else "spec"
             raise SpecError(f"{origin}: {where}: expected the spec as a mapping of fields; got {type(spec).__name__}.")
-        versions[version] = build(spec, f"{origin} ({version or 'key'})").derivation
+        where = f"{origin} ({version or 'key'})"
+        versions[version] = build(spec, where).derivation
+        asked_ids(versions[version], where)  # an unknown id in ask: is reported now
     first = next(iter(versions.values()))
     return GradingKey(str(data.get("title", "")), first.network.spec.language, versions)
 

@@ -1,20 +1,149 @@
-"""The grading key: every step's id, kind, LaTeX, value under the policy, exact value and
-dependencies, as JSON. The grader and the LMS export read this and nothing else."""
+"""The grading key: every step's id, kind, LaTeX, value under the policy, exact value,
+dependencies and the interval of answers graded right, as JSON. The grader and the LMS
+export read this and nothing else.
+
+Which items a worksheet and a quiz ask for is the spec's `ask` (by default every step of
+GRADED_ROLES); any other step is still graded when a submissions file has its column.
+
+A step's interval is derived from the rounding policy through the step's own
+expression: each input may lie anywhere in its rounding interval (half a unit of its last
+kept digit around the printed number, stretched to reach the exact value, so students who
+carry rounded or full-precision numbers both pass); the step is evaluated at each input's
+two ends, one input at a time, and the spreads are added; the step's own rounding, half a
+unit of its last digit, is added on both sides. An update w' = w - eta*g thus accepts only
+values whose g lies within g's own interval."""
 
 from __future__ import annotations
 
+import difflib
 import json
+import math
 from typing import TYPE_CHECKING, Any
 
+import sympy
+
 from .latex import to_latex
-from ..spec.schema import as_plain_data
+from ..engine.numeric import EvaluationError, evaluate
+from ..spec.schema import SpecError, as_plain_data
+from ..spec.vocabulary import shown
 
 if TYPE_CHECKING:
+    from ..engine.derivation import Derivation, Step
+    from ..engine.policy import Policy
     from ..engine.problem import Problem
 
 
-# The steps a worksheet leaves blank; chain factors and error signals are shown worked.
+# The steps a worksheet leaves blank by default; chain factors and error signals are shown worked.
 GRADED_ROLES = ("forward", "loss", "gradient", "update", "after")
+
+Interval = tuple[float, float]
+
+
+def asked_ids(derivation: Derivation, origin: str = "spec") -> list[str]:
+    """The item ids the worksheet and the quiz ask for, in the derivation's order: the spec's
+    `ask`, or every step whose role is in GRADED_ROLES. An id that names no step is a
+    SpecError naming the field."""
+    asked = derivation.network.spec.ask
+    if asked is None:
+        return [step.id for step in derivation.steps if step.role in GRADED_ROLES]
+    ids = [step.id for step in derivation.steps]
+    for index, item in enumerate(asked):
+        if item not in derivation:
+            close = difflib.get_close_matches(item, ids, n=1)
+            hint = f" Did you mean {shown(close[0])}?" if close else ""
+            listed = ", ".join(ids[:40]) + (", ..." if len(ids) > 40 else "")
+            raise SpecError(f"{origin}: ask[{index}]: {shown(item)} is not an item of this problem.{hint} Its items are {listed}.")
+    chosen = set(asked)
+    return [item for item in ids if item in chosen]
+
+
+def rounding_radius(policy: Policy, value: float, kind: str) -> float:
+    """How far the number a student computed may lie from `value` written under the policy:
+    half a unit of its last kept digit (a whole unit when the policy truncates); 0 for 0 with
+    significant digits, which only an exact 0 rounds to."""
+    digits = policy.digits_for(kind)
+    if not math.isfinite(value):
+        return 0.0
+    if policy.mode == "significant":
+        if value == 0:
+            return 0.0
+        rounded = policy.to_decimal(value, kind)
+        if rounded == 0 or not rounded.is_finite():
+            return 0.0
+        exponent = rounded.adjusted() - digits + 1
+    else:
+        exponent = -digits
+    unit = 10.0**exponent
+    return unit if policy.rounding == "truncate" else unit / 2
+
+
+def spread(step: Step, symbols: list[sympy.Symbol], values: dict[sympy.Symbol, float], boxes: dict[sympy.Symbol, Interval]) -> tuple[float, float, float]:
+    """The step's value at `values` and the lowest and highest it reaches when each input in
+    `symbols` moves to either end of its box, one input at a time, the spreads added (first
+    order, and exact for the sums and products of a derivation; evaluating at the ends rather
+    than along a derivative also handles ReLU's kink). `values` is restored afterwards."""
+    center = evaluate(step.expression, values)
+    down = up = 0.0
+    for symbol in symbols:
+        box = boxes.get(symbol)
+        if box is None:
+            continue
+        held = values[symbol]
+        lowest = highest = 0.0
+        for end in box:
+            if end == held:
+                continue
+            values[symbol] = end
+            try:
+                moved = evaluate(step.expression, values) - center
+            except (EvaluationError, OverflowError, ZeroDivisionError, ValueError):
+                continue
+            finally:
+                values[symbol] = held
+            if math.isfinite(moved):
+                lowest, highest = min(lowest, moved), max(highest, moved)
+        down += lowest
+        up += highest
+    return center, center + down, center + up
+
+
+def widened(policy: Policy, kind: str, low: float, high: float) -> Interval:
+    """[low, high] and the step's own rounding on each side, with a hair for float noise."""
+    radius = max(rounding_radius(policy, low, kind), rounding_radius(policy, high, kind))
+    low, high = low - radius, high + radius
+    noise = 1e-12 + 1e-9 * max(abs(low), abs(high))
+    return low - noise, high + noise
+
+
+def input_symbols(derivation: Derivation, step: Step) -> list[sympy.Symbol]:
+    return [derivation[dep].symbol for dep in step.depends_on]
+
+
+def acceptance_intervals(derivation: Derivation) -> dict[str, Interval]:
+    """Each step's interval of answers graded right (see the module's docstring); empty for a
+    symbolic spec. Computed once per derivation."""
+    cached = derivation.__dict__.get("_acceptance_intervals")
+    if cached is not None:
+        return cached
+    policy = derivation.policy
+    values: dict[sympy.Symbol, float] = dict(derivation.primitive_values)
+    boxes: dict[sympy.Symbol, Interval] = {}
+    intervals: dict[str, Interval] = {}
+    if derivation.is_numeric:
+        for step in derivation.steps:
+            assert step.value is not None and step.exact is not None
+            try:
+                _, low, high = spread(step, input_symbols(derivation, step), values, boxes)
+            except (EvaluationError, OverflowError, ZeroDivisionError, ValueError):
+                low = high = step.value
+            own = rounding_radius(policy, step.exact, step.kind)
+            low, high = widened(policy, step.kind, min(low, step.value), max(high, step.value))
+            intervals[step.id] = (min(low, step.exact - own), max(high, step.exact + own))
+            values[step.symbol] = step.value
+            radius = rounding_radius(policy, step.value, step.kind)
+            boxes[step.symbol] = (min(step.value - radius, step.exact), max(step.value + radius, step.exact))
+    derivation.__dict__["_acceptance_intervals"] = intervals
+    return intervals
 
 
 def _tolerance(problem: Problem, kind: str) -> dict[str, dict[str, float]]:
@@ -24,6 +153,8 @@ def _tolerance(problem: Problem, kind: str) -> dict[str, dict[str, float]]:
 
 def grading_key(problem: Problem) -> dict[str, Any]:
     derivation = problem.derivation
+    asked = set(asked_ids(derivation, problem.origin))
+    intervals = acceptance_intervals(derivation)
     items = [
         {
             "id": step.id,
@@ -33,8 +164,9 @@ def grading_key(problem: Problem) -> dict[str, Any]:
             "value": step.value,
             "exact": step.exact,
             "depends_on": list(step.depends_on),
-            "graded": step.role in GRADED_ROLES,
-            **(_tolerance(problem, step.kind) if step.role in GRADED_ROLES else {}),
+            "graded": step.id in asked,  # asked for on the worksheet and the quiz
+            **(_tolerance(problem, step.kind) if step.id in asked else {}),
+            **({"accept": list(intervals[step.id])} if step.id in intervals else {}),
         }
         for step in derivation.steps
     ]

@@ -96,12 +96,13 @@ def test_a_slip_upstream_with_right_work_downstream_is_carried() -> None:
     assert half.score == pytest.approx(100 * (len(half.items) - 1 - 1.5) / len(half.items), abs=0.05)
 
 
-def test_an_implausible_upstream_answer_earns_no_carried_credit() -> None:
+def test_a_far_upstream_answer_is_carried_unless_plausible_within_is_asked_for() -> None:
     answers = _key_answers(derive.load(SEED000))
     answers["a1"] = "5"
-    answers["z3"] = f"{0.4 * 5 + 0.5 * A2:.4g}"  # consistent with the nonsense, but not credited
-    result = _grade(answers)
-    assert result.items["z3"].status == "wrong"
+    answers["z3"] = f"{0.4 * 5 + 0.5 * A2:.4g}"  # right work from the student's own a1, however far it is
+    assert _grade(answers).items["z3"].status == "carried"
+    # The old window, now opt-in: a1 is 9 times the right value, so nothing is carried from it.
+    assert _grade(answers, GradingRules(plausible_within=0.5)).items["z3"].status == "wrong"
 
 
 def test_blank_and_invalid_cells() -> None:
