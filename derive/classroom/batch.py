@@ -115,10 +115,14 @@ def variant_files(
 
 
 def _versions_csv(variants: list[Variant]) -> str:
-    """Who got which version; UTF-8 with BOM so Excel shows Korean names."""
+    """Who got which version; UTF-8 with BOM so Excel shows Korean names. The roster's ids
+    and names go through `csv_cell`, so a spreadsheet never runs one as a formula."""
+    from ..views.escape import csv_cell
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["version", "student", "name"])
     for variant in variants:
-        writer.writerow([variant.id, variant.student.id if variant.student else "", variant.student.name if variant.student else ""])
+        student = variant.student
+        writer.writerow([variant.id, csv_cell(student.id) if student else "", csv_cell(student.name) if student else ""])
     return buffer.getvalue()

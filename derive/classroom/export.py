@@ -2,9 +2,11 @@
 numerical question per graded item and version, with the tolerance the grader uses, so the
 LMS accepts the same answers `derive grade` would.
 
-Moodle's numerical questions take an absolute tolerance; ours is relative plus absolute
-and also spans the rounded-carry and exact values, so each question gets the widest
-absolute error that the grader would accept for its expected value."""
+The questions are the items the spec's `ask` names (by default the graded roles). Moodle's
+numerical questions take an absolute tolerance around the key's value; the grader's
+interval (the key's "accept", derived from the rounding policy through each step) need
+not be centred on it, so each question gets the distance to its farther end. Canvas's
+questions accept exactly the interval."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from ..engine.derivation import Derivation, Step
-from ..views.key import GRADED_ROLES
+from ..views.key import acceptance_intervals, asked_ids
 from ..views.latex import to_latex
 from ..engine.policy import format_number
 
@@ -27,8 +29,9 @@ PROMPTS = {
 
 
 def graded_steps(derivation: Derivation) -> list[Step]:
-    """The steps a quiz asks for: graded, and with a number to check (not a symbolic spec)."""
-    return [step for step in derivation.steps if step.role in GRADED_ROLES and step.value is not None]
+    """The steps a quiz asks for: asked (the spec's `ask`), and with a number to check (not a
+    symbolic spec)."""
+    return [derivation[item] for item in asked_ids(derivation) if derivation[item].value is not None]
 
 
 def _text(parent: ElementTree.Element, tag: str, text: str, **attributes: str) -> ElementTree.Element:
@@ -39,8 +42,8 @@ def _text(parent: ElementTree.Element, tag: str, text: str, **attributes: str) -
 
 def _tolerance(step: Step, derivation: Derivation) -> float:
     """The widest distance from the key's value that the grader still accepts."""
-    assert step.value is not None and step.exact is not None
-    low, high = derivation.policy.accepted_range(step.value, step.exact, step.kind)
+    assert step.value is not None
+    low, high = acceptance_intervals(derivation)[step.id]
     return float(f"{max(high - step.value, step.value - low):.6g}")
 
 
@@ -49,7 +52,8 @@ def _question_text(step: Step, derivation: Derivation, language: str) -> str:
     givens = [*network.givens(), ("eta", network.learning_rate)]
     values = ",\\; ".join(f"{network.latex(name)} = {format_number(value)}" for name, value in givens if value is not None)
     lead, tail = PROMPTS[language]
-    definition = to_latex(step.expression, derivation.names) if step.role != "gradient" else ""
+    # A gradient's or a chain factor's definition would give the derivative away.
+    definition = to_latex(step.expression, derivation.names) if step.role not in ("gradient", "factor") else ""
     target = f"{step.latex} = {definition}" if definition else step.latex
     if language == "ko":
         return f"<p>{lead} \\({values}\\)</p><p>\\({target}\\){tail}</p>"
@@ -127,7 +131,7 @@ def _qti_item(section: ElementTree.Element, ident: str, step: Step, derivation: 
     condition = ElementTree.SubElement(processing, "respcondition", {"continue": "No"})
     either = ElementTree.SubElement(ElementTree.SubElement(condition, "conditionvar"), "or")
     ElementTree.SubElement(either, "varequal", respident="response1").text = _with_point(format_number(step.value, derivation.policy, step.kind))
-    low, high = derivation.policy.accepted_range(step.value, step.exact, step.kind)
+    low, high = acceptance_intervals(derivation)[step.id]
     within = ElementTree.SubElement(either, "and")
     ElementTree.SubElement(within, "vargte", respident="response1").text = _exactly(low)
     ElementTree.SubElement(within, "varlte", respident="response1").text = _exactly(high)

@@ -42,13 +42,17 @@ MISTAKES = {
 
 
 def grades_csv(results: list[StudentResult], item_ids: list[str]) -> str:
-    """One row per submitted row, in the file's order; UTF-8 with BOM for Excel."""
+    """One row per submitted row, in the file's order; UTF-8 with BOM for Excel. Every cell
+    copied from the inputs (student, version, the problems that quote them, and the key's
+    item ids) goes through `csv_cell`, so a spreadsheet never runs one as a formula; the
+    score is derive's own number and the statuses its own words."""
+    cell = escape.csv_cell
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "version", "score", *item_ids, "problems"])
+    writer.writerow(["student", "version", "score", *map(cell, item_ids), "problems"])
     for result in results:
         statuses = [result.items[item_id].status if item_id in result.items else "invalid" for item_id in item_ids]
-        writer.writerow([result.student, result.version or "", format_number(result.score), *statuses, "; ".join(result.problems)])
+        writer.writerow([cell(result.student), cell(result.version or ""), format_number(result.score), *statuses, cell("; ".join(result.problems))])
     return "\ufeff" + buffer.getvalue()
 
 
