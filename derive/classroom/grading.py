@@ -392,7 +392,8 @@ def grade(derivation: Derivation, submission: Submission, rules: GradingRules = 
                 result.status = "carried"
             else:
                 result.status = "wrong"
-                result.mistake = _likely_mistake(given, written_digits(answer.text), step, trace, mistakes, derivation) or blocked
+                # Right from the student's own numbers but blocked: the block is the reason.
+                result.mistake = blocked or _likely_mistake(given, written_digits(answer.text), step, trace, mistakes, derivation)
         statuses[step.id] = result.status
         items[step.id] = result
     return StudentResult(submission.student, submission.version, items, list(submission.problems), rules)

@@ -136,9 +136,11 @@ def acceptance_intervals(derivation: Derivation) -> dict[str, Interval]:
                 _, low, high = spread(step, input_symbols(derivation, step), values, boxes)
             except (EvaluationError, OverflowError, ZeroDivisionError, ValueError):
                 low = high = step.value
+            # The rounded-carry value computed, then written with its own rounding; the exact
+            # value written; and the key's printed value itself.
             own = rounding_radius(policy, step.exact, step.kind)
-            low, high = widened(policy, step.kind, min(low, step.value), max(high, step.value))
-            intervals[step.id] = (min(low, step.exact - own), max(high, step.exact + own))
+            low, high = widened(policy, step.kind, low, high)
+            intervals[step.id] = (min(low, step.exact - own, step.value), max(high, step.exact + own, step.value))
             values[step.symbol] = step.value
             radius = rounding_radius(policy, step.value, step.kind)
             boxes[step.symbol] = (min(step.value - radius, step.exact), max(step.value + radius, step.exact))
