@@ -11,6 +11,7 @@ Documents, the key and the grader read only this structure.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,7 +22,7 @@ from sympy import Add, Mul
 from .functions import softmax, softmax_derivative
 from .names import partial
 from .network import Network, Parameter, Unit, symbol
-from .numeric import evaluate
+from .numeric import EvaluationError, evaluate
 from .policy import Policy
 
 LEARNING_RATE = "eta"
@@ -114,11 +115,41 @@ class Derivation:
         carried = dict(exact)
         shown: dict[sympy.Symbol, float] = {}
         for step in self.steps:
-            exact[step.symbol] = evaluate(step.expression, exact)
-            rounded = self.policy.round(evaluate(step.expression, carried), step.kind)
+            exact[step.symbol] = _computed(step, exact)
+            value = _computed(step, carried)
+            rounded = self.policy.round(value, step.kind)
+            if not math.isfinite(rounded):
+                raise EvaluationError(f"{step.id} = {value:g} rounds to {rounded}: it is beyond the largest float")
             shown[step.symbol] = rounded
             carried[step.symbol] = self.policy.carried(exact[step.symbol], rounded)
         return exact, shown, carried
+
+
+def _computed(step: Step, values: dict[sympy.Symbol, float]) -> float:
+    """The step's value from `values`; NaN, infinity and overflow are refused with the step
+    and the numbers it was computed from, so no document ever shows them."""
+    try:
+        result = evaluate(step.expression, values)
+    except EvaluationError as error:
+        raise EvaluationError(f"{_stated(step, values)}: {error}") from None
+    if math.isnan(result):
+        raise EvaluationError(f"{_stated(step, values)} is not a number (NaN)")
+    if math.isinf(result):
+        raise EvaluationError(f"{_stated(step, values)} overflows to {'-' if result < 0 else ''}infinity")
+    return result
+
+
+def _stated(step: Step, values: dict[sympy.Symbol, float]) -> str:
+    """`z3 = w5*a1 + w6*a2 with a1 = 8e+307, ...`: the step and the numbers it used."""
+    try:
+        expression = str(sympy.N(step.expression, 6))  # 1e300 as 1.00000e+300, not 301 digits
+    except (TypeError, ValueError):
+        expression = str(step.expression)
+    if len(expression) > 120:
+        expression = expression[:117] + "..."
+    used = sorted((s for s in step.expression.free_symbols if s in values), key=lambda s: s.name)
+    given = ", ".join(f"{s.name} = {values[s]:g}" for s in used[:8]) + (", ..." if len(used) > 8 else "")
+    return f"{step.id} = {expression}" + (f" with {given}" if given else "")
 
 
 class _Builder:

@@ -71,7 +71,13 @@ def evaluate(expression: sympy.Basic, values: Mapping[sympy.Symbol, float]) -> f
         return float(expression)
     args = expression.args
     if expression.is_Add:
-        return math.fsum(evaluate(a, values) for a in args)
+        terms = [evaluate(a, values) for a in args]
+        try:
+            return math.fsum(terms)
+        except OverflowError:
+            raise EvaluationError(f"the sum of {_listed(terms)} overflows") from None
+        except ValueError:  # +inf and -inf
+            raise EvaluationError(f"the sum of {_listed(terms)} is undefined") from None
     if expression.is_Mul:
         product = 1.0
         for a in args:
@@ -102,6 +108,11 @@ def evaluate(expression: sympy.Basic, values: Mapping[sympy.Symbol, float]) -> f
     if function is not None:
         return function(evaluate(args[0], values))
     raise EvaluationError(f"cannot evaluate {expression.func.__name__}")
+
+
+def _listed(numbers: list[float]) -> str:
+    shown = ", ".join(f"{number:g}" for number in numbers[:6])
+    return shown + (", ..." if len(numbers) > 6 else "")
 
 
 def _holds(condition: sympy.Basic, values: Mapping[sympy.Symbol, float]) -> bool:

@@ -22,8 +22,13 @@ _DECIMAL_ROUNDING = {
 
 # Floating-point arithmetic turns 0.5 + 0.0225 into 0.5224999999999999; a person
 # computing by hand gets 0.5225. Cleaning to this many significant digits first makes
-# half_up behave as it does on paper.
+# half_up behave as it does on paper. The cleaning always keeps _GUARD_DIGITS more than
+# the rounding asks for (15 significant digits, or 4 decimals of 12345678.90005, are
+# rounded from the number itself, not from a 12-digit copy of it), and a float's repr has
+# at most 17 significant digits, so from there on there is nothing to clean.
 _FLOAT_NOISE_DIGITS = 12
+_GUARD_DIGITS = 3
+_FLOAT_DIGITS = 17
 
 
 @dataclass(frozen=True)
@@ -39,18 +44,30 @@ class Policy:
 
     def to_decimal(self, value: float, kind: str) -> Decimal:
         """The value as the document prints it, keeping the policy's trailing zeros."""
-        cleaned = _clean(value)
+        digits = self.digits_for(kind)
+        cleaned = self.cleaned(value, kind)
         if cleaned == 0:
             return Decimal(0)
-        digits = self.digits_for(kind)
+        if not cleaned.is_finite():
+            return cleaned  # NaN or infinity stays itself; the derivation refuses it before rounding
         if self.mode == "significant":
             exponent = cleaned.adjusted() - digits + 1
         else:
             exponent = -digits
         quantum = Decimal(1).scaleb(exponent)
         with decimal.localcontext() as context:
-            context.prec = 60
+            # 1e300 to 4 decimals has 305 digits: the context holds as many as the result.
+            context.prec = max(60, cleaned.adjusted() - exponent + 2)
             return cleaned.quantize(quantum, rounding=_DECIMAL_ROUNDING[self.rounding])
+
+    def cleaned(self, value: float, kind: str) -> Decimal:
+        """The value freed of float noise below the digits this kind keeps (see _clean)."""
+        exact = Decimal(repr(float(value)))
+        if exact == 0 or not exact.is_finite():
+            return exact
+        digits = self.digits_for(kind)
+        kept = digits if self.mode == "significant" else exact.adjusted() + 1 + digits
+        return _clean(value, max(_FLOAT_NOISE_DIGITS, kept + _GUARD_DIGITS))
 
     def round(self, value: float, kind: str) -> float:
         return float(self.to_decimal(value, kind))
@@ -90,11 +107,12 @@ class Policy:
         }
 
 
-def _clean(value: float) -> Decimal:
+def _clean(value: float, digits: int = _FLOAT_NOISE_DIGITS) -> Decimal:
+    """The float as a decimal, rounded (half even) to `digits` significant digits."""
     exact = Decimal(repr(float(value)))
-    if exact == 0:
+    if exact == 0 or not exact.is_finite() or digits >= _FLOAT_DIGITS:
         return exact
-    exponent = exact.adjusted() - _FLOAT_NOISE_DIGITS + 1
+    exponent = exact.adjusted() - digits + 1
     return exact.quantize(Decimal(1).scaleb(exponent), rounding=decimal.ROUND_HALF_EVEN)
 
 
@@ -106,7 +124,7 @@ def format_number(value: float, policy: Policy | None = None, kind: str | None =
         text = format(_clean(value).normalize(), "f")
     else:
         rounded = policy.to_decimal(value, kind)
-        if _clean(value) == rounded:
+        if policy.cleaned(value, kind) == rounded:
             rounded = rounded.normalize()
         text = format(abs(rounded) if rounded.is_zero() else rounded, "f")
     return "0" if text == "-0" else text

@@ -230,10 +230,25 @@ def _check_values(spec: Spec, origin: str) -> None:
         from .formula import FormulaError, parse_formula
 
         for where, text, variables in formulas:
+            if _has_infinite_literal(text):
+                raise SpecError(
+                    f"{origin}: {where}: a number in the formula is too large for a float (at most about 1.8e308); "
+                    f"got {shown(text)}."
+                )
             try:
-                parse_formula(text, {name: sympy.Symbol(name, real=True) for name in variables})
+                body = parse_formula(text, {name: sympy.Symbol(name, real=True) for name in variables})
             except FormulaError as error:
                 raise SpecError(f"{origin}: {where}: {error}; got {shown(text)}.") from None
+            if body.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+                raise SpecError(
+                    f"{origin}: {where}: the formula is undefined or infinite for every input "
+                    f"(0/0, a division by 0 or log(0)); got {shown(text)}."
+                )
+            if any(not math.isfinite(float(number)) for number in body.atoms(sympy.Number)):
+                raise SpecError(
+                    f"{origin}: {where}: a number in the formula is too large for a float (at most about 1.8e308); "
+                    f"got {shown(text)}."
+                )
     for name, text in spec.latex.items():
         problem = _safe_latex_problem(text)
         if problem:
@@ -254,6 +269,18 @@ def _check_ask(spec: Spec, origin: str) -> None:
         if item in seen:
             raise SpecError(f"{origin}: ask[{index}]: {shown(item)} is listed twice.")
         seen.add(item)
+
+
+def _has_infinite_literal(text: str) -> bool:
+    """1e309 in a formula reads as infinity; the formula parser then has no number for it."""
+    import ast
+
+    try:
+        tree = ast.parse(text.strip().replace("^", "**"), mode="eval")
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        return False  # parse_formula words this one
+    return any(isinstance(node, ast.Constant) and isinstance(node.value, float) and not math.isfinite(node.value)
+               for node in ast.walk(tree))
 
 
 def _check_names(spec: Spec, origin: str) -> None:
