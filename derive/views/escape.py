@@ -26,9 +26,10 @@ _TEX_PATTERN = re.compile("|".join(re.escape(c) for c in _TEX_SPECIALS))
 # ( ) + - ! matter only at a line start or after ], and user text never starts a line.
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]#|~])")
 # What makes a spreadsheet (Excel, LibreOffice, Google Sheets) read a cell as a formula, by
-# OWASP's CSV-injection rule: a first character = + - @, tab or carriage return. Their
-# full-width forms (what a Korean or Japanese input method types) count too, as a precaution.
-_FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+# OWASP's CSV-injection rule: a first character = + - @, tab or carriage return (and line
+# feed, which csv_cell turns a carriage return into). Their full-width forms (what a Korean
+# or Japanese input method types) count too, as a precaution.
+_FORMULA_STARTS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
 _HTML_SPECIALS = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "$": "&#36;"}
 
 
@@ -56,8 +57,12 @@ def yaml_string(text: str) -> str:
 def csv_cell(text: str) -> str:
     """User text for a CSV cell, kept data: a cell a spreadsheet would take for a formula,
     now or once its leading spaces, tabs and line breaks are trimmed (`\\t=1+1`, ` =1+1`),
-    gets OWASP's prefix, a single quote, which the spreadsheet shows as text. Other text is
-    unchanged, so a name like O'Brien or a plain id reads back as it was."""
+    gets OWASP's prefix, a single quote, which the spreadsheet shows as text. A carriage
+    return inside becomes a line feed: csv.writer with lineterminator="\\n" quotes a cell
+    holding \\n but writes a bare \\r unquoted, and a spreadsheet that ends rows at \\r would
+    start a new row, and perhaps a formula, there. Other text is unchanged, so a name like
+    O'Brien or a plain id reads back as it was."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text[:1] in _FORMULA_STARTS or text.lstrip()[:1] in _FORMULA_STARTS:
         return "'" + text
     return text
