@@ -14,9 +14,9 @@ import copy
 import csv
 import json
 import math
-import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -44,7 +44,8 @@ def _r(value: float, digits: int) -> float:
     return float(f"{value:.{digits}g}")
 
 
-def _grade(problem: derive.Problem, answers: dict[str, str], rules: GradingRules = GradingRules()) -> StudentResult:
+def _grade(problem: derive.Problem, answers: dict[str, str], rules: GradingRules | None = None) -> StudentResult:
+    rules = rules or GradingRules()
     parsed = {item: parse_answer(text) for item, text in answers.items()}
     return grade(problem.derivation, Submission(2, "s", None, parsed), rules)
 
