@@ -3,6 +3,7 @@ number them, biases, and one SymPy symbol for every name."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import sympy
@@ -10,6 +11,7 @@ import sympy
 from .functions import Activation, Loss, layer_activation, spec_loss
 from .names import default_latex
 from ..spec.schema import ExplicitWeight, Spec, SpecError
+from ..spec.vocabulary import LEARNING_RATE, field_path, shown
 
 
 @dataclass(frozen=True)
@@ -126,11 +128,10 @@ def build_network(spec: Spec, origin: str = "spec") -> Network:
     edges = _edges(spec, layers, inputs)
     weights = _weights(spec, layers, inputs, edges, origin)
     biases = _biases(spec, layers, origin)
+    _check_distinct(spec, layers, weights, biases, origin)
+    _check_connected(layers, inputs, weights, biases, origin)
     taken = set(inputs) | set(spec.targets) | {u.pre for l in layers for u in l} | {u.post for l in layers for u in l}
-    clash = taken & ({w.name for w in weights} | {b.name for b in biases} | {spec.loss_symbol})
-    if clash:
-        raise SpecError(f"{origin}: the name '{sorted(clash)[0]}' is used twice (a unit name and a parameter or loss).")
-    unknown = set(spec.latex) - taken - {w.name for w in weights} - {b.name for b in biases} - {spec.loss_symbol, "eta"}
+    unknown = set(spec.latex) - taken - {w.name for w in weights} - {b.name for b in biases} - {spec.loss_symbol, LEARNING_RATE}
     if unknown:
         raise SpecError(f"{origin}: latex: '{sorted(unknown)[0]}' is not a name used in the spec.")
     return Network(
@@ -147,9 +148,17 @@ def build_network(spec: Spec, origin: str = "spec") -> Network:
     )
 
 
+NUMBERED = re.compile(r"^w([0-9]+)$")
+
+
 def _weights(
     spec: Spec, layers: list[list[Unit]], inputs: list[str], edges: list[tuple[str, str]], origin: str
 ) -> list[Parameter]:
+    """Each connection's weight. A weight {from, to, value} keeps its connection. The others
+    are bound by name when they are numbered: w<k> is the k-th connection of weight_order,
+    or, beside explicit weights, the numbered weights fill the remaining connections in
+    the order of their numbers. Weights with other names fill them in the order written;
+    numbered and other names together are refused, as neither order would be certain."""
     aliases: dict[str, str] = {name: name for name in inputs}
     for layer in layers:
         for unit in layer:
@@ -169,6 +178,11 @@ def _weights(
                     f"{origin}: weights.{name}: there is no connection from '{given.source}' to "
                     f"'{given.target}' (weights join one layer to the next)."
                 )
+            if (source, target) in explicit:
+                raise SpecError(
+                    f"{origin}: weights.{name}: the connection from '{given.source}' to '{given.target}' already has "
+                    f"weights.{explicit[(source, target)][0]}; each connection has one weight."
+                )
             explicit[(source, target)] = (name, given.value)
         else:
             plain.append((name, given))
@@ -181,6 +195,7 @@ def _weights(
             f"{origin}: weights: expected {len(open_edges)} weights for this network "
             f"({_edge_summary(layers, inputs)}); got {len(plain)}."
         )
+    plain = _by_number(plain, explicit, len(edges), layers, inputs, origin)
     ordered = iter(plain)
     weights = []
     for source, target in edges:
@@ -192,6 +207,41 @@ def _weights(
             continue
         weights.append(Parameter(name=name, value=value, targets=(target,), source=source))
     return weights
+
+
+def _by_number(
+    plain: list[tuple[str, float | None]], explicit: dict[tuple[str, str], tuple[str, float | None]], connections: int,
+    layers: list[list[Unit]], inputs: list[str], origin: str,
+) -> list[tuple[str, float | None]]:
+    """The plain weights in the order they take the open connections: numbered ones by
+    their numbers, other names as written."""
+    numbers: dict[int, str] = {}
+    for name, _ in plain:
+        match = NUMBERED.match(name)
+        if match is None:
+            continue
+        number = int(match[1])
+        if number == 0:
+            raise SpecError(f"{origin}: weights.{name}: numbered weights start at w1 (w1 is the first connection).")
+        if number in numbers:
+            raise SpecError(f"{origin}: weights.{name}: the number {number} is already taken by weights.{numbers[number]}.")
+        numbers[number] = name
+    if not numbers:
+        return plain
+    other = next((name for name, _ in plain if NUMBERED.match(name) is None), None)
+    if other is not None:
+        raise SpecError(
+            f"{origin}: weights.{other}: numbered weights (w1, w2, ...) are placed by their numbers and other names "
+            f"by the order written, so the two cannot be mixed; name it w<k>, or pin it with {{from, to, value}}."
+        )
+    if not explicit:
+        beyond = max(numbers)
+        if beyond > connections:
+            raise SpecError(
+                f"{origin}: weights.{numbers[beyond]}: this network has {connections} connections "
+                f"({_edge_summary(layers, inputs)}), so its numbered weights are w1 to w{connections}."
+            )
+    return sorted(plain, key=lambda item: int(NUMBERED.match(item[0])[1]))  # type: ignore[index]
 
 
 def _edge_summary(layers: list[list[Unit]], inputs: list[str]) -> str:
@@ -214,6 +264,58 @@ def _biases(spec: Spec, layers: list[list[Unit]], origin: str) -> list[Parameter
             f"{origin}: biases: expected {len(slots)} bias value(s) from the layers' `bias:` settings; got {len(given)}."
         )
     return [Parameter(name=name, value=value, targets=targets) for (name, value), targets in zip(given, slots)]
+
+
+def _check_distinct(spec: Spec, layers: list[list[Unit]], weights: list[Parameter], biases: list[Parameter], origin: str) -> None:
+    """The learning rate's symbol (eta), the loss symbol and every input, target, unit and
+    parameter name, written or default, are distinct: each is one SymPy symbol, so two
+    quantities sharing a name would silently be one (an input named eta was the learning
+    rate). The schema refuses clashes between written names; this adds the defaults."""
+    named: list[tuple[str, str, bool]] = []  # (field, name, written in the spec)
+    named += [(field_path(("inputs", name)), name, True) for name in spec.inputs]
+    named += [(field_path(("targets", name)), name, True) for name in spec.targets]
+    for index, (layer_spec, layer) in enumerate(zip(spec.layers, layers)):
+        for part in ("pre", "post"):
+            written = getattr(layer_spec, part) is not None
+            named += [(f"layers[{index}].{part}[{unit.index}]", getattr(unit, part), written) for unit in layer]
+    for group, parameters, written in (("weights", weights, bool(spec.weights)), ("biases", biases, bool(spec.biases))):
+        named += [(field_path((group, p.name)) if written else group, p.name, written) for p in parameters]
+    named.append(("loss_symbol", spec.loss_symbol, True))
+    seen: dict[str, tuple[str, bool]] = {}
+    for field, name, written in named:
+        if name == LEARNING_RATE:
+            raise SpecError(f"{origin}: {field}: the name '{LEARNING_RATE}' is the learning rate's symbol; choose another name.")
+        if name in seen:
+            first, first_written = seen[name]
+            if written and first_written:
+                raise SpecError(f"{origin}: {field}: the name {shown(name)} is already used in {first}; choose another name.")
+            mine, default = (field, first) if written else (first, field)
+            raise SpecError(
+                f"{origin}: {mine}: the name {shown(name)} is also the default name of {default}; choose another name, "
+                f"or name the default ones in the spec."
+            )
+        seen[name] = (field, written)
+
+
+def _check_connected(
+    layers: list[list[Unit]], inputs: list[str], weights: list[Parameter], biases: list[Parameter], origin: str
+) -> None:
+    """With explicit weights only, the network has just the connections listed: every unit
+    needs something to compute from, and every hidden unit something to feed."""
+    fed = {target for p in [*weights, *biases] for target in p.targets}
+    feeding = {p.source for p in weights}
+    for index, layer in enumerate(layers):
+        for unit in layer:
+            if unit.pre not in fed:
+                raise SpecError(
+                    f"{origin}: layers[{index}]: unit {unit.pre} has no incoming weight or bias; give it a weight from "
+                    f"the layer before."
+                )
+            if not unit.is_output and unit.post not in feeding:
+                raise SpecError(f"{origin}: layers[{index}]: unit {unit.post} feeds nothing; give it a weight to the next layer.")
+    unused = next((name for name in inputs if name not in feeding), None)
+    if unused is not None:
+        raise SpecError(f"{origin}: inputs.{unused}: the input feeds nothing; give it a weight to the first layer.")
 
 
 def symbol(name: str) -> sympy.Symbol:

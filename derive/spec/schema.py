@@ -17,8 +17,8 @@ import msgspec
 from msgspec import Meta, field
 
 from .vocabulary import (
-    ACTIVATION_NAME, ACTIVATIONS, CARRIES, DATA_FILE, KINDS, LOSS_NAME, LOSSES, MODES, NAME_PATTERN, ROUNDINGS,
-    SpecError, field_path, shown,
+    ACTIVATION_NAME, ACTIVATIONS, CARRIES, DATA_FILE, KINDS, LEARNING_RATE, LOSS_NAME, LOSSES, MODES, NAME_PATTERN,
+    ROUNDINGS, SpecError, field_path, shown,
 )
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True):
@@ -222,6 +222,20 @@ def _check_values(spec: Spec, origin: str) -> None:
                 raise SpecError(f"{origin}: randomize.{group}: give decimals or step, not both.")
     formulas = [(f"layers[{index}].activation.formula", layer.activation.formula, ("z",))
                 for index, layer in enumerate(spec.layers) if isinstance(layer.activation, CustomActivationSpec)]
+    # A custom function named like a built-in one would be computed as the built-in one
+    # (the derivation builds softmax by its name) or read as it: the names stay apart.
+    for index, layer in enumerate(spec.layers):
+        if isinstance(layer.activation, CustomActivationSpec) and layer.activation.name in ACTIVATIONS:
+            raise SpecError(
+                f"{origin}: layers[{index}].activation.name: {shown(layer.activation.name)} is a built-in activation's "
+                f"name; give the custom activation another name (or write activation: {layer.activation.name} for the "
+                "built-in one)."
+            )
+    if isinstance(spec.loss, CustomLossSpec) and spec.loss.name in LOSSES:
+        raise SpecError(
+            f"{origin}: loss.name: {shown(spec.loss.name)} is a built-in loss's name; give the custom loss another name "
+            f"(or write loss: {spec.loss.name} for the built-in one)."
+        )
     if isinstance(spec.loss, CustomLossSpec):
         formulas.append(("loss.formula", spec.loss.formula, ("y", "yhat")))
     if formulas:
@@ -294,11 +308,9 @@ def _check_names(spec: Spec, origin: str) -> None:
     for field in ("inputs", "targets"):
         if not getattr(spec, field):
             raise SpecError(f"{origin}: {field}: required field is missing (or give data: {{inputs: x.npy, targets: y.npy}}).")
-    named: list[tuple[str, str]] = []
-    named += [("inputs", name) for name in spec.inputs]
-    named += [("targets", name) for name in spec.targets]
-    named += [("weights", name) for name in spec.weights]
-    named += [("biases", name) for name in spec.biases]
+    named: list[tuple[str, str, str]] = []  # (field, the exact place, name)
+    for group in ("inputs", "targets", "weights", "biases"):
+        named += [(group, field_path((group, name)), name) for name in getattr(spec, group)]
     for index, layer in enumerate(spec.layers):
         for field in ("pre", "post"):
             names = getattr(layer, field)
@@ -308,18 +320,20 @@ def _check_names(spec: Spec, origin: str) -> None:
                         f"{origin}: layers[{index}].{field}: expected {layer.units} names "
                         f"(one per unit); got {len(names)}."
                     )
-                named += [(f"layers[{index}].{field}", name) for name in names]
-    named.append(("loss_symbol", spec.loss_symbol))
+                named += [(f"layers[{index}].{field}", f"layers[{index}].{field}[{i}]", name) for i, name in enumerate(names)]
+    named.append(("loss_symbol", "loss_symbol", spec.loss_symbol))
     first_seen: dict[str, str] = {}
-    for field, name in named:
+    for field, place, name in named:
         if not NAME_PATTERN.match(name):
             raise SpecError(
                 f"{origin}: {field}: {shown(name)} is not a usable name; use a letter followed by "
                 "letters, digits or _ (like x1, net_h1, yhat1)."
             )
+        if name == LEARNING_RATE:
+            raise SpecError(f"{origin}: {place}: the name '{LEARNING_RATE}' is the learning rate's symbol; choose another name.")
         if name in first_seen:
-            raise SpecError(f"{origin}: {field}: the name {shown(name)} is already used in {first_seen[name]}.")
-        first_seen[name] = field
+            raise SpecError(f"{origin}: {place}: the name {shown(name)} is already used in {first_seen[name]}; choose another name.")
+        first_seen[name] = place
     outputs = spec.layers[-1].units
     if len(spec.targets) != outputs:
         raise SpecError(

@@ -10,6 +10,7 @@ from typing import Any
 
 ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax")
 LOSSES = ("squared_error", "half_squared_error", "mse", "binary_cross_entropy", "cross_entropy")
+LEARNING_RATE = "eta"  # the learning rate's symbol: no input, unit, parameter or loss may take it
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 ACTIVATION_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,29}$"
 LOSS_NAME = r"^[A-Za-z][A-Za-z0-9_ ]{0,39}$"
