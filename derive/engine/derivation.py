@@ -20,10 +20,12 @@ import sympy
 from sympy import Add, Mul
 
 from .functions import softmax, softmax_derivative
+from ..spec.vocabulary import SpecError
 from .names import partial
 from .network import Network, Parameter, Unit, symbol
 from .numeric import EvaluationError, evaluate
 from .policy import Policy
+from .signals import FULL_MAX_PATHS, mode, simplified_output_signal
 
 LEARNING_RATE = "eta"
 
@@ -41,6 +43,7 @@ class Step:
     wrt: str | None = None
     definition: sympy.Expr | None = None  # what `of` is defined as, the thing differentiated
     terms: tuple[tuple[str, str], ...] = ()  # signal or gradient: sum of upstream signal * factor
+    simplified: bool = False  # an output signal whose chain cancels: the expression is the short form (yhat - y)
     exact: float | None = None
     value: float | None = None
 
@@ -52,6 +55,7 @@ class Derivation:
     steps: list[Step]
     primitives: dict[str, sympy.Symbol]
     loss_history: list[float] = field(default_factory=list)
+    chain: str = "signals"  # full | signals: how the backward pass is worked (derive/engine/signals.py)
 
     @cached_property
     def by_id(self) -> dict[str, Step]:
@@ -155,16 +159,19 @@ def _stated(step: Step, values: dict[sympy.Symbol, float]) -> str:
 class _Builder:
     def __init__(self, network: Network):
         self.network = network
+        self.mode = mode(network)
         self.steps: list[Step] = []
         self.ids: dict[str, Step] = {}
+        self.position: dict[str, int] = {}  # step id -> index, to order dependencies without a scan
         self.primitives: dict[str, sympy.Symbol] = {}
         for name in [*network.inputs, *network.targets, *(p.name for p in network.parameters), LEARNING_RATE]:
             self.primitives[name] = symbol(name)
 
     def add(self, step_id: str, kind: str, role: str, expression: sympy.Expr, latex: str, **extra: object) -> Step:
         depends = {s.name for s in expression.free_symbols} & self.ids.keys()
-        ordered = tuple(s.id for s in self.steps if s.id in depends)
+        ordered = tuple(sorted(depends, key=self.position.__getitem__))
         step = Step(step_id, kind, role, symbol(step_id), latex, expression, ordered, **extra)  # type: ignore[arg-type]
+        self.position[step_id] = len(self.steps)
         self.steps.append(step)
         self.ids[step_id] = step
         return step
@@ -211,14 +218,24 @@ class _Builder:
         self.add(step_id, "factor", "factor", expression, latex, of=of, wrt=wrt, definition=definition)
         return step_id
 
-    def accumulate(self, node: str, terms: list[tuple[str, str]], role: str, kind: str) -> str:
+    def accumulate(self, node: str, terms: list[tuple[str, str]], role: str, kind: str, shorter: sympy.Expr | None = None) -> str:
+        """dL/d(node) = sum of upstream signal * local factor; `shorter` replaces that sum
+        where the factors cancel (an output signal, y-hat - y)."""
         loss_id = self.network.loss_symbol
         products = [Mul(self.sym(up), self.sym(f), evaluate=False) for up, f in terms]
         expression = products[0] if len(products) == 1 else Add(*products, evaluate=False)
         step_id = f"d{loss_id}/d{node}"
         latex = partial(self.network.latex(loss_id), self.network.latex(node))
-        self.add(step_id, kind, role, expression, latex, of=loss_id, wrt=node, terms=tuple(terms))
+        self.add(step_id, kind, role, shorter if shorter is not None else expression, latex,
+                 of=loss_id, wrt=node, terms=tuple(terms), simplified=shorter is not None)
         return step_id
+
+    def paths(self, step_id: str) -> list[list[str]]:
+        """Every path of chain factors from the loss down to this step, in reading order."""
+        step = self.ids[step_id]
+        if step.role == "factor":
+            return [[step_id]]
+        return [path + [factor] for upstream, factor in step.terms for path in self.paths(upstream)]
 
     def backward(self) -> None:
         network = self.network
@@ -259,14 +276,29 @@ class _Builder:
         else:
             derivative = unit.activation.derivative(z, self.sym(unit.post))
             terms = [(signal[unit.post], self.factor(unit.post, unit.pre, derivative, self.ids[unit.post].expression))]
-        signal[unit.pre] = self.accumulate(unit.pre, terms, "signal", "factor")
+        shorter = None
+        if unit.is_output and self.mode == "signals":
+            outputs = [self.sym(u.post) for u in layer]
+            shorter = simplified_output_signal(self.network, unit.index, outputs, [self.sym(name) for name in self.network.targets])
+        signal[unit.pre] = self.accumulate(unit.pre, terms, "signal", "factor", shorter)
 
     def _gradient(self, parameter: Parameter, signal: dict[str, str]) -> None:
         terms = []
         for target in parameter.targets:
             local = self.sym(parameter.source) if parameter.source else sympy.Integer(1)
             terms.append((signal[target], self.factor(target, parameter.name, local, self.ids[target].expression)))
-        self.accumulate(parameter.name, terms, "gradient", "gradient")
+        step_id = self.accumulate(parameter.name, terms, "gradient", "gradient")
+        if self.mode == "full":
+            # The page multiplies every path's printed factors: so does the value.
+            paths = self.paths(step_id)
+            if len(paths) > FULL_MAX_PATHS:
+                raise SpecError(f"chain: full writes every path of chain factors, and {step_id} has {len(paths)} "
+                                f"(at most {FULL_MAX_PATHS}); use chain: signals or auto for this network.")
+            products = [Mul(*(self.sym(f) for f in path), evaluate=False) if len(path) > 1 else self.sym(path[0]) for path in paths]
+            step = self.steps.pop()
+            del self.ids[step_id], self.position[step_id]
+            expression = products[0] if len(products) == 1 else Add(*products, evaluate=False)
+            self.add(step_id, step.kind, step.role, expression, step.latex, of=step.of, wrt=step.wrt, terms=step.terms)
 
     def update(self) -> None:
         eta = self.primitives[LEARNING_RATE]
@@ -283,7 +315,7 @@ def derive(network: Network, policy: Policy) -> Derivation:
     builder.backward()
     builder.update()
     builder.forward(prime="'")
-    derivation = Derivation(network, policy, builder.steps, builder.primitives)
+    derivation = Derivation(network, policy, builder.steps, builder.primitives, chain=builder.mode)
     if derivation.is_numeric:
         _fill_values(derivation)
     return derivation

@@ -15,13 +15,12 @@ from jinja2.sandbox import SandboxedEnvironment
 import markupsafe
 import sympy
 
-from . import escape
-from .diagram import LABEL_POSITION, layout, plain_text
-from .latex import partial_of_expression, to_latex
 from ..engine.policy import format_number
+from . import escape
+from .blocks import Renderer
+from .diagram import LABEL_POSITION, layout, plain_text
 
 if TYPE_CHECKING:
-    from ..engine.derivation import Derivation, Step
     from ..engine.network import Network
     from ..engine.problem import Problem
 
@@ -37,7 +36,7 @@ HEADINGS = {
         "initial": "초기값", "forward": "순전파(Forward Propagation)", "weighted_sum": "가중합 계산",
         "activation": "활성화 함수 계산", "output": "결과", "loss": "오차 계산", "backward": "역전파",
         "updates": "파라미터 업데이트 (가중치 조정)", "after": "업데이트된 가중치로 새로운 예측값 계산",
-        "reused": "앞에서 이미 계산한 값", "answers": "정답표", "blank_note": "빈칸 옆의 작은 글자는 채점표의 항목 이름입니다.",
+        "reused": "앞에서 이미 계산한 값", "signals": "오차 신호", "gradients": "기울기", "answers": "정답표", "blank_note": "빈칸 아래의 작은 글자는 채점표의 항목 이름입니다.",
         "learning_rate": "학습률", "network": "신경망 구조", "iteration": "반복", "history": "반복별 손실",
         "item": "항목", "symbol": "기호", "value": "값", "kinds": {"handout": "풀이", "worksheet": "연습문제", "key": "정답"}, "version": "버전",
         "decreased": "손실이 {before}에서 {after}로 줄어들었습니다.",
@@ -47,7 +46,7 @@ HEADINGS = {
         "initial": "Initial values", "forward": "Forward propagation", "weighted_sum": "Weighted sums",
         "activation": "Activations", "output": "Output", "loss": "Loss", "backward": "Backpropagation",
         "updates": "Parameter update", "after": "Prediction with the updated weights",
-        "reused": "already computed above", "answers": "Answer table", "blank_note": "The small label beside each blank is its item name in the grading sheet.",
+        "reused": "already computed above", "signals": "Error signals", "gradients": "Gradients", "answers": "Answer table", "blank_note": "The small label under each blank is its column in the grading sheet.",
         "learning_rate": "learning rate", "network": "The network", "iteration": "iteration", "history": "Loss per iteration",
         "item": "item", "symbol": "symbol", "value": "value", "kinds": {"handout": "handout", "worksheet": "worksheet", "key": "answer key"}, "version": "version",
         "decreased": "The loss went down from {before} to {after}.",
@@ -56,89 +55,13 @@ HEADINGS = {
 }
 
 
-@dataclass
-class Renderer:
-    """Turns steps into formula lines for one kind of document."""
-
-    derivation: Derivation
-    kind: str  # handout | worksheet | key
-    blanks: list[str]  # item ids in the order the blanks appear
-    reused_note: str = ""  # "already computed above", under a boxed shared factor
-
-    def number(self, step: Step) -> str:
-        return format_number(step.value, self.derivation.policy, step.kind) if step.value is not None else step.latex
-
-    def answer(self, step: Step) -> str:
-        """The step's value, a blank labelled with its item id (what the grading sheet's
-        column is called), or the value highlighted, by document kind."""
-        if self.kind == "handout" or step.value is None:
-            return self.number(step)
-        if step.id not in self.blanks:
-            self.blanks.append(step.id)
-        label = rf"_{{{item_id_latex(step.id)}}}"
-        if self.kind == "worksheet":
-            return rf"\boxed{{\phantom{{0.0000}}}}{label}"
-        return rf"\boxed{{{self.number(step)}}}{label}"
-
-    @cached_property
-    def numbers(self) -> dict[sympy.Symbol, str]:
-        d = self.derivation
-        values = {sym: format_number(v) for sym, v in d.primitive_values.items()}
-        values.update({s.symbol: self.number(s) for s in d.steps if s.value is not None})
-        return values
-
-    def definition_line(self, step: Step) -> str:
-        """z_1 = w_1 x_1 + w_3 x_2 = 0.3 . 0.5 + 0.2 . 0.3 = 0.21"""
-        d = self.derivation
-        parts = [step.latex, to_latex(step.expression, d.names)]
-        if d.is_numeric:
-            if self.kind != "worksheet":  # substituted numbers would give away earlier answers
-                parts.append(to_latex(step.expression, d.names, self.numbers))
-            parts.append(self.answer(step))
-        return " = ".join(dict.fromkeys(parts))
-
-    def gradient_block(self, step: Step, shown_signals: set[str]) -> list[str]:
-        """Seed 000's aligned derivation: chain, definitions, symbolic factors, numbers, result."""
-        d = self.derivation
-        chains = d.chains(step.id)
-        products = []
-        for chain in chains:
-            factors = [d[f].latex for f in chain]
-            # The longest run of factors an earlier gradient already worked out (seed 004
-            # boxes dC/do1 . do1/dz3 in every gradient below it).
-            done = [len(d.chains(s)[0]) for s in shown_signals if len(d.chains(s)) == 1 and chain[: len(d.chains(s)[0])] == d.chains(s)[0]]
-            prefix = max(done, default=0)
-            if prefix and len(chains) == 1:
-                boxed = r"\boxed{" + r" \cdot ".join(factors[:prefix]) + "}"
-                if self.reused_note:
-                    boxed = rf"\underbrace{{{boxed}}}_{{\text{{{self.reused_note}}}}}"
-                factors = [boxed] + factors[prefix:]
-            products.append(r" \cdot ".join(factors))
-        lines = [" + ".join(products)]
-        lines.append(" + ".join(
-            r" \cdot ".join(partial_of_expression(to_latex(d[f].definition, d.names), d.network.latex(d[f].wrt)) for f in chain)
-            for chain in chains
-        ))
-        lines.append(" + ".join(r" \cdot ".join(self._factor_form(d[f].expression) for f in chain) for chain in chains))
-        if d.is_numeric:
-            if self.kind != "worksheet":
-                lines.append(" + ".join(r" \cdot ".join(self._wrap(self.number(d[f])) for f in chain) for chain in chains))
-            lines.append(self.answer(step))
-        for up, _ in step.terms:
-            shown_signals.add(up)
-        return lines
-
-    def _factor_form(self, expression: sympy.Expr) -> str:
-        text = to_latex(expression, self.derivation.names)
-        return rf"\left({text}\right)" if expression.is_Add else text
-
-    @staticmethod
-    def _wrap(text: str) -> str:
-        return rf"\left({text}\right)" if text.startswith("-") else text
-
-
 def _initial_rows(network: Network) -> list[str]:
-    """Inputs; parameters, six to a row; targets: short enough lines for a page."""
+    """Inputs; parameters, six to a row; targets: short enough lines for a page. A
+    symbolic spec lists its symbols instead of "x = x"."""
+    if not network.is_numeric():
+        names = [*network.inputs, *(p.name for p in network.parameters), *network.targets]
+        return [r",\ ".join(network.latex(name) for name in names[i:i + 8]) for i in range(0, len(names), 8)]
+
     def equation(name: str, value: float | None) -> str:
         return f"{network.latex(name)} = {format_number(value) if value is not None else network.latex(name)}"
 
@@ -149,36 +72,73 @@ def _initial_rows(network: Network) -> list[str]:
     return [r",\quad ".join(row) for row in rows if row]
 
 
-def item_id_latex(step_id: str) -> str:
-    r"""dL/dw1 -> \mathtt{dL/dw1}: the id as typed into a grading sheet, small, in math."""
-    return r"\mathtt{" + step_id.replace("_", r"\_") + "}"
+def rounding_rule(problem: Problem, language: str) -> str:
+    """The policy in one sentence: "3 significant digits, half up; weights 4. Later steps
+    use the rounded values." """
+    policy = problem.policy
+    words = RULE_WORDS[language]
+    unit = words[policy.mode]
+    exceptions = sorted({(kind, digits) for kind, digits in policy.per_kind.items() if digits != policy.digits})
+    text = words["rule"].format(digits=policy.digits, unit=unit, rounding=words[policy.rounding])
+    if exceptions:
+        text += words["except"].format(", ".join(words["kinds"][kind].format(digits) for kind, digits in exceptions))
+    return text + " " + words["carry_" + policy.carry]
 
 
-def _aligned(lines: list[str]) -> list[str]:
-    """Align a block of definitions on their first equals sign."""
-    return [line.replace(" = ", " &= ", 1) for line in lines]
+RULE_WORDS = {
+    "ko": {
+        "rule": "모든 값은 {unit} {digits}자리로 {rounding}합니다", "significant": "유효숫자", "decimals": "소수점 아래",
+        "half_up": "반올림", "half_even": "오사오입(짝수 쪽으로 반올림)", "truncate": "버림",
+        "except": " (단, {}).", "carry_rounded": "다음 단계는 반올림한 값으로 계산합니다.",
+        "carry_exact": "다음 단계는 반올림하지 않은 값으로 계산하고, 표시할 때만 반올림합니다.",
+        "kinds": {"weighted_sum": "가중합 {}자리", "activation": "활성화 값 {}자리", "output": "출력 {}자리", "loss": "손실 {}자리",
+                  "factor": "미분 인자 {}자리", "gradient": "기울기 {}자리", "weight": "가중치 {}자리"},
+    },
+    "en": {
+        "rule": "Every value is rounded to {digits} {unit}, {rounding}", "significant": "significant digits", "decimals": "decimal places",
+        "half_up": "half up", "half_even": "half to even", "truncate": "by truncation",
+        "except": " ({}).", "carry_rounded": "Later steps use the rounded values.",
+        "carry_exact": "Later steps use the unrounded values; numbers are rounded only for display.",
+        "kinds": {"weighted_sum": "weighted sums {}", "activation": "activations {}", "output": "outputs {}", "loss": "the loss {}",
+                  "factor": "chain factors {}", "gradient": "gradients {}", "weight": "weights {}"},
+    },
+}
+
+
+def _layer_heading(index: int, count: int, language: str) -> str:
+    if index == count - 1:
+        return "출력층" if language == "ko" else "Output layer"
+    return f"은닉층 {index + 1}" if language == "ko" else f"Hidden layer {index + 1}"
 
 
 def document_context(problem: Problem, kind: str, language: str) -> dict[str, object]:
     d = problem.derivation
-    renderer = Renderer(d, kind, [], HEADINGS[language]["reused"])
-    forward = {
-        role: _aligned([renderer.definition_line(s) for s in d.with_role("forward") if s.kind == role])
-        for role in ("weighted_sum", "activation", "output")
-    }
-    loss_line = renderer.definition_line(d[problem.network.loss_symbol])
-    shown: set[str] = set()
-    gradients = [(s.latex, renderer.gradient_block(s, shown)) for s in d.with_role("gradient")]
-    updates = _aligned([renderer.definition_line(s) for s in d.with_role("update")])
-    after = _aligned([renderer.definition_line(s) for s in d.with_role("after")])
+    network = problem.network
     words = HEADINGS[language]
+    renderer = Renderer(d, kind, words["reused"])
+    forward = [
+        (_layer_heading(index, len(network.layers), language),
+         [row for unit in layer for row in renderer.definition_rows(d[unit.pre])]
+         + [row for unit in layer for row in renderer.definition_rows(d[unit.post])])
+        for index, layer in enumerate(network.layers)
+    ]
+    loss_rows = renderer.definition_rows(d[network.loss_symbol])
+    backward: list[tuple[str, list[list[str]]]] = []
+    if d.chain == "full":
+        shown: set[str] = set()
+        backward.append(("", [renderer.full_chain_rows(s, shown) for s in d.with_role("gradient")]))
+    else:
+        signals = [s for s in d.with_role("signal")]
+        backward.append((words["signals"], [renderer.signal_rows(s) for s in signals]))
+        backward.append((words["gradients"], [renderer.signal_rows(s) for s in d.with_role("gradient")]))
+    updates = [row for s in d.with_role("update") for row in renderer.definition_rows(s)]
+    after = [row for s in d.with_role("after") for row in renderer.definition_rows(s)]
     verdict = ""
-    if d.is_numeric:
+    if d.is_numeric and kind != "worksheet":  # the loss before and after are answers
         before, later = d[d.loss_id], d[d.loss_id + "'"]
         template = words["decreased"] if later.value < before.value else words["increased"]
         verdict = template.format(before=renderer.number(before), after=renderer.number(later))
     answers = [(step_id, d[step_id].latex, renderer.number(d[step_id])) for step_id in renderer.blanks]
-    network = problem.network
     loss_latex = network.latex(network.loss_symbol)
     history = [(index, format_number(value, d.policy, "loss")) for index, value in enumerate(d.loss_history)]
     return {
@@ -186,17 +146,18 @@ def document_context(problem: Problem, kind: str, language: str) -> dict[str, ob
         "kind": kind,
         "language": language,
         "words": words,
+        "rule": rounding_rule(problem, language) if d.is_numeric else "",
         "diagram": layout(network, with_values=kind != "worksheet"),
         "diagram_file": DIAGRAM_FILE,
         "label_position": LABEL_POSITION,
-        "history": history if len(history) > 2 else [],
+        "history": history if len(history) > 2 and kind != "worksheet" else [],
         "plot_file": PLOT_FILE,
         "loss_latex": loss_latex,
         "initial": _initial_rows(network),
         "learning_rate": format_number(network.learning_rate) if network.learning_rate is not None else r"\eta",
         "forward": forward,
-        "loss_line": loss_line,
-        "gradients": gradients,
+        "loss_rows": loss_rows,
+        "backward": backward,
         "updates": updates,
         "after": after,
         "verdict": verdict,
@@ -345,11 +306,13 @@ def render_loss_plot(problem: Problem, language: str | None = None) -> str | Non
 
 def render_summary_latex(problem: Problem) -> str:
     """The derivation on one aligned display, for notebooks (`_repr_latex_`): every forward
-    line, the loss, each gradient's chain and value, and the updates."""
+    row, the loss, the backward pass and the updates."""
     context = document_context(problem, "handout", problem.spec.language)
-    forward = context["forward"]
-    lines = [*forward["weighted_sum"], *forward["activation"], *forward["output"], context["loss_line"].replace(" = ", " &= ", 1)]
-    for symbol, block in context["gradients"]:
-        lines.append(f"{symbol} &= {block[0]} = {block[-1]}" if len(block) > 1 else f"{symbol} &= {block[0]}")
-    lines += context["updates"]
-    return "$$\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}$$"
+    rows = [row for _, block in context["forward"] for row in block]  # type: ignore[attr-defined]
+    rows += context["loss_rows"]  # type: ignore[arg-type]
+    # each backward block as its first row and its value: the whole of it is more than a
+    # notebook cell (and MathJax's buffer) holds
+    rows += [block[0] if len(block) == 1 else f"{block[0]} = {block[-1].split('&= ', 1)[-1]}"
+             for _, blocks in context["backward"] for block in blocks]  # type: ignore[attr-defined]
+    rows += context["updates"]  # type: ignore[arg-type]
+    return "$$\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}$$"

@@ -19,8 +19,9 @@ from ..engine.names import default_latex
 
 
 def partial_of_expression(expression_latex: str, wrt_latex: str) -> str:
-    r"""\partial(w_5 a_1 + w_6 a_2) / \partial a_1, as seed 000 writes the factor's definition."""
-    return rf"\frac{{\partial \left({expression_latex}\right)}}{{\partial {wrt_latex}}}"
+    r"""\partial(w_5 a_1 + w_6 a_2) / \partial a_1, as seed 000 writes the factor's definition;
+    the expression at display size, so a sigmoid's fraction inside it stays readable."""
+    return rf"\frac{{\partial \left(\displaystyle {expression_latex}\right)}}{{\partial {wrt_latex}}}"
 
 
 class DerivePrinter(LatexPrinter):

@@ -37,6 +37,16 @@ def tex_engine() -> str | None:
 
 def compile_pdf(tex: str, name: str, attachments: dict[str, bytes] | None = None) -> bytes:
     """The PDF for one .tex source; attachments are files the source includes."""
+    return compile_with_log(tex, name, attachments)[0]
+
+
+MAX_PASSES = 3  # longtable settles its column widths on the second pass
+
+
+def compile_with_log(tex: str, name: str, attachments: dict[str, bytes] | None = None) -> tuple[bytes, str]:
+    """The PDF and XeLaTeX's log of its last pass. TeX runs again while it asks to (a
+    table's widths changed), and a character no loaded font has is an error: a PDF that
+    silently drops a Hangul title or a name is worse than none."""
     engine = tex_engine()
     if engine is None:
         raise TexMissing("no XeLaTeX found; install texlive-xetex, texlive-lang-korean and fonts-nanum for PDFs")
@@ -47,12 +57,24 @@ def compile_pdf(tex: str, name: str, attachments: dict[str, bytes] | None = None
             (work / file_name).write_bytes(data)
         environment = {**os.environ, "SOURCE_DATE_EPOCH": FIXED_DATE, "FORCE_SOURCE_DATE": "1", "openout_any": "p", "openin_any": "p"}
         command = [engine, "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"]
-        result = subprocess.run(command, cwd=work, env=environment, capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
-        if result.returncode != 0:
-            log_file = work / f"{name}.log"
+        log_file = work / f"{name}.log"
+        for _ in range(MAX_PASSES):
+            result = subprocess.run(command, cwd=work, env=environment, capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
             log = log_file.read_text(encoding="utf-8", errors="replace") if log_file.exists() else result.stdout.decode(errors="replace")
-            raise TexFailure(name, _first_error(log))
-        return (work / f"{name}.pdf").read_bytes()
+            if result.returncode != 0:
+                raise TexFailure(name, _first_error(log))
+            if "Rerun" not in log:
+                break
+        missing = sorted(set(re.findall(r"Missing character: There is no (\S+)(?: \(U\+[0-9A-F]+\))? in font", log)))
+        if missing:
+            raise TexFailure(name, f"no font in the document has {', '.join(missing[:8])}; install fonts-nanum (Debian) for Hangul")
+        return (work / f"{name}.pdf").read_bytes(), log
+
+
+def overfull_boxes(log: str, tolerance_pt: float = 1.0) -> list[str]:
+    """The log's 'Overfull \\hbox (12.3pt too wide)' lines wider than the tolerance."""
+    return [line for line in log.splitlines()
+            if (match := re.match(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", line)) and float(match.group(1)) > tolerance_pt]
 
 
 def _first_error(log: str) -> str:

@@ -78,7 +78,7 @@ def test_user_templates_render_in_the_sandbox(tmp_path: Path) -> None:
 def test_a_user_template_may_lay_out_the_documents_data(tmp_path: Path) -> None:
     templates = tmp_path / "templates"
     templates.mkdir()
-    (templates / "document.md.j2").write_text("# {{ title | text }}\n{% for line in forward.weighted_sum %}{{ line }}\n{% endfor %}", encoding="utf-8")
+    (templates / "document.md.j2").write_text("# {{ title | text }}\n{% for heading, rows in forward %}{% for line in rows %}{{ line }}\n{% endfor %}{% endfor %}", encoding="utf-8")
     result = _run("worksheet", "--format", "md", "--kind", "handout", "--templates", str(templates), "-o", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "out" / "2-2-1-linear-mse" / "handout.md").read_text(encoding="utf-8")

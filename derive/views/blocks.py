@@ -1,0 +1,318 @@
+"""The formula blocks of a document, built from the derivation's steps: the forward pass
+layer by layer, the loss, the backward pass (every path in full, or each error signal once
+and each gradient as one line), the updates and the forward pass after them.
+
+Every block is a list of rows for an `aligned` environment (`head &= ...`). A row that
+would not fit the page is broken at its sums' + and -, and each alternative of a long
+equation chain goes on its own row, so nothing runs off a page or a phone's screen.
+Under `carry: rounded` every number a row multiplies is printed where it is used, so
+the printed factors give the printed result with a calculator."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import sympy
+
+from ..engine.policy import format_number
+from .latex import partial_of_expression, to_latex
+
+if TYPE_CHECKING:
+    from ..engine.derivation import Derivation, Step
+
+# Rows are at most this many characters of visible math: an A4 page with 2 cm margins at
+# 11 pt holds about 80; the HTML page at 800 px about 70.
+ROW_WIDTH = 58
+
+
+def visible_width(latex: str) -> float:
+    r"""A rough count of the characters a reader sees: commands count as one symbol, a
+    fraction as its wider part, sub- and superscripts at two thirds."""
+    text = re.sub(r"\\(left|right|big|Big|bigg|Bigg)\b|\\[,;!]|\\quad|\\qquad", "", latex)
+    width = 0.0
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if text.startswith(r"\frac", index):
+            numerator, after = _group(text, index + 5)
+            denominator, after = _group(text, after)
+            width += max(visible_width(numerator), visible_width(denominator)) + 0.5
+            index = after
+        elif char in "_^":
+            group, after = _group(text, index + 1)
+            width += 0.66 * visible_width(group)
+            index = after
+        elif char == "\\":
+            match = re.match(r"\\([A-Za-z]+|.)", text[index:])
+            name = match.group(1) if match else ""
+            index += len(name) + 1
+            if name in ("mathrm", "text", "mathtt", "texttt", "operatorname"):
+                group, index = _group(text, index)
+                width += len(re.sub(r"\\[A-Za-z]+|[{}]", "", group))
+            elif name in ("hat", "boxed", "underbrace", "phantom", "sqrt"):
+                continue
+            elif name == "hspace":
+                group, index = _group(text, index)
+                width += float(re.sub(r"[^0-9.]", "", group) or 0) * 2.2  # cm to characters
+            else:
+                width += 1
+        elif char in "{} ":
+            index += 1
+        else:
+            width += 1
+            index += 1
+    return width
+
+
+def _group(text: str, index: int) -> tuple[str, int]:
+    """The braced group (or single character) starting at index, and the index after it."""
+    while index < len(text) and text[index] == " ":
+        index += 1
+    if index >= len(text):
+        return "", index
+    if text[index] != "{":
+        if text[index] == "\\":
+            match = re.match(r"\\([A-Za-z]+|.)", text[index:])
+            length = len(match.group(0)) if match else 1
+            return text[index:index + length], index + length
+        return text[index], index + 1
+    depth = 0
+    for end in range(index, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[end], 0)
+        if depth == 0:
+            return text[index + 1:end], end + 1
+    return text[index + 1:], len(text)
+
+
+_NEGATIVE_NUMBER = re.compile(r"\\left\((-[0-9.]+)\\right\)")
+
+
+def joined(terms: Sequence[str]) -> str:
+    """Terms as a sum: a - b, never a + -b or a + (-b)."""
+    text = terms[0] if terms else "0"
+    for term in terms[1:]:
+        bare = _NEGATIVE_NUMBER.fullmatch(term)
+        term = bare.group(1) if bare else term
+        text += f" - {term[1:].lstrip()}" if term.startswith("-") else f" + {term}"
+    return text
+
+
+def _split_top(text: str, separator: str) -> list[str]:
+    """text split at separator where it is not inside braces."""
+    pieces, depth, start, index = [], 0, 0, 0
+    while index < len(text):
+        char = text[index]
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth == 0 and text.startswith(separator, index):
+            pieces.append(text[start:index])
+            index += len(separator)
+            start = index
+            continue
+        index += 1
+    return [*pieces, text[start:]]
+
+
+def _wrapped(terms: Sequence[str], width: float) -> list[str]:
+    """A sum broken into rows at + and -: the first row as is, the others continued. A
+    single product too wide for a row is broken at its dots."""
+    if len(terms) == 1 and visible_width(terms[0]) > width:
+        factors = _split_top(terms[0], r" \cdot ")
+        rows = [""]
+        for factor in factors:
+            candidate = f"{rows[-1]} \\cdot {factor}" if rows[-1] else factor
+            if rows[-1] and visible_width(candidate) > width:
+                rows.append(f"\\cdot {factor}")
+            else:
+                rows[-1] = candidate
+        return rows
+    rows: list[list[str]] = [[]]
+    for term in terms:
+        candidate = joined([*rows[-1], term])
+        if rows[-1] and visible_width(candidate) > width:
+            rows.append([term])
+        else:
+            rows[-1].append(term)
+    lines = [joined(rows[0])]
+    for row in rows[1:]:
+        text = joined(row)
+        lines.append(text if text.startswith("-") else f"+ {text}")
+    return lines
+
+
+def equation_rows(head: str, alternatives: Sequence[Sequence[str]], width: float = ROW_WIDTH) -> list[str]:
+    """head = alternative 1 = alternative 2 = ..., each alternative given as its terms.
+
+    One row when it fits; otherwise each alternative on its own row under the first, and
+    an alternative too long for a row broken at its + and -, continued indented."""
+    texts = [joined(terms) for terms in alternatives]
+    one_row = f"{head} &= " + " = ".join(dict.fromkeys(texts))
+    if visible_width(one_row) <= width:
+        return [one_row]
+    rows: list[str] = []
+    seen: set[str] = set()
+    for terms, text in zip(alternatives, texts):
+        if text in seen:
+            continue
+        seen.add(text)
+        lead = f"{head} &= " if not rows else "&= "
+        pieces = _wrapped(terms, width - visible_width(head) - 2)
+        rows.append(lead + pieces[0])
+        rows += [rf"&\quad {piece}" for piece in pieces[1:]]
+    return rows
+
+
+@dataclass
+class Renderer:
+    """Turns steps into formula rows for one kind of document (handout, worksheet, key)."""
+
+    derivation: Derivation
+    kind: str
+    reused_note: str = ""  # "already computed above", under a boxed shared factor
+    blanks: list[str] = field(default_factory=list)  # item ids in the order the blanks appear
+
+    # numbers ---------------------------------------------------------------------------
+
+    def number(self, step: Step) -> str:
+        """The step's value as the policy prints it, trailing zeros kept (0.600, 0.0740):
+        the digits a number shows are the digits it has."""
+        return self.numbers[step.symbol] if step.value is not None else step.latex
+
+    def _number(self, step: Step, printed: dict[sympy.Symbol, str]) -> str:
+        if step.role == "factor" and step.expression.is_Number:
+            return format_number(step.value)  # a local factor of 1
+        if step.role == "factor" and step.expression.is_Symbol and step.expression in printed:
+            return printed[step.expression]  # a weight, an input or an activation, as printed where it is given
+        rounded = self.derivation.policy.to_decimal(step.value, step.kind)  # type: ignore[arg-type]
+        text = format(abs(rounded) if rounded.is_zero() else rounded, "f")
+        return "0" if text in ("-0", "0.0") else text
+
+    def answer(self, step: Step) -> str:
+        """The step's value, a blank labelled with its item id (the grading sheet's column),
+        or the value boxed, by document kind."""
+        if self.kind == "handout" or step.value is None:
+            return self.number(step)
+        if step.id not in self.blanks:
+            self.blanks.append(step.id)
+        label = rf"\scriptstyle\mathtt{{{item_id_latex(step.id)}}}"
+        if self.kind == "worksheet":
+            return rf"\underset{{{label}}}{{\boxed{{\rule{{0pt}}{{1.1em}}\hspace{{2.6cm}}}}}}"
+        return rf"\underset{{{label}}}{{\boxed{{{self.number(step)}}}}}"
+
+    @cached_property
+    def numbers(self) -> dict[sympy.Symbol, str]:
+        d = self.derivation
+        values = {sym: format_number(v) for sym, v in d.primitive_values.items()}
+        for s in d.steps:  # in order, so a factor finds the number of the symbol it is
+            if s.value is not None:
+                values[s.symbol] = self._number(s, values)
+        return values
+
+    def _printed(self, expression: sympy.Expr, numbers: bool = False) -> list[str]:
+        """The expression's terms in LaTeX, symbols or numbers."""
+        d = self.derivation
+        substitute = self.numbers if numbers else None
+        terms = expression.args if expression.is_Add else (expression,)
+        return [to_latex(term, d.names, substitute) for term in terms]
+
+    @property
+    def shows_numbers(self) -> bool:
+        """Substituted numbers would give away earlier answers on a worksheet."""
+        return self.derivation.is_numeric and self.kind != "worksheet"
+
+    def _value_alternatives(self, step: Step, numbers: list[str]) -> list[list[str]]:
+        tail: list[list[str]] = []
+        if self.derivation.is_numeric:
+            if self.shows_numbers:
+                tail.append(numbers)
+            tail.append([self.answer(step)])
+        return tail
+
+    # forward, loss, updates -----------------------------------------------------------
+
+    def definition_rows(self, step: Step) -> list[str]:
+        """z_1 = w_1 x_1 + w_3 x_2 = 0.3 . 0.5 + 0.2 . 0.3 = 0.210"""
+        alternatives = [self._printed(step.expression)]
+        alternatives += self._value_alternatives(step, self._printed(step.expression, numbers=True))
+        return equation_rows(step.latex, alternatives)
+
+    # backward ---------------------------------------------------------------------------
+
+    def _form(self, step_id: str) -> str:
+        """A factor in its lecture form (w_5, a_1(1 - a_1)); an error signal by its name."""
+        step = self.derivation[step_id]
+        if step.role != "factor":
+            return step.latex
+        text = to_latex(step.expression, self.derivation.names)
+        return rf"\left({text}\right)" if step.expression.is_Add else text
+
+    @staticmethod
+    def _wrap(text: str) -> str:
+        return rf"\left({text}\right)" if text.startswith("-") else text
+
+    def _product(self, factors: Sequence[str]) -> str:
+        """a . b . c, a negative factor after the first in parentheses (never . -b)."""
+        return r" \cdot ".join([factors[0], *(self._wrap(f) for f in factors[1:])]) if factors else ""
+
+    def signal_rows(self, step: Step) -> list[str]:
+        """An error signal or a gradient from the signals above it: sum of upstream signal
+        times local factor, in symbols, in lecture form, the cancellation where the loss
+        and the output activation cancel, then the numbers."""
+        d = self.derivation
+        symbols = [self._product([d[up].latex, d[f].latex]) for up, f in step.terms]
+        forms = [self._product([self._form(up), self._form(f)]) for up, f in step.terms]
+        alternatives = [symbols, forms]
+        if step.simplified:
+            alternatives.append(self._printed(step.expression))
+            numbers = self._printed(step.expression, numbers=True)
+        else:
+            numbers = [self._product([self._wrap(self.number(d[up])), self._wrap(self.number(d[f]))]) for up, f in step.terms]
+        alternatives += self._value_alternatives(step, numbers)
+        return equation_rows(step.latex, alternatives)
+
+    def full_chain_rows(self, step: Step, shown_signals: set[str]) -> list[str]:
+        """Seed 000's derivation of one gradient: the chain, each factor's definition, the
+        factors in lecture form, their numbers and the result."""
+        d = self.derivation
+        chains = d.chains(step.id)
+        products = []
+        for chain in chains:
+            factors = [d[f].latex for f in chain]
+            # The longest run of factors an earlier gradient already worked out (seed 004
+            # boxes dC/do1 . do1/dz3 in every gradient below it).
+            done = [len(d.chains(s)[0]) for s in shown_signals if len(d.chains(s)) == 1 and chain[: len(d.chains(s)[0])] == d.chains(s)[0]]
+            prefix = max(done, default=0)
+            if prefix and len(chains) == 1:
+                boxed = r"\boxed{" + self._product(factors[:prefix]) + "}"
+                if self.reused_note:
+                    # the note on two short lines, so it is no wider than the box it labels
+                    lines = r" \\ ".join(rf"\text{{\scriptsize {half}}}" for half in _halves(self.reused_note))
+                    boxed = rf"\underbrace{{{boxed}}}_{{\substack{{{lines}}}}}"
+                factors = [boxed] + factors[prefix:]
+            products.append(self._product(factors))
+        definitions = [
+            self._product([partial_of_expression(to_latex(d[f].definition, d.names), d.network.latex(d[f].wrt)) for f in chain])
+            for chain in chains
+        ]
+        forms = [self._product([self._form(f) for f in chain]) for chain in chains]
+        numbers = [self._product([self._wrap(self.number(d[f])) for f in chain]) for chain in chains]
+        for up, _ in step.terms:
+            shown_signals.add(up)
+        return equation_rows(step.latex, [products, definitions, forms, *self._value_alternatives(step, numbers)])
+
+
+def _halves(text: str) -> list[str]:
+    """Words in two lines of about equal length (one line for a single word)."""
+    words = text.split()
+    if len(words) < 2:
+        return [text]
+    split = min(range(1, len(words)), key=lambda i: abs(len(" ".join(words[:i])) - len(" ".join(words[i:]))))
+    return [" ".join(words[:split]), " ".join(words[split:])]
+
+
+def item_id_latex(step_id: str) -> str:
+    r"""dL/dw1 as typed into a grading sheet, for \mathtt."""
+    return step_id.replace("_", r"\_")

@@ -1,0 +1,117 @@
+"""What a lecturer sees on the page, for networks one size and more past the seeds': every
+line fits (XeLaTeX reports no overfull box), every line multiplies out (the printed
+numbers give the printed result under the stated rule), the forward pass runs in
+dependency order, softmax with cross-entropy shows y-hat - y, and the rounding rule is
+written on every page."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+
+import derive
+from derive.engine.numeric import evaluate
+from derive.views.blocks import Renderer
+from derive.views.documents import render
+from derive.views.pdf import compile_with_log, overfull_boxes, tex_engine
+
+from ..shapes import SHAPES, all_problems
+
+PROBLEMS = all_problems()
+NUMERIC = {name: problem for name, problem in PROBLEMS.items() if problem.derivation.is_numeric}
+
+
+@pytest.mark.skipif(tex_engine() is None, reason="XeLaTeX is not installed")
+@pytest.mark.parametrize("kind", ["handout", "worksheet", "key"])
+@pytest.mark.parametrize("name", list(PROBLEMS))
+def test_no_line_runs_off_the_page(name: str, kind: str) -> None:
+    _, log = compile_with_log(render(PROBLEMS[name], kind, "tex"), kind)
+    assert overfull_boxes(log) == []
+
+
+@pytest.mark.parametrize("name", list(NUMERIC))
+def test_every_printed_result_is_what_its_printed_numbers_give(name: str) -> None:
+    """Each step re-evaluated from the numbers the page prints for what it uses (under
+    carry: rounded) gives the number the page prints for it, rounded by the policy."""
+    problem = NUMERIC[name]
+    d = problem.derivation
+    renderer = Renderer(d, "handout")
+    printed = {symbol: float(text) for symbol, text in renderer.numbers.items()}
+    text = problem.document("handout", "md")
+    for step in d.steps:
+        if step.role != "factor" and not (step.role == "signal" and d.chain == "full"):
+            assert renderer.number(step) in text, step.id  # a full-chain page shows factors, not signals
+        if d.policy.carry != "rounded":
+            continue
+        again = d.policy.round(evaluate(step.expression, printed), step.kind)
+        assert math.isclose(again, printed[step.symbol], rel_tol=1e-12, abs_tol=1e-15), (step.id, again, printed[step.symbol])
+
+
+def test_a_full_chain_page_multiplies_its_printed_factors() -> None:
+    """Seed 000's dL/dw1, by hand: (-0.4114)(1)(0.4)(0.2473)(0.5) = -0.020348 -> -0.0203."""
+    text = PROBLEMS["2-2-1-linear-mse.yaml"].document("handout", "md")
+    assert r"&= \left(-0.4114\right) \cdot 1 \cdot 0.4 \cdot 0.2473 \cdot 0.5 \\[10pt]" + "\n&= -0.0203" in text
+
+
+def test_softmax_with_cross_entropy_shows_the_cancellation_to_yhat_minus_y() -> None:
+    problem = PROBLEMS["2-3-2 tanh softmax cross-entropy, biases"]
+    text = problem.document("handout", "md")
+    for k in (1, 2):
+        assert re.search(rf"= \\hat\{{y\}}_\{{{k}\}} - y_\{{{k}\}}(?: =| \\\\)", text), k
+    d = problem.derivation
+    yhat1 = d["yhat1"].value
+    # dL/dz = yhat - y: with y1 = 1, the printed yhat1 minus 1, rounded to 3 digits
+    assert d["dL/dz4"].value == pytest.approx(float(f"{yhat1 - 1:.3g}"))
+    assert "+ -" not in text and r"\cdot -" not in text
+
+
+def test_sigmoid_with_binary_cross_entropy_cancels_once() -> None:
+    text = PROBLEMS["3-2-1 sigmoid binary cross-entropy"].document("handout", "md")
+    assert len(re.findall(r"= \\hat\{y\}_\{1\} - y_\{1\}(?: =| \\\\)", text)) == 1
+
+
+@pytest.mark.parametrize("name", list(PROBLEMS))
+def test_the_forward_pass_runs_layer_by_layer_in_dependency_order(name: str) -> None:
+    problem = PROBLEMS[name]
+    text = problem.document("handout", "md")
+    for layer_index, layer in enumerate(problem.network.layers):
+        for unit in layer:
+            z = text.index(f"\n{problem.derivation[unit.pre].latex} &= ")
+            a = text.index(f"\n{problem.derivation[unit.post].latex} &= ")
+            assert z < a
+            if layer_index + 1 < len(problem.network.layers):
+                next_z = text.index(f"\n{problem.derivation[problem.network.layers[layer_index + 1][0].pre].latex} &= ")
+                assert a < next_z
+
+
+@pytest.mark.parametrize("kind", ["handout", "worksheet", "key"])
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_the_rounding_rule_is_written_on_every_page(kind: str, language: str) -> None:
+    problem = PROBLEMS["2-2-1-sigmoid-mse.yaml"]
+    rule = {
+        "ko": "모든 값은 유효숫자 3자리로 반올림합니다 (단, 가중치 4자리). 다음 단계는 반올림한 값으로 계산합니다.",
+        "en": "Every value is rounded to 3 significant digits, half up (weights 4). Later steps use the rounded values.",
+    }[language]
+    for fmt in ("md", "tex", "html"):
+        assert rule in render(problem, kind, fmt, language), fmt
+
+
+def test_numbers_keep_the_trailing_zeros_their_digits_call_for() -> None:
+    text = PROBLEMS["2-2-1-sigmoid-mse.yaml"].document("handout", "md")
+    assert "= 0.600" in text  # seed 004's z3, at 3 significant digits
+    w5 = next(line for line in text.splitlines() if line.startswith("w_{5}' &= "))
+    assert w5.endswith(r"= 0.5600 \\[10pt]")  # weights at 4: 0.55 + 0.1 * 0.0997 = 0.55997
+
+
+def test_a_symbolic_spec_lists_its_symbols_not_x_equals_x() -> None:
+    from ..conftest import EXAMPLES
+
+    text = derive.load(EXAMPLES / "1-1-1-symbolic.yaml").document("handout", "md")
+    assert not re.search(r"\b(x|w_{1}) = (x|w_{1})\b", text)
+    assert "#####  \n" not in text and "##### \n" not in text
+
+
+def test_every_shape_is_checked() -> None:
+    assert len(SHAPES) + 4 == len(PROBLEMS) >= 12
