@@ -353,6 +353,42 @@ def _check_names(spec: Spec, origin: str) -> None:
             f"{origin}: loss: {spec.loss} needs outputs between 0 and 1; use sigmoid or softmax "
             f"on the output layer (it is {spec.layers[-1].activation})."
         )
+    if spec.loss in ("binary_cross_entropy", "cross_entropy"):
+        _check_probability_targets(spec, origin)
     for key in spec.latex:
         if not NAME_PATTERN.match(key):
             raise SpecError(f"{origin}: latex: {shown(key)} is not a name used in the spec.")
+
+
+def _check_probability_targets(spec: Spec, origin: str) -> None:
+    """Cross-entropy compares probabilities: each target of binary cross-entropy (and of
+    cross-entropy on sigmoid outputs) lies in [0, 1]; cross-entropy on softmax outputs
+    compares two distributions, so its targets also sum to 1. Outside that the loss is
+    still a number, but not the one the lecture means (it can fall below 0)."""
+    loss = "binary cross-entropy" if spec.loss == "binary_cross_entropy" else "cross-entropy"
+    for name, value in spec.targets.items():
+        if value is not None and not 0 <= value <= 1:
+            raise SpecError(
+                f"{origin}: {field_path(('targets', name))}: {loss} compares each output with a probability, so a "
+                f"target lies between 0 and 1; got {value:g}."
+            )
+    distribution = spec.loss == "cross_entropy" and spec.layers[-1].activation == "softmax"
+    values = list(spec.targets.values())
+    if distribution and None not in values and abs(math.fsum(values) - 1) > 1e-9:  # type: ignore[arg-type]
+        listed = ", ".join(f"{name} = {value:g}" for name, value in spec.targets.items())
+        raise SpecError(
+            f"{origin}: targets: cross-entropy with softmax outputs compares two distributions, so the targets sum to 1; "
+            f"{listed} sum to {math.fsum(values):g}."  # type: ignore[arg-type]
+        )
+    span = spec.randomize.targets if spec.randomize is not None else None
+    if span is not None:
+        if distribution:
+            raise SpecError(
+                f"{origin}: randomize.targets: cross-entropy targets on softmax outputs sum to 1, so they cannot be drawn "
+                "one by one; leave targets out of randomize."
+            )
+        if span.min < 0 or span.max > 1:
+            raise SpecError(
+                f"{origin}: randomize.targets: {loss} targets lie between 0 and 1; the range {span.min:g}..{span.max:g} "
+                "goes outside it."
+            )

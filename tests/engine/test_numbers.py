@@ -8,6 +8,7 @@ or SymPy at 30 digits), never from the engine under test."""
 from __future__ import annotations
 
 import copy
+import math
 import json
 import subprocess
 import sys
@@ -166,3 +167,63 @@ def test_fifteen_significant_digits_are_fifteen_right_digits() -> None:
         assert abs(Decimal(repr(step.value)) - fifteen) <= Decimal(1).scaleb(right.adjusted() - 14), step.id
         checked += 1
     assert checked >= 10
+
+
+# --- targets that a cross-entropy loss can compare ----------------------------------------
+
+SIGMOID_2_2 = {"layers": [{"units": 2, "activation": "sigmoid"}, {"units": 2, "activation": "sigmoid"}],
+               "weights": {f"w{i}": 0.1 * i for i in range(1, 9)}}
+SOFTMAX_2_2 = {"layers": [{"units": 2, "activation": "sigmoid"}, {"units": 2, "activation": "softmax"}],
+               "weights": {f"w{i}": 0.1 * i for i in range(1, 9)}}
+
+TARGETS = [
+    (_spec(**SIGMOID_2_2, loss="binary_cross_entropy", targets={"y1": 1.7, "y2": 0.0}),
+     "targets.y1: binary cross-entropy compares each output with a probability, so a target lies between 0 and 1; got 1.7."),
+    (_spec(**SIGMOID_2_2, loss="binary_cross_entropy", targets={"y1": 0.5, "y2": -0.25}),
+     "targets.y2: binary cross-entropy compares each output with a probability, so a target lies between 0 and 1; got -0.25."),
+    (_spec(**SIGMOID_2_2, loss="cross_entropy", targets={"y1": 2, "y2": 0.5}),
+     "targets.y1: cross-entropy compares each output with a probability, so a target lies between 0 and 1; got 2."),
+    (_spec(**SOFTMAX_2_2, loss="cross_entropy", targets={"y1": 0.7, "y2": 0.7}),
+     "targets: cross-entropy with softmax outputs compares two distributions, so the targets sum to 1; "
+     "y1 = 0.7, y2 = 0.7 sum to 1.4."),
+    (_spec(**SOFTMAX_2_2, loss="cross_entropy", targets={"y1": 1.5, "y2": -0.5}),
+     "targets.y1: cross-entropy compares each output with a probability, so a target lies between 0 and 1; got 1.5."),
+    (_spec(**SOFTMAX_2_2, loss="cross_entropy", targets={"y1": 1, "y2": 0}, randomize={"targets": {"min": 0, "max": 1}}),
+     "randomize.targets: cross-entropy targets on softmax outputs sum to 1, so they cannot be drawn one by one; leave "
+     "targets out of randomize."),
+    (_spec(**SIGMOID_2_2, loss="binary_cross_entropy", targets={"y1": 1, "y2": 0}, randomize={"targets": {"min": 0.5, "max": 2}}),
+     "randomize.targets: binary cross-entropy targets lie between 0 and 1; the range 0.5..2 goes outside it."),
+]
+
+
+@pytest.mark.parametrize(("spec", "message"), TARGETS, ids=[f"targets{i}" for i in range(len(TARGETS))])
+def test_a_target_the_loss_cannot_compare_is_refused(tmp_path: Path, spec: dict, message: str) -> None:
+    _refused(tmp_path, spec, message)
+
+
+def _outputs(spec: dict) -> tuple[list[float], list[float], float]:
+    derivation = derive.load(spec).derivation
+    outputs = [derivation[unit.post].exact for unit in derivation.network.outputs]
+    return list(spec["targets"].values()), outputs, derivation["L"].exact  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    ("spec", "by_hand"),
+    [
+        # mse: the mean over the outputs of (y - yhat)^2.
+        (_spec(**SIGMOID_2_2, loss="mse", targets={"y1": 0.9, "y2": 0.2}),
+         lambda y, h: sum((yi - hi) ** 2 for yi, hi in zip(y, h)) / len(y)),
+        # binary cross-entropy: summed over the outputs, not averaged.
+        (_spec(**SIGMOID_2_2, loss="binary_cross_entropy", targets={"y1": 1, "y2": 0.25}),
+         lambda y, h: -sum(yi * math.log(hi) + (1 - yi) * math.log(1 - hi) for yi, hi in zip(y, h))),
+        # cross-entropy: -sum y log yhat, on a distribution.
+        (_spec(**SOFTMAX_2_2, loss="cross_entropy", targets={"y1": 0.25, "y2": 0.75}),
+         lambda y, h: -sum(yi * math.log(hi) for yi, hi in zip(y, h))),
+        (_spec(**SIGMOID_2_2, loss="cross_entropy", targets={"y1": 1, "y2": 0}),
+         lambda y, h: -sum(yi * math.log(hi) for yi, hi in zip(y, h))),
+    ],
+    ids=["mse", "binary_cross_entropy", "cross_entropy-softmax", "cross_entropy-sigmoid"],
+)
+def test_each_loss_is_the_formula_the_readme_states(spec: dict, by_hand) -> None:  # type: ignore[no-untyped-def]
+    targets, outputs, loss = _outputs(spec)
+    assert loss == pytest.approx(by_hand(targets, outputs), rel=1e-12)
