@@ -250,14 +250,15 @@ class _Builder:
             layer = network.layers[depth]
             for unit in layer:
                 self._pre_signal(unit, layer, signal)
+            pres = {u.pre for u in layer}
             for parameter in network.parameters:
-                if any(target in (u.pre for u in layer) for target in parameter.targets):
+                if any(target in pres for target in parameter.targets):
                     self._gradient(parameter, signal)
             if depth > 0:
                 for unit in network.layers[depth - 1]:
                     terms = []
                     for target in layer:
-                        weight = next((p for p in network.incoming(target) if p.source == unit.post), None)
+                        weight = network.weight_between(unit.post, target)
                         if weight is None:
                             continue
                         f = self.factor(target.pre, unit.post, self.sym(weight.name), self.ids[target.pre].expression)

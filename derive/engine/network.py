@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import sympy
 
@@ -64,7 +65,25 @@ class Network:
         return self.weights + self.biases
 
     def incoming(self, unit: Unit) -> list[Parameter]:
-        return [p for p in self.parameters if unit.pre in p.targets]
+        return self._incoming.get(unit.pre, [])
+
+    @cached_property
+    def _incoming(self) -> dict[str, list[Parameter]]:
+        """Each unit's weights and biases, indexed once: the derivation asks for every unit's
+        many times, and a scan of all parameters each time made it quadratic."""
+        index: dict[str, list[Parameter]] = {}
+        for parameter in self.parameters:
+            for target in parameter.targets:
+                index.setdefault(target, []).append(parameter)
+        return index
+
+    def weight_between(self, source: str, target: Unit) -> Parameter | None:
+        """The weight from `source` (an input or a unit's post name) into `target`, if any."""
+        return self._weights_by_edge.get((source, target.pre))
+
+    @cached_property
+    def _weights_by_edge(self) -> dict[tuple[str, str], Parameter]:
+        return {(w.source, w.targets[0]): w for w in self.weights if w.source is not None}
 
     def givens(self) -> list[tuple[str, float | None]]:
         """Every number the problem states: inputs, parameters, targets."""

@@ -81,8 +81,18 @@ def spread(step: Step, symbols: list[sympy.Symbol], values: dict[sympy.Symbol, f
     """The step's value at `values` and the lowest and highest it reaches when each input in
     `symbols` moves to either end of its box, one input at a time, the spreads added (first
     order, and exact for the sums and products of a derivation; evaluating at the ends rather
-    than along a derivative also handles ReLU's kink). `values` is restored afterwards."""
-    center = evaluate(step.expression, values)
+    than along a derivative also handles ReLU's kink). `values` is restored afterwards.
+
+    A sum is evaluated term by term, and moving one input re-evaluates only the terms that
+    hold it: a hidden unit's signal sums over every unit above it, and evaluating the whole
+    sum once per input made a key quadratic in the layer width."""
+    terms = step.expression.args if step.expression.is_Add else (step.expression,)
+    term_values = [evaluate(term, values) for term in terms]
+    center = math.fsum(term_values)
+    holding: dict[sympy.Symbol, list[int]] = {}
+    for index, term in enumerate(terms):
+        for symbol in term.free_symbols:
+            holding.setdefault(symbol, []).append(index)  # type: ignore[arg-type]
     down = up = 0.0
     for symbol in symbols:
         box = boxes.get(symbol)
@@ -95,7 +105,7 @@ def spread(step: Step, symbols: list[sympy.Symbol], values: dict[sympy.Symbol, f
                 continue
             values[symbol] = end
             try:
-                moved = evaluate(step.expression, values) - center
+                moved = math.fsum(evaluate(terms[i], values) - term_values[i] for i in holding.get(symbol, ()))
             except (EvaluationError, OverflowError, ZeroDivisionError, ValueError):
                 continue
             finally:
