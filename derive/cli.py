@@ -206,39 +206,98 @@ def variants(
 @click.option("--carried-credit", type=click.FloatRange(0, 1), default=1.0, show_default=True, help="Credit for a right step computed from the student's own wrong inputs.")
 @click.option("--plausible-within", type=click.FloatRange(0, None), default=None, help="Off by default. Carry a student's upstream answer only within this relative distance of the right value (without it, every answer is carried unless it makes the next step trivial).")
 @click.option("--sigfig", is_flag=True, help="Compare at the policy's significant digits instead of the rtol/atol tolerance.")
+@click.option("--duplicates", type=click.Choice(["last", "best", "all"]), default="last", show_default=True,
+              help="A student on several rows: count the last row, the best one, or every row.")
 @click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the feedback (default: the spec's).")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that derive did not create.")
 @mathjax_option
 @_user_errors
 def grade(
     key_path: Path, submissions: Path, output: Path, as_json: bool, carried_credit: float, plausible_within: float | None, sigfig: bool,
-    lang: str | None, force: bool, mathjax_url: str | None,
+    duplicates: str, lang: str | None, force: bool, mathjax_url: str | None,
 ) -> None:
-    """Grade a class's SUBMISSIONS (CSV: student, version, one column per item id)."""
-    from .classroom.answers import parse_submissions
-    from .spec.files import read_key_file, read_text_any_encoding
+    """Grade a class's SUBMISSIONS (CSV: student, version, one column per item id; without
+    a version column, each student's version comes from KEY_OR_DIR's versions.csv)."""
+    from .classroom.answers import assign_versions, class_list, has_version_column, parse_submissions
+    from .spec.files import read_key_file, read_text_any_encoding, read_versions_file
+    from .spec.schema import SpecError
     from .views.documents import MATHJAX_URL
-    from .classroom.grading import GradingRules, grade_class, key_from_data
+    from .classroom.grading import GradingRules, duplicated_students, grade_class, key_from_data
     from .output import check_folder, write_all
-    from .classroom.reports import results_json
+    from .classroom.reports import class_mean, results_json
     from .writer import grade_files
 
     key = key_from_data(*read_key_file(key_path))
     check_folder(output, force)
+    text = read_text_any_encoding(submissions)
     # Every step is gradable: a column for a chain factor or an error signal is graded too.
-    rows, notes = parse_submissions(read_text_any_encoding(submissions), str(submissions), set(key.step_ids))
+    rows, notes = parse_submissions(text, str(submissions), set(key.step_ids))
     key = key.with_columns({item for row in rows for item in row.answers})
+    versions = read_versions_file(key_path)
+    if versions is not None:
+        entries = class_list(*versions)
+        if not any(entry.student for entry in entries) and not has_version_column(text):
+            raise SpecError(
+                f"{submissions}: there is no 'version' column, and {versions[1]} names no students (the versions were made "
+                "without --roster). Add a version column (v01, v02, ...)."
+            )
+        notes += assign_versions(rows, entries, versions[1])
+    elif None not in key.versions and not has_version_column(text):
+        raise SpecError(
+            f"{submissions}: there is no 'version' column, and {key_path} has no versions.csv to say who has which version. "
+            "Add a version column (v01, v02, ...) or give the folder `derive variants` wrote."
+        )
     rules = GradingRules(carried_credit=carried_credit, plausible_within=plausible_within, sigfig=sigfig)
     with click.progressbar(rows, label="grading", file=sys.stderr) as bar:
-        results = grade_class(key, list(bar), rules)
+        results = grade_class(key, list(bar), rules, duplicates)
     write_all(output, grade_files(results, key, lang, mathjax_url or MATHJAX_URL))
     for note in notes:
         click.echo(f"note: {note}", err=True)
+    repeated = duplicated_students(results)
+    if repeated and duplicates != "all":
+        listed = "; ".join(f"{student} (rows {', '.join(map(str, lines))})" for student, lines in repeated.items())
+        click.echo(f"warning: {len(repeated)} student{'s' if len(repeated) != 1 else ''} on several rows, "
+                   f"only the {duplicates} row of each counted (--duplicates): {listed}", err=True)
+    elif repeated:
+        click.echo(f"warning: {len(repeated)} student(s) on several rows, every row counted (--duplicates all): {', '.join(repeated)}", err=True)
+    ungradable = [result for result in results if result.ungradable is not None]
+    for result in ungradable:
+        click.echo(f"warning: row {result.row}, student {result.student}: not graded: {result.ungradable}", err=True)
     if as_json:
         click.echo(results_json(results), nl=False)
     else:
-        mean = sum(r.score for r in results) / len(results) if results else 0.0
-        click.echo(f"graded {len(results)} students (mean {mean:.1f}); wrote grades.csv, feedback/ and summary.md to {output}")
+        mean = class_mean(results)
+        counted = sum(result.graded for result in results)
+        left_out = f"; {len(ungradable)} row{'s' if len(ungradable) != 1 else ''} not graded (see summary.md)" if ungradable else ""
+        click.echo(f"graded {counted} students (mean {mean or 0.0:.1f}){left_out}; wrote grades.csv, feedback/ and summary.md to {output}")
+
+
+@main.command()
+@click.argument("keys_dir", metavar="KEYS_DIR", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="The CSV to write (default: KEYS_DIR/submissions.csv).")
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+@_user_errors
+def template(keys_dir: Path, output: Path | None, force: bool) -> None:
+    """Write the blank submissions CSV for the class of KEYS_DIR (the folder `derive
+    variants` wrote): student, name, version and a column per item asked, one row per
+    student of its versions.csv."""
+    from .classroom.answers import class_list
+    from .classroom.grading import key_from_data
+    from .classroom.reports import submissions_template
+    from .output import write_bytes_atomic
+    from .spec.files import read_key_file, read_versions_file
+    from .spec.schema import SpecError
+
+    key = key_from_data(*read_key_file(keys_dir))
+    versions = read_versions_file(keys_dir)
+    if versions is None:
+        raise SpecError(f"{keys_dir}: no versions.csv here; give the folder `derive variants` wrote.")
+    entries = class_list(*versions)
+    target = output or (keys_dir if keys_dir.is_dir() else keys_dir.parent) / "submissions.csv"
+    if target.exists() and not force:
+        raise SpecError(f"{target}: already exists (perhaps with the class's answers); add --force to replace it, or -o another file.")
+    write_bytes_atomic(target, submissions_template(entries, key.item_ids).encode("utf-8"))
+    click.echo(f"wrote {target}: {len(entries)} rows, {len(key.item_ids)} item columns")
 
 
 @main.group()

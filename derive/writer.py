@@ -112,10 +112,12 @@ def write_documents(
 
 
 def grade_files(results: list[StudentResult], key: GradingKey, language: str | None, mathjax_url: str = MATHJAX_URL) -> dict[str, bytes]:
-    """grades.csv, grades.json, feedback/<student>.{md,html}, summary.md and histogram.svg."""
-    from .views.documents import render_text_template
+    """grades.csv and grades.json (every row), feedback/<student>.{md,html} (one per student
+    counted: an ungradable row gets none, since its page would have nothing to say but an
+    instructor's message, and a student's other rows under --duplicates last or best get
+    none), summary.md and histogram.svg (the rows that count)."""
     from .views.plot import score_histogram_svg
-    from .classroom.reports import FeedbackWriter, grades_csv, results_json, safe_file_name, summary_context
+    from .classroom.reports import FeedbackWriter, grades_csv, results_json, safe_file_name, summary_markdown
 
     language = language or key.language
     files = {
@@ -125,15 +127,17 @@ def grade_files(results: list[StudentResult], key: GradingKey, language: str | N
     used: set[str] = set()
     feedback = FeedbackWriter(key.latex, language, mathjax_url)
     for result in results:
+        if not result.graded:
+            continue
         name = safe_file_name(result.student)
         while name in used:
             name += "_"
         used.add(name)
         for fmt in ("md", "html"):
             files[f"feedback/{name}.{fmt}"] = feedback.page(result, fmt).encode("utf-8")
-    summary = summary_context(results, key.item_ids, key.latex, language)
-    files["summary.md"] = render_text_template("summary.md.j2", summary, "md").encode("utf-8")
-    files["histogram.svg"] = score_histogram_svg([result.score for result in results], language).encode("utf-8")
+    files["summary.md"] = summary_markdown(results, key.item_ids, key.latex, language).encode("utf-8")
+    scores = [result.score for result in results if result.graded]
+    files["histogram.svg"] = score_histogram_svg(scores, language).encode("utf-8")
     return files
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -71,7 +72,14 @@ class Submission:
     student: str
     version: str | None
     answers: dict[str, Answer]
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # about the student's own sheet: shown in their feedback
+    name: str = ""  # from the file's `name` column, or the roster's (versions.csv)
+
+
+def has_version_column(text: str) -> bool:
+    """Whether a submissions CSV's header names a `version` column."""
+    first = next(csv.reader(io.StringIO(text)), [])
+    return any(cell.strip().lower() == "version" for cell in first)
 
 
 def parse_submissions(text: str, path: str, item_ids: set[str]) -> tuple[list[Submission], list[str]]:
@@ -88,10 +96,11 @@ def parse_submissions(text: str, path: str, item_ids: set[str]) -> tuple[list[Su
         raise SpecError(f"{path}: the header has no 'student' column; it has {', '.join(header) or 'nothing'}.")
     student_column = lowered.index("student")
     version_column = lowered.index("version") if "version" in lowered else None
+    name_column = lowered.index("name") if "name" in lowered and "name" not in item_ids else None
     item_columns = {index: name for index, name in enumerate(header) if name in item_ids}
-    unknown = [name for index, name in enumerate(header) if index not in item_columns and index not in (student_column, version_column) and name]
+    known = (student_column, version_column, name_column)
+    unknown = [name for index, name in enumerate(header) if index not in item_columns and index not in known and name]
     submissions = []
-    seen: dict[str, int] = {}
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -99,12 +108,86 @@ def parse_submissions(text: str, path: str, item_ids: set[str]) -> tuple[list[Su
         student = cells[student_column].strip() or f"(row {line})"
         version = cells[version_column].strip() if version_column is not None else None
         answers = {name: parse_answer(cells[index]) for index, name in item_columns.items()}
-        submission = Submission(line, student, version or None, answers)
+        name = cells[name_column].strip() if name_column is not None else ""
+        submission = Submission(line, student, version or None, answers, name=name)
         if len(row) > len(header):
             submission.problems.append(f"row {line} has {len(row)} cells for {len(header)} columns; the extra cells were ignored")
-        if student in seen:
-            submission.problems.append(f"student {student} also appears on row {seen[student]}")
-        seen.setdefault(student, line)
         submissions.append(submission)
     notes = [f"columns not in the key were ignored: {', '.join(unknown)}"] if unknown else []
     return submissions, notes
+
+
+# --- who has which version: versions.csv, written by `derive variants` ------------------
+
+
+@dataclass(frozen=True)
+class ClassListEntry:
+    version: str
+    student: str
+    name: str
+
+
+def _unquoted(text: str) -> str:
+    """A cell as it was before `csv_cell` put its single quote in front (versions.csv is
+    written with it, so that `=1+1` stays text in a spreadsheet); other text unchanged."""
+    from ..views.escape import csv_cell
+
+    return text[1:] if text.startswith("'") and csv_cell(text[1:]) == text else text
+
+
+def class_list(rows: list[dict[str, str]], origin: str) -> list[ClassListEntry]:
+    """versions.csv's rows (read and split at the edge) as entries; its students must be
+    unique, since each is the key to a version."""
+    entries = [ClassListEntry(row.get("version", ""), _unquoted(row.get("student", "")), _unquoted(row.get("name", ""))) for row in rows]
+    seen: dict[str, str] = {}
+    for entry in entries:
+        if entry.student and entry.student in seen:
+            raise SpecError(f"{origin}: student {entry.student} has two versions, {seen[entry.student]} and {entry.version}.")
+        seen[entry.student] = entry.version
+    return entries
+
+
+def assign_versions(submissions: list[Submission], entries: list[ClassListEntry], origin: str) -> list[str]:
+    """Each submission without a version gets the one the class list gives its student, and
+    each without a name the roster's name. Returns notes for the instructor: students the
+    list does not know, and versions written that differ from the list's."""
+    by_student = {entry.student: entry for entry in entries if entry.student}
+    notes = []
+    unknown = []
+    for submission in submissions:
+        entry = by_student.get(submission.student)
+        if entry is None:
+            if submission.version is None:
+                unknown.append(submission.student)
+            continue
+        if not submission.name:
+            submission.name = entry.name
+        if submission.version is None:
+            submission.version = entry.version
+        elif _version_number(submission.version) != _version_number(entry.version):
+            notes.append(f"student {submission.student} (row {submission.row}) wrote version {submission.version}, "
+                         f"but {origin} gives {entry.version}; graded as {submission.version}")
+    if unknown:
+        notes.append(f"{origin} has no version for: {', '.join(unknown)}")
+    return notes
+
+
+_VERSION = re.compile(r"^[vV]?0*(\d+)$")
+
+
+def _version_number(text: str) -> str:
+    """`23`, `v23`, `V23` and `v023` are one version; any other text is itself."""
+    match = _VERSION.match(text.strip())
+    return match.group(1) if match else text.strip()
+
+
+def find_version(text: str | None, versions: Iterable[str | None]) -> str | None:
+    """The key's version a submission's version cell names (`23`, `v23` and `V23` name
+    v23; `3` names v03), or None when it names none."""
+    if text is None:
+        return None
+    known = [version for version in versions if version is not None]
+    if text in known:
+        return text
+    wanted = _version_number(text)
+    return next((version for version in known if _version_number(version) == wanted), None)

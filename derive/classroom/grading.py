@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from .answers import Answer, Submission, written_digits
+from .answers import Answer, Submission, find_version, written_digits
 from ..engine.derivation import Derivation, Step
 from ..engine.numeric import EvaluationError, evaluate
 from ..views.key import Interval, acceptance_intervals, asked_ids, input_symbols, rounding_radius, spread, widened
@@ -59,8 +59,18 @@ class StudentResult:
     student: str
     version: str | None
     items: dict[str, ItemResult]
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # about the student's sheet: in their feedback
     rules: GradingRules = field(default_factory=GradingRules)
+    name: str = ""
+    row: int = 0
+    notes: list[str] = field(default_factory=list)  # for the instructor only: grades.csv, the summary, stderr
+    ungradable: str | None = None  # why the row could not be graded (a version the key lacks)
+    counted: bool = True  # False for a student's other rows under --duplicates last or best
+
+    @property
+    def graded(self) -> bool:
+        """A row that counts: gradable, and the row kept for its student."""
+        return self.ungradable is None and self.counted
 
     @property
     def points(self) -> float:
@@ -458,17 +468,30 @@ def key_from_data(data: object, origin: str) -> GradingKey:
     return GradingKey(str(data.get("title", "")), first.network.spec.language, versions)
 
 
-def grade_class(key: GradingKey, submissions: list[Submission], rules: GradingRules = GradingRules()) -> list[StudentResult]:
-    """One result per submission, in order; an unknown version is reported, not skipped."""
+DUPLICATES = ("last", "best", "all")
+
+
+def grade_class(
+    key: GradingKey, submissions: list[Submission], rules: GradingRules = GradingRules(), duplicates: str = "last"
+) -> list[StudentResult]:
+    """One result per submission, in order, so no row is lost. A version the key lacks makes
+    the row ungradable (reported to the instructor, left out of the class's numbers); a
+    version cell `23`, `v23` or `V23` names v23. A student on several rows counts once:
+    their last row, or their best (`duplicates`), or with "all" every row; the others are
+    kept in the results with `counted` False."""
+    if duplicates not in DUPLICATES:
+        raise ValueError(f"duplicates must be one of {', '.join(DUPLICATES)}")
     results = []
     graded: dict[tuple[object, ...], StudentResult] = {}
     for submission in submissions:
-        version = submission.version if None not in key.versions else None
+        version = find_version(submission.version, key.versions) if None not in key.versions else None
         derivation = key.versions.get(version)
+        common: dict[str, object] = {"rules": rules, "name": submission.name, "row": submission.row}
         if derivation is None:
             known = ", ".join(str(v) for v in key.versions)
-            result = StudentResult(submission.student, submission.version, {}, list(submission.problems), rules)
-            result.problems.append(f"version {submission.version or '(empty)'} is not in the key (known: {known})")
+            reason = f"version {submission.version or '(empty)'} is not in the key (known: {known})"
+            result = StudentResult(submission.student, submission.version, {}, list(submission.problems), notes=[reason],
+                                   ungradable=reason, **common)  # type: ignore[arg-type]
             result.items = {item_id: ItemResult("invalid", "", None) for item_id in key.item_ids}
             results.append(result)
             continue
@@ -477,5 +500,35 @@ def grade_class(key: GradingKey, submissions: list[Submission], rules: GradingRu
         if sheet not in graded:
             graded[sheet] = grade(derivation, submission, rules)
         first = graded[sheet]
-        results.append(StudentResult(submission.student, submission.version, first.items, list(submission.problems), rules))
+        results.append(StudentResult(submission.student, version or submission.version, first.items, list(submission.problems), **common))  # type: ignore[arg-type]
+    _mark_duplicates(results, duplicates)
     return results
+
+
+def _mark_duplicates(results: list[StudentResult], duplicates: str) -> None:
+    rows: dict[str, list[StudentResult]] = {}
+    for result in results:
+        rows.setdefault(result.student, []).append(result)
+    for student, same in rows.items():
+        if len(same) < 2:
+            continue
+        lines = ", ".join(str(result.row) for result in same)
+        if duplicates == "all":
+            for result in same:
+                result.notes.append(f"student {student} also appears on rows {lines}; every row is counted (--duplicates all)")
+            continue
+        gradable = [result for result in same if result.ungradable is None] or same
+        kept = max(reversed(gradable), key=lambda result: result.score) if duplicates == "best" else gradable[-1]
+        for result in same:
+            result.counted = result is kept
+            others = ", ".join(str(other.row) for other in same if other is not result)
+            verdict = "this row is counted" if result is kept else f"row {kept.row} is counted instead"
+            result.notes.append(f"student {student} also appears on row{'s' if len(same) > 2 else ''} {others}; {verdict} (--duplicates {duplicates})")
+
+
+def duplicated_students(results: list[StudentResult]) -> dict[str, list[int]]:
+    """Each student on more than one row, with the rows' line numbers."""
+    rows: dict[str, list[int]] = {}
+    for result in results:
+        rows.setdefault(result.student, []).append(result.row)
+    return {student: lines for student, lines in rows.items() if len(lines) > 1}

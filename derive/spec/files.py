@@ -120,3 +120,34 @@ def read_key_file(path: Path) -> tuple[Any, str]:
         raise SpecError(f"{path}: no such key file; give a key.json, a keys.json or the folder `derive variants` wrote.") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise SpecError(f"{path}: not a key written by derive ({error}).") from None
+
+
+VERSIONS_FILE = "versions.csv"
+
+
+def read_versions_file(keys: Path) -> tuple[list[dict[str, str]], str] | None:
+    """The versions.csv `derive variants` wrote beside its keys (in the folder given, or
+    beside the key file given) as rows {version, student, name}, and its path; None when
+    there is none. Its cells are returned as written (roster ids and names may carry the
+    single quote that keeps a spreadsheet from running them)."""
+    import csv
+    import io
+
+    folder = keys if keys.is_dir() else keys.parent
+    path = folder / VERSIONS_FILE
+    if not path.is_file():
+        return None
+    rows = list(csv.reader(io.StringIO(read_text_any_encoding(path))))
+    if not rows:
+        raise SpecError(f"{path}: the file is empty; it needs the header version, student, name.")
+    header = [cell.strip().lower() for cell in rows[0]]
+    if "version" not in header or "student" not in header:
+        raise SpecError(f"{path}: the header needs columns 'version' and 'student'; it has {', '.join(rows[0]) or 'nothing'}.")
+    columns = {name: header.index(name) for name in ("version", "student", "name") if name in header}
+    parsed = []
+    for row in rows[1:]:
+        if not any(cell.strip() for cell in row):
+            continue
+        cells = row + [""] * (len(header) - len(row))
+        parsed.append({name: cells[index].strip() for name, index in columns.items()} | ({} if "name" in columns else {"name": ""}))
+    return parsed, str(path)

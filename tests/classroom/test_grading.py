@@ -151,7 +151,9 @@ def test_every_row_of_any_encoding_is_graded_and_nothing_is_dropped(tmp_path: Pa
     assert sum(r.status == "blank" for r in results[1].items.values()) == len(ids) - 3
     assert results[2].items["z1"].status == "invalid"
     assert any("extra cells" in p for p in results[2].problems)
-    assert any("also appears on row 2" in p for p in results[3].problems)
+    # A repeated student is the instructor's business (grades.csv, stderr), not the sheet's.
+    assert any("also appears on row 2" in note for note in results[3].notes)
+    assert [r.counted for r in results] == [False, True, True, True]
 
 
 def load_key_for(tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -168,7 +170,7 @@ def test_grade_command_writes_grades_feedback_and_summary(tmp_path: Path) -> Non
     path, ids = _submissions_file(tmp_path, "cp949")
     load_key_for(tmp_path)
     out = tmp_path / "grades"
-    result = _run("grade", str(tmp_path / "key.json"), str(path), "-o", str(out), "--json")
+    result = _run("grade", str(tmp_path / "key.json"), str(path), "-o", str(out), "--json", "--duplicates", "all")
     assert result.returncode == 0, result.stderr
     students = json.loads(result.stdout)["students"]
     assert [s["student"] for s in students] == ["김민준", "이서연", "박지호", "김민준"]
@@ -200,8 +202,9 @@ def test_variants_key_folder_grades_each_row_against_its_version(tmp_path: Path)
     result = _run("grade", str(folder), str(submissions), "-o", str(tmp_path / "g"), "--json")
     assert result.returncode == 0, result.stderr
     students = json.loads(result.stdout)["students"]
-    assert [s["score"] for s in students] == [100.0, 100.0, 0.0]
-    assert "version v99 is not in the key" in students[2]["problems"][0]
+    # v99 is not gradable: no score (left out of the mean), the reason for the instructor only.
+    assert [s["score"] for s in students] == [100.0, 100.0, None]
+    assert "version v99 is not in the key" in students[2]["notes"][0] and students[2]["problems"] == []
 
 
 EXPECTED_BY_COMMENT = {
