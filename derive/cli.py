@@ -4,6 +4,7 @@ for Jinja2 and `derive cost` pays for nothing."""
 from __future__ import annotations
 
 import gc
+import signal
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -359,10 +360,17 @@ def cost(sizes: tuple[int, ...], samples: int, rate: float, lang: str) -> None:
     click.echo(cost_table(Cost(sizes, samples, rate), lang), nl=False)
 
 
+def _terminated(number: int, _frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C, so every `with` cleans up (TeX's temporary folders, a
+    half-built output set) and the previous outputs stay as they were."""
+    raise SystemExit(128 + number)
+
+
 def entry_point() -> None:
     """`derive` and `python -m derive`. When the command is done, the objects SymPy made are
     frozen out of the garbage collector: Python's shutdown would otherwise walk all of them
     looking for cycles, a tenth of a second spent on memory the system frees anyway."""
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         main(prog_name="derive")
     finally:

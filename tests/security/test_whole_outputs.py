@@ -157,3 +157,21 @@ def test_a_kill_at_any_moment_leaves_one_whole_set(tmp_path: Path) -> None:
     # A later run cleans up whatever a killed one left beside the folder.
     assert subprocess.run([*command, "--count", "5"], capture_output=True, cwd=ROOT, timeout=300).returncode == 0
     assert _consistent(folder) == 5 and [p.name for p in tmp_path.iterdir()] == [folder.name]
+
+
+@pytest.mark.skipif(subprocess.run(["which", "xelatex"], capture_output=True).returncode != 0, reason="XeLaTeX is not installed")
+def test_sigterm_during_tex_removes_its_temporary_folder(tmp_path: Path) -> None:
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "derive", "worksheet", "--format", "md,pdf", "-o", str(tmp_path / "out")],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "TMPDIR": str(temporary)},
+    )
+    deadline = time.monotonic() + 120
+    while not list(temporary.glob("derive-tex-*")) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert list(temporary.glob("derive-tex-*")), "XeLaTeX never started"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 128 + signal.SIGTERM
+    assert list(temporary.glob("derive-tex-*")) == []
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
