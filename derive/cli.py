@@ -330,20 +330,29 @@ def _export_command(lms: str, extension: str, summary: str) -> None:
     @click.argument("source", metavar="SPEC_OR_DIR", type=click.Path(path_type=Path))
     @click.option("-o", "--output", type=click.Path(path_type=Path), help=f"The .{extension} file (default: output/<name>-{lms}.{extension}).")
     @click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the questions (default: the spec's).")
+    @click.option("--style", type=click.Choice(["version", "items"]), default="version", show_default=True,
+                  help="version: each student gets one whole version; items: one question per item and version.")
     @_user_errors
-    def command(source: Path, output: Path | None, lang: str | None) -> None:
+    def command(source: Path, output: Path | None, lang: str | None, style: str) -> None:
         from .classroom.export import EXPORTERS, graded_steps
         from .output import write_bytes_atomic
 
         title, versions, language, name = _quiz_source(source)
         target = output or Path("output") / f"{name}-{lms}.{extension}"
-        write_bytes_atomic(target, EXPORTERS[lms](title, versions, lang or language))
-        questions = sum(len(graded_steps(derivation)) for derivation in versions.values())
-        click.echo(f"wrote {questions} questions ({len(versions)} version{'s' if len(versions) != 1 else ''}) to {target}")
+        write_bytes_atomic(target, EXPORTERS[lms](title, versions, lang or language, style))
+        items = sum(len(graded_steps(derivation)) for derivation in versions.values())
+        plural = "s" if len(versions) != 1 else ""
+        if style == "items":
+            click.echo(f"wrote {items} questions ({len(versions)} version{plural}) to {target}")
+        elif lms == "moodle":
+            click.echo(f"wrote {len(versions)} Cloze question{plural} ({items} blanks) in one category to {target}; "
+                       "add one random question from it to the quiz")
+        else:
+            click.echo(f"wrote 1 quiz whose group picks 1 of {len(versions)} version{plural} ({items} questions) to {target}")
 
 
-_export_command("moodle", "xml", "Moodle XML: one numerical question per graded item (and per version, for a variants folder).")
-_export_command("qti", "zip", "Canvas QTI 1.2 zip: one quiz per version, one numerical question per graded item.")
+_export_command("moodle", "xml", "Moodle XML: one Cloze question per version in one category (--style items: one numerical question per item).")
+_export_command("qti", "zip", "Canvas QTI 1.2 zip: one quiz picking one version per student (--style items: one quiz per version).")
 
 
 @main.command()

@@ -295,8 +295,10 @@ def test_ask_chooses_the_items_of_the_key_and_the_quiz() -> None:
     items = grading_key(problem)["items"]
     assert [item["id"] for item in items if item["graded"]] == asked
     assert all("accept" in item for item in items)
-    quiz = ElementTree.fromstring(moodle_xml("t", {None: problem.derivation}, "en"))
+    quiz = ElementTree.fromstring(moodle_xml("t", {None: problem.derivation}, "en", style="items"))
     assert [q.findtext("name/text") for q in quiz if q.get("type") == "numerical"] == asked
+    (cloze,) = [q for q in ElementTree.fromstring(moodle_xml("t", {None: problem.derivation}, "en")) if q.get("type") == "cloze"]
+    assert cloze.findtext("questiontext/text").count("{1:NUMERICAL:") == len(asked)
     # A sheet answers what is asked: -2 (0.7 - 0.4943) = -0.4114 for dL/dyhat1.
     result = _grade(problem, {"z1": "0.21", "dL/dyhat1": "-0.4114"})
     assert list(result.items) == asked
