@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..spec.vocabulary import KINDS
+from .numeric import EvaluationError
 
 _DECIMAL_ROUNDING = {
     "half_up": decimal.ROUND_HALF_UP,
@@ -49,7 +50,9 @@ class Policy:
         if cleaned == 0:
             return Decimal(0)
         if not cleaned.is_finite():
-            return cleaned  # NaN or infinity stays itself; the derivation refuses it before rounding
+            # The derivation refuses these before rounding, naming the step; this guards
+            # every other path (the matrix form's arrays) from writing NaN or Infinity.
+            raise EvaluationError(f"{value} cannot be rounded to {digits} {self.mode} digits: it is not a finite number")
         if self.mode == "significant":
             exponent = cleaned.adjusted() - digits + 1
         else:

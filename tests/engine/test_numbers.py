@@ -227,3 +227,21 @@ def _outputs(spec: dict) -> tuple[list[float], list[float], float]:
 def test_each_loss_is_the_formula_the_readme_states(spec: dict, by_hand) -> None:  # type: ignore[no-untyped-def]
     targets, outputs, loss = _outputs(spec)
     assert loss == pytest.approx(by_hand(targets, outputs), rel=1e-12)
+
+
+def test_the_matrix_form_writes_no_infinity_either(tmp_path: Path) -> None:
+    """The matrix key rounds numpy's arrays with the same policy: an overflow there is the
+    same refusal (exit status 2, nothing written), not Infinity in the JSON."""
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(_spec(weights={f"w{i}": 1e308 for i in range(1, 7)}), sort_keys=False), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "derive", "key", str(path), "--notation", "matrix", "-o", str(tmp_path / "key.json")],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "error: the numbers cannot be computed: inf cannot be rounded to 4 significant digits" in result.stderr
+    assert not (tmp_path / "key.json").exists()
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
+def test_the_policy_refuses_to_round_what_is_not_a_number(value: float) -> None:
+    with pytest.raises(EvaluationError, match="it is not a finite number"):
+        Policy(3).round(value, "loss")
