@@ -11,7 +11,10 @@ $(VENV)/installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
+# The PDFs need XeLaTeX with Korean support: scripts/install-tex installs it where apt-get can
+# run (root, or sudo without a password) and otherwise prints the command; the rest is written.
 worksheet: $(VENV)/installed
+	@scripts/install-tex
 	$(PY) -m derive worksheet -o output
 
 # MathJax for the browser tests, pinned in tests/browser/package-lock.json (skipped without npm).

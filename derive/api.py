@@ -25,6 +25,16 @@ class Problem(engine.Problem):
 
         return render_markdown(self, "handout")
 
+    def _repr_html_(self) -> str:
+        """The handout as a notebook shows it: the HTML page's body, with the network
+        drawn inline as SVG and no front matter, page style or script; the notebook's
+        own MathJax typesets its \\( \\) and \\[ \\] formulas."""
+        from .views.documents import render
+
+        page = render(self, "handout", "html")
+        body = page[page.index("<body>") + len("<body>"):page.rindex("</body>")]
+        return f'<div class="derive-problem">{body.strip()}</div>'
+
     def _repr_latex_(self) -> str:
         from .views.documents import render_summary_latex
 

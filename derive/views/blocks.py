@@ -173,6 +173,7 @@ class Renderer:
     kind: str
     reused_note: str = ""  # "already computed above", under a boxed shared factor
     blanks: list[str] = field(default_factory=list)  # item ids in the order the blanks appear
+    blank: str = "numbers"  # on a worksheet, "steps" also blanks the derivative lines (an exam)
 
     # numbers ---------------------------------------------------------------------------
 
@@ -231,6 +232,15 @@ class Renderer:
             tail.append([self.answer(step)])
         return tail
 
+    @property
+    def blanks_steps(self) -> bool:
+        return self.kind == "worksheet" and self.blank == "steps"
+
+    @staticmethod
+    def work_space() -> str:
+        """Room to write the chain and its factors by hand: no label, nothing graded."""
+        return r"\boxed{\rule{0pt}{2.2em}\hspace{7cm}}"
+
     # forward, loss, updates -----------------------------------------------------------
 
     def definition_rows(self, step: Step) -> list[str]:
@@ -262,6 +272,8 @@ class Renderer:
         times local factor, in symbols, in lecture form, the cancellation where the loss
         and the output activation cancel, then the numbers."""
         d = self.derivation
+        if self.blanks_steps:
+            return equation_rows(step.latex, [[self.work_space()], [self.answer(step)]])
         symbols = [self._product([d[up].latex, d[f].latex]) for up, f in step.terms]
         forms = [self._product([self._form(up), self._form(f)]) for up, f in step.terms]
         alternatives = [symbols, forms]
@@ -277,6 +289,10 @@ class Renderer:
         """Seed 000's derivation of one gradient: the chain, each factor's definition, the
         factors in lecture form, their numbers and the result."""
         d = self.derivation
+        if self.blanks_steps:
+            for up, _ in step.terms:
+                shown_signals.add(up)
+            return equation_rows(step.latex, [[self.work_space()], [self.answer(step)]])
         chains = d.chains(step.id)
         products = []
         for chain in chains:

@@ -4,20 +4,19 @@ steps' own expression trees and values; the templates only lay the lines out."""
 from __future__ import annotations
 
 from collections.abc import Callable
-import functools
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 import markupsafe
 import sympy
 
 from ..engine.policy import format_number
 from . import escape
 from .blocks import Renderer
+from .templating import TEMPLATES, _environment, _template_cache, _TARGETS  # noqa: F401 (re-exported)
 from .diagram import LABEL_POSITION, layout, plain_text
 
 if TYPE_CHECKING:
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
 
 FORMATS = ("md", "tex", "pdf", "html")
 KINDS = ("handout", "worksheet", "key")
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 MATHJAX_URL = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"
 DIAGRAM_FILE = "network.svg"
 PLOT_FILE = "loss.svg"
@@ -41,6 +39,16 @@ HEADINGS = {
         "item": "항목", "symbol": "기호", "value": "값", "kinds": {"handout": "풀이", "worksheet": "연습문제", "key": "정답"}, "version": "버전",
         "decreased": "손실이 {before}에서 {after}로 줄어들었습니다.",
         "increased": "손실이 {before}에서 {after}로 늘었습니다. 학습률을 줄여 보세요.",
+        # seed 000's prose; {name} is a formula the context supplies
+        "backprop": "역전파는 오차가 각 가중치에 어떤 영향을 미쳤는지를 파악하여 가중치들을 조정하는 과정입니다. "
+                    "손실 함수 {loss}을 각 가중치 {weight}에 대해 미분하여(기울기 {gradient}), 가중치를 어떤 방향으로 "
+                    "얼마나 조절해야 오차가 최소화되는지를 찾아냅니다.",
+        "chain_rule": "이때 복잡한 신경망 구조 때문에 연쇄 법칙(Chain Rule)을 사용하여 출력층부터 입력층 방향으로 "
+                      "효율적으로 기울기를 계산합니다.",
+        "rate": "학습률 {eta}일 때, 각 가중치는 다음 공식에 따라 업데이트됩니다: {rule}.",
+        "closing": "업데이트된 가중치로 다시 계산한 예측값 {after}은 이전 예측값 {before}보다 실제 정답 {target}에 "
+                   "더 가까워졌고, 손실도 {loss_before}에서 {loss_after}로 줄어들었습니다. "
+                   "이처럼 신경망은 오차를 최소화하는 방향으로 반복적인 학습을 수행합니다.",
     },
     "en": {
         "initial": "Initial values", "forward": "Forward propagation", "weighted_sum": "Weighted sums",
@@ -51,6 +59,15 @@ HEADINGS = {
         "item": "item", "symbol": "symbol", "value": "value", "kinds": {"handout": "handout", "worksheet": "worksheet", "key": "answer key"}, "version": "version",
         "decreased": "The loss went down from {before} to {after}.",
         "increased": "The loss went up from {before} to {after}; try a smaller learning rate.",
+        "backprop": "Backpropagation finds out how much each weight contributed to the error and adjusts the weights "
+                    "accordingly. Differentiating the loss {loss} with respect to each weight {weight} (the gradient "
+                    "{gradient}) tells in which direction, and how far, to move the weight to make the error smaller.",
+        "chain_rule": "Because the network is built of layers, the gradients are computed efficiently with the chain "
+                      "rule, from the output layer back toward the input layer.",
+        "rate": "With the learning rate {eta}, every weight is updated by the rule {rule}.",
+        "closing": "With the updated weights the prediction {after} is closer to the target {target} than before "
+                   "({before}), and the loss went down from {loss_before} to {loss_after}. This is how a network "
+                   "learns: step by step, in the direction that makes the error smaller.",
     },
 }
 
@@ -105,17 +122,66 @@ RULE_WORDS = {
 }
 
 
+def _sentence(template: str, math: dict[str, str]) -> list[tuple[bool, str]]:
+    """A sentence of words and formulas, as (is_math, text) parts: each template puts its
+    own inline-math delimiters around the formulas, so the words hold no markup."""
+    parts = re.split(r"\{(\w+)\}", template)
+    return [(bool(i % 2), math[part] if i % 2 else part) for i, part in enumerate(parts) if part]
+
+
+def _prose(problem: Problem, kind: str, words: dict[str, object], renderer: Renderer) -> dict[str, list[tuple[bool, str]]]:
+    """Seed 000's sentences: what backpropagation does, the chain rule, the update rule
+    with the network's η and, on the handout and key only (its numbers are answers),
+    that the prediction moved toward the target and the loss went down."""
+    d, network = problem.derivation, problem.network
+    loss = network.latex(network.loss_symbol)
+    eta = r"\eta" if network.learning_rate is None else rf"\eta = {format_number(network.learning_rate)}"
+    rule = rf"W_{{\text{{new}}}} = W_{{\text{{old}}}} - \eta \cdot \frac{{\partial {loss}}}{{\partial W}}"
+    prose = {
+        "backprop": _sentence(str(words["backprop"]), {"loss": loss, "weight": "w_i", "gradient": rf"\frac{{\partial {loss}}}{{\partial w_i}}"}),
+        "chain_rule": _sentence(str(words["chain_rule"]), {}),
+        "rate": _sentence(str(words["rate"]), {"eta": eta, "rule": rule}),
+        "closing": [],
+    }
+    if kind == "worksheet" or not d.is_numeric or d.loss_id + "'" not in d:
+        return prose
+    before_loss, after_loss = d[d.loss_id], d[d.loss_id + "'"]
+    outputs = [(unit.post, target) for unit, target in zip(network.outputs, network.targets)]
+    closer = all(
+        abs(d[post + "'"].value - network.targets[target]) < abs(d[post].value - network.targets[target])  # type: ignore[operator]
+        for post, target in outputs
+    )
+    if closer and after_loss.value < before_loss.value:
+        def listed(names: list[str], value: Callable[[str], str]) -> str:
+            return r",\ ".join(f"{network.latex(name)} = {value(name)}" for name in names)
+
+        def step_value(name: str) -> str:
+            return renderer.number(d[name])
+
+        posts = [post for post, _ in outputs]
+        prose["closing"] = _sentence(str(words["closing"]), {
+            "after": listed([post + "'" for post in posts], step_value),
+            "before": listed(posts, step_value),
+            "target": listed([target for _, target in outputs], lambda name: format_number(network.targets[name])),
+            "loss_before": listed([d.loss_id], step_value),
+            "loss_after": listed([d.loss_id + "'"], step_value),
+        })
+    return prose
+
+
 def _layer_heading(index: int, count: int, language: str) -> str:
     if index == count - 1:
         return "출력층" if language == "ko" else "Output layer"
     return f"은닉층 {index + 1}" if language == "ko" else f"Hidden layer {index + 1}"
 
 
-def document_context(problem: Problem, kind: str, language: str) -> dict[str, object]:
+def document_context(problem: Problem, kind: str, language: str, blank: str = "numbers") -> dict[str, object]:
+    """The template context of one document; `blank` is what a worksheet leaves blank:
+    "numbers" (the values) or "steps" (the derivative lines too, for an exam)."""
     d = problem.derivation
     network = problem.network
     words = HEADINGS[language]
-    renderer = Renderer(d, kind, words["reused"])
+    renderer = Renderer(d, kind, words["reused"], blank=blank)
     forward = [
         (_layer_heading(index, len(network.layers), language),
          [row for unit in layer for row in renderer.definition_rows(d[unit.pre])]
@@ -134,7 +200,8 @@ def document_context(problem: Problem, kind: str, language: str) -> dict[str, ob
     updates = [row for s in d.with_role("update") for row in renderer.definition_rows(s)]
     after = [row for s in d.with_role("after") for row in renderer.definition_rows(s)]
     verdict = ""
-    if d.is_numeric and kind != "worksheet":  # the loss before and after are answers
+    prose = _prose(problem, kind, words, renderer)
+    if d.is_numeric and kind != "worksheet" and not prose["closing"]:  # the loss before and after are answers
         before, later = d[d.loss_id], d[d.loss_id + "'"]
         template = words["decreased"] if later.value < before.value else words["increased"]
         verdict = template.format(before=renderer.number(before), after=renderer.number(later))
@@ -161,64 +228,9 @@ def document_context(problem: Problem, kind: str, language: str) -> dict[str, ob
         "updates": updates,
         "after": after,
         "verdict": verdict,
+        "prose": prose,
         "answers": answers if kind == "key" else [],
     }
-
-
-class _TemplateCache(jinja2.FileSystemBytecodeCache):
-    """Compiling the templates is a quarter of a worksheet's run; Jinja keeps the compiled
-    code in a private per-user folder (mode 0700), keyed by each template's source, so an
-    edited template is recompiled. A cache that cannot be written only costs that time."""
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().dump_bytecode(bucket)
-        except OSError:
-            pass
-
-
-@functools.cache
-def _template_cache() -> jinja2.BytecodeCache | None:
-    try:
-        return _TemplateCache()
-    except (OSError, RuntimeError):
-        return None
-
-
-@functools.cache
-def _environment(fmt: str, user_templates: Path | None = None) -> jinja2.Environment:
-    """One environment per format, kept: compiling the templates costs more than rendering.
-
-    A user's own templates (`--templates DIR`, looked up before ours) render in Jinja's
-    sandbox: a shared template may read the document's data but not reach Python."""
-    _, autoescape, text = _TARGETS[fmt]
-    loader: jinja2.BaseLoader = jinja2.FileSystemLoader(TEMPLATES)
-    factory: type[jinja2.Environment] = jinja2.Environment
-    if user_templates is not None:
-        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(user_templates), loader])
-        factory = SandboxedEnvironment
-    environment = factory(
-        loader=loader,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=autoescape,
-        bytecode_cache=_template_cache() if user_templates is None else None,
-    )
-    environment.filters["text"] = text
-    environment.filters["yaml_string"] = escape.yaml_string
-    return environment
-
-
-# Per format: the template, whether Jinja escapes HTML, and how user text is made literal.
-_TARGETS: dict[str, tuple[str, bool, Callable[[str], str]]] = {
-    "md": ("document.md.j2", False, escape.markdown_text),
-    "tex": ("document.tex.j2", False, escape.tex_text),
-    "tex_body": ("tex/body.tex.j2", False, escape.tex_text),
-    "html": ("document.html.j2", True, lambda text: markupsafe.Markup(escape.html_text(text))),
-    "svg": ("network.svg.j2", True, escape.html_text),
-}
 
 
 def render(
@@ -231,6 +243,7 @@ def render(
     version: str | None = None,
     student: str | None = None,
     user_templates: Path | None = None,
+    blank: str = "numbers",
 ) -> str:
     """One document (fmt md, tex, tex_body or html) of one kind; a student's version
     carries its id and the student's name on the page."""
@@ -238,9 +251,9 @@ def render(
     # The formula lines are the same in every format: build them once per kind and language.
     contexts = problem.__dict__.setdefault("_document_contexts", {})
     language = language or problem.spec.language
-    if (kind, language) not in contexts:
-        contexts[kind, language] = document_context(problem, kind, language)
-    context = {**contexts[kind, language], "version": version, "student": student}
+    if (kind, language, blank) not in contexts:
+        contexts[kind, language, blank] = document_context(problem, kind, language, blank)
+    context = {**contexts[kind, language, blank], "version": version, "student": student}
     if fmt == "html":
         context["mathjax_url"] = mathjax_url
         context["diagram_svg"] = markupsafe.Markup(render_diagram(problem, kind))

@@ -47,7 +47,7 @@ def test_worksheet_hides_every_answer_and_key_shows_them(seed000: derive.Problem
         assert answer not in worksheet
     assert r"\underset{\scriptstyle\mathtt{dL/dw1}}{\boxed{-0.0203}}" in key
     assert r"\underset{\scriptstyle\mathtt{dL/dw1}}{\boxed{\rule{0pt}{1.1em}\hspace{2.6cm}}}" in worksheet  # room to write
-    assert "| `dL/dw1` | $\\frac{\\partial L}{\\partial w_{1}}$ | -0.0203 |" in key
+    assert "| `dL/dw1` | $$\\frac{\\partial L}{\\partial w_{1}}$$ | -0.0203 |" in key
 
 
 def test_symbolic_spec_renders_without_numbers() -> None:
