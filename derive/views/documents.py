@@ -4,21 +4,19 @@ steps' own expression trees and values; the templates only lay the lines out."""
 from __future__ import annotations
 
 from collections.abc import Callable
-import functools
 import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 import markupsafe
 import sympy
 
 from ..engine.policy import format_number
 from . import escape
 from .blocks import Renderer
+from .templating import TEMPLATES, _environment, _template_cache, _TARGETS  # noqa: F401 (re-exported)
 from .diagram import LABEL_POSITION, layout, plain_text
 
 if TYPE_CHECKING:
@@ -27,7 +25,6 @@ if TYPE_CHECKING:
 
 FORMATS = ("md", "tex", "pdf", "html")
 KINDS = ("handout", "worksheet", "key")
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 MATHJAX_URL = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"
 DIAGRAM_FILE = "network.svg"
 PLOT_FILE = "loss.svg"
@@ -234,62 +231,6 @@ def document_context(problem: Problem, kind: str, language: str, blank: str = "n
         "prose": prose,
         "answers": answers if kind == "key" else [],
     }
-
-
-class _TemplateCache(jinja2.FileSystemBytecodeCache):
-    """Compiling the templates is a quarter of a worksheet's run; Jinja keeps the compiled
-    code in a private per-user folder (mode 0700), keyed by each template's source, so an
-    edited template is recompiled. A cache that cannot be written only costs that time."""
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().dump_bytecode(bucket)
-        except OSError:
-            pass
-
-
-@functools.cache
-def _template_cache() -> jinja2.BytecodeCache | None:
-    try:
-        return _TemplateCache()
-    except (OSError, RuntimeError):
-        return None
-
-
-@functools.cache
-def _environment(fmt: str, user_templates: Path | None = None) -> jinja2.Environment:
-    """One environment per format, kept: compiling the templates costs more than rendering.
-
-    A user's own templates (`--templates DIR`, looked up before ours) render in Jinja's
-    sandbox: a shared template may read the document's data but not reach Python."""
-    _, autoescape, text = _TARGETS[fmt]
-    loader: jinja2.BaseLoader = jinja2.FileSystemLoader(TEMPLATES)
-    factory: type[jinja2.Environment] = jinja2.Environment
-    if user_templates is not None:
-        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(user_templates), loader])
-        factory = SandboxedEnvironment
-    environment = factory(
-        loader=loader,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=autoescape,
-        bytecode_cache=_template_cache() if user_templates is None else None,
-    )
-    environment.filters["text"] = text
-    environment.filters["yaml_string"] = escape.yaml_string
-    return environment
-
-
-# Per format: the template, whether Jinja escapes HTML, and how user text is made literal.
-_TARGETS: dict[str, tuple[str, bool, Callable[[str], str]]] = {
-    "md": ("document.md.j2", False, escape.markdown_text),
-    "tex": ("document.tex.j2", False, escape.tex_text),
-    "tex_body": ("tex/body.tex.j2", False, escape.tex_text),
-    "html": ("document.html.j2", True, lambda text: markupsafe.Markup(escape.html_text(text))),
-    "svg": ("network.svg.j2", True, escape.html_text),
-}
 
 
 def render(
