@@ -28,6 +28,7 @@ def document_files(
     mathjax_url: str = MATHJAX_URL,
     user_templates: Path | None = None,
     notation: str = "scalar",
+    blank: str = "numbers",
     echo: Callable[[str], None] = print,
 ) -> tuple[dict[str, bytes], list[str]]:
     """File name -> bytes, and notes for the user (such as a PDF skipped for want of TeX)."""
@@ -45,7 +46,7 @@ def document_files(
             files[PLOT_FILE] = plot.encode()
     wanted = [*formats, "tex"] if "pdf" in formats else formats  # a PDF is compiled from the .tex
     for kind in kinds:
-        texts = render_formats(problem, kind, wanted, language, mathjax_url, user_templates=user_templates)
+        texts = render_formats(problem, kind, wanted, language, mathjax_url, user_templates=user_templates, blank=blank)
         for fmt, text in texts.items():
             if fmt in formats:
                 files[f"{kind}.{fmt}"] = text.encode()
@@ -96,12 +97,13 @@ def write_documents(
     mathjax_url: str = MATHJAX_URL,
     user_templates: Path | None = None,
     notation: str = "scalar",
+    blank: str = "numbers",
     echo: Callable[[str], None] = print,
 ) -> list[Path]:
     folder = output / problem.name
     check_folder(folder, force)
     files, notes = document_files(
-        problem, formats, kinds, language, mathjax_url=mathjax_url, user_templates=user_templates, notation=notation, echo=echo
+        problem, formats, kinds, language, mathjax_url=mathjax_url, user_templates=user_templates, notation=notation, blank=blank, echo=echo
     )
     paths = write_all(folder, files)
     for path in paths:
