@@ -277,7 +277,7 @@ def grade(
 
 @main.command()
 @click.argument("keys_dir", metavar="KEYS_DIR", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="The CSV to write (default: KEYS_DIR/submissions.csv).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="The CSV to write (default: KEYS_DIR-submissions.csv, beside the folder).")
 @click.option("--force", is_flag=True, help="Replace the file if it exists.")
 @_user_errors
 def template(keys_dir: Path, output: Path | None, force: bool) -> None:
@@ -296,7 +296,10 @@ def template(keys_dir: Path, output: Path | None, force: bool) -> None:
     if versions is None:
         raise SpecError(f"{keys_dir}: no versions.csv here; give the folder `derive variants` wrote.")
     entries = class_list(*versions)
-    target = output or (keys_dir if keys_dir.is_dir() else keys_dir.parent) / "submissions.csv"
+    # Beside the folder, not in it: `derive variants --force` replaces the folder whole, and
+    # the class's answers must not go with it.
+    folder = keys_dir if keys_dir.is_dir() else keys_dir.parent
+    target = output or folder.parent / f"{folder.resolve().name}-submissions.csv"
     if target.exists() and not force:
         raise SpecError(f"{target}: already exists (perhaps with the class's answers); add --force to replace it, or -o another file.")
     write_bytes_atomic(target, submissions_template(entries, key.item_ids).encode("utf-8"))

@@ -73,7 +73,7 @@ def short_number(number: float, hair: float) -> str:
     """The shortest decimal within `hair` of `number`, in plain notation: 1.8805499989999999
     (an end of the grader's interval, 1.88055 less its float-noise hair) is 1.88055."""
     exact = Decimal(number)
-    for places in range(0, 40):
+    for places in range(40):
         candidate = exact.quantize(Decimal(1).scaleb(-places))
         if abs(candidate - exact) <= Decimal(hair) * Decimal("1.001"):  # a tie at float precision counts
             break

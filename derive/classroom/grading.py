@@ -512,18 +512,18 @@ def _mark_duplicates(results: list[StudentResult], duplicates: str) -> None:
     for student, same in rows.items():
         if len(same) < 2:
             continue
-        lines = ", ".join(str(result.row) for result in same)
-        if duplicates == "all":
-            for result in same:
-                result.notes.append(f"student {student} also appears on rows {lines}; every row is counted (--duplicates all)")
-            continue
         gradable = [result for result in same if result.ungradable is None] or same
         kept = max(reversed(gradable), key=lambda result: result.score) if duplicates == "best" else gradable[-1]
         for result in same:
-            result.counted = result is kept
             others = ", ".join(str(other.row) for other in same if other is not result)
+            where = f"student {student} also appears on row{'s' if len(same) > 2 else ''} {others}"
+            if duplicates == "all":
+                # Every row counted and given its page: each page says there are others.
+                result.problems.append(f"{where}; every row is counted")
+                continue
+            result.counted = result is kept
             verdict = "this row is counted" if result is kept else f"row {kept.row} is counted instead"
-            result.notes.append(f"student {student} also appears on row{'s' if len(same) > 2 else ''} {others}; {verdict} (--duplicates {duplicates})")
+            result.notes.append(f"{where}; {verdict} (--duplicates {duplicates})")
 
 
 def duplicated_students(results: list[StudentResult]) -> dict[str, list[int]]:

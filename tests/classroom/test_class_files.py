@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner
 
 import derive
-from derive.cli import main
 from derive.classroom.answers import Submission, class_list, find_version, parse_answer
 from derive.classroom.grading import grade_class, key_from_data
 from derive.classroom.reports import MISTAKES, feedback_context
+from derive.cli import main
 from derive.spec.files import read_key_file, read_versions_file
 
 from ..conftest import EXAMPLES
@@ -167,6 +167,9 @@ def test_a_repeated_student_counts_once_by_duplicates(class_folder: Path, tmp_pa
     grades = _grades(out)
     assert len(grades) == 3 and [g["counted"] for g in grades] == counted  # every row is kept in grades.csv
     assert len(list((out / "feedback").glob("*.md"))) == feedback
+    page = (out / "feedback" / "2026001.md").read_text(encoding="utf-8")
+    # With every row counted, each page says there are others; otherwise that is the instructor's.
+    assert ("also appears on row 4" in page) == (how == "all")
     scores = [float(g["score"]) for g in grades]  # 100, 100 and the half sheet's
     expected = {"last": (scores[1] + scores[2]) / 2, "best": 100.0, "all": sum(scores) / 3}[how]
     assert f"graded {feedback} students (mean {expected:.1f})" in result.stdout
@@ -200,6 +203,15 @@ def test_template_writes_the_blank_submissions_csv_that_grade_reads(class_folder
     graded = _invoke("grade", str(class_folder), str(target), "-o", str(out))
     assert graded.exit_code == 0 and "ignored" not in graded.stderr
     assert [g["score"] for g in _grades(out)] == ["100"] * 3
+
+
+def test_template_writes_beside_the_folder_by_default(class_folder: Path) -> None:
+    """Not inside it: `derive variants --force` replaces the folder, answers and all."""
+    target = class_folder.parent / "2-2-1-linear-mse-variants-submissions.csv"
+    result = _invoke("template", str(class_folder))
+    assert result.exit_code == 0 and target.exists() and str(target) in result.output
+    assert not (class_folder / "submissions.csv").exists()
+    target.unlink()
 
 
 def test_template_without_versions_csv_is_one_message(tmp_path: Path) -> None:

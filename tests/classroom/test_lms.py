@@ -17,7 +17,13 @@ import pytest
 from click.testing import CliRunner
 
 import derive
-from derive.classroom.export import cloze_escape, graded_steps, moodle_xml, qti_package, short_number
+from derive.classroom.export import (
+    cloze_escape,
+    graded_steps,
+    moodle_xml,
+    qti_package,
+    short_number,
+)
 from derive.classroom.variants import make_variants
 from derive.views.documents import rounding_rule
 from derive.views.key import acceptance_intervals
@@ -119,7 +125,7 @@ def test_cloze_text_escapes_what_moodle_reads_as_syntax(text: str, escaped: str)
 
 def test_korean_questions_state_the_korean_rule(versions) -> None:  # type: ignore[no-untyped-def]
     quiz = ElementTree.fromstring(moodle_xml("t", versions, "ko"))
-    text = [q for q in quiz if q.get("type") == "cloze"][0].findtext("questiontext/text")
+    text = next(q for q in quiz if q.get("type") == "cloze").findtext("questiontext/text")
     _standalone(text, versions["v01"], "ko")
     assert "반올림 규칙" in text
 
