@@ -305,7 +305,8 @@ class Renderer:
                 boxed = r"\boxed{" + self._product(factors[:prefix]) + "}"
                 if self.reused_note:
                     # the note on two short lines, so it is no wider than the box it labels
-                    lines = r" \\ ".join(rf"\text{{\scriptsize {half}}}" for half in _halves(self.reused_note))
+                    # \text takes the subscript's size by itself (MathJax knows no \scriptsize)
+                    lines = r" \\ ".join(rf"\text{{{half}}}" for half in _halves(self.reused_note))
                     boxed = rf"\underbrace{{{boxed}}}_{{\substack{{{lines}}}}}"
                 factors = [boxed] + factors[prefix:]
             products.append(self._product(factors))

@@ -83,7 +83,9 @@ def _grade(tmp_path: Path, rows: list[list[str]]) -> Path:
         writer.writerow(row + [""] * (2 + len(items) - len(row)))
     submissions = tmp_path / "submissions.csv"
     submissions.write_text(buffer.getvalue(), encoding="utf-8")
-    result = _run("grade", str(key), str(submissions), "-o", str(tmp_path / "grades"), "--mathjax", MATHJAX.as_uri())
+    # --duplicates all: a repeated id gets a page per row, so each route is on a page of its own
+    result = _run("grade", str(key), str(submissions), "-o", str(tmp_path / "grades"), "--mathjax", MATHJAX.as_uri(),
+                  "--duplicates", "all")
     assert result.returncode == 0, result.stderr
     return tmp_path / "grades"
 

@@ -37,7 +37,7 @@ def test_handout_shows_the_seed_lines(seed000: derive.Problem) -> None:
     assert r"\boxed{\frac{\partial L}{\partial \hat{y}_{1}} \cdot \frac{\partial \hat{y}_{1}}{\partial z_{3}}}" in text
     # dL/dw1 reuses the two factors worked out for dL/dw5, as seed 004 boxes them, and says so.
     w1_chain = next(line for line in text.splitlines() if r"\partial z_{1}}{\partial w_{1}}" in line and "&=" in line)
-    assert w1_chain.startswith(r"\frac{\partial L}{\partial w_{1}} &= \underbrace{\boxed{\frac{\partial L}{\partial \hat{y}_{1}} \cdot \frac{\partial \hat{y}_{1}}{\partial z_{3}}}}_{\substack{\text{\scriptsize 앞에서 이미} \\ \text{\scriptsize 계산한 값}}}")
+    assert w1_chain.startswith(r"\frac{\partial L}{\partial w_{1}} &= \underbrace{\boxed{\frac{\partial L}{\partial \hat{y}_{1}} \cdot \frac{\partial \hat{y}_{1}}{\partial z_{3}}}}_{\substack{\text{앞에서 이미} \\ \text{계산한 값}}}")
 
 
 def test_worksheet_hides_every_answer_and_key_shows_them(seed000: derive.Problem) -> None:

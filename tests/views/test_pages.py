@@ -115,3 +115,11 @@ def test_a_symbolic_spec_lists_its_symbols_not_x_equals_x() -> None:
 
 def test_every_shape_is_checked() -> None:
     assert len(SHAPES) + 4 == len(PROBLEMS) >= 12
+
+
+@pytest.mark.parametrize("name", ["2-2-1-linear-mse.yaml", "2-2-1-sigmoid-mse.yaml"])
+def test_the_reuse_note_is_math_mathjax_and_tex_both_read(name: str) -> None:
+    """MathJax prints \\scriptsize inside \\text as letters; the note must not use it."""
+    for fmt in ("md", "html"):
+        text = render(PROBLEMS[name], "handout", fmt)
+        assert r"\substack{\text{" in text and r"\scriptsize" not in text, fmt
