@@ -25,6 +25,7 @@ import sympy
 from ..spec.schema import Spec, SpecError
 from .functions import Activation, Loss, layer_activation, spec_loss, softmax, softmax_derivative
 from .network import Network
+from .numeric import EvaluationError
 
 Array = np.ndarray
 
@@ -277,5 +278,42 @@ def from_samples(spec: Spec, x: Array, y: Array, origin: str) -> MatrixForm:
     if y.shape != (sizes[-1], x.shape[1]):
         raise SpecError(f"{origin}: data.targets: expected {x.shape[1]} rows of {sizes[-1]} values (one per output unit); "
                         f"got {y.shape[1]} rows of {y.shape[0]}.")
+    _check_targets(spec, y, origin)
     network = random_network(spec, sizes, spec.weight_seed)
     return MatrixForm(network, x, y, spec.learning_rate or 0.0, spec.steps)
+
+
+def _check_targets(spec: Spec, y: Array, origin: str) -> None:
+    """The data file's targets in the loss's domain, as a spec's own targets are checked:
+    probabilities for the cross-entropies, and distributions for softmax's."""
+    if spec.loss not in ("binary_cross_entropy", "cross_entropy"):
+        return
+    outside = np.argwhere((y < 0) | (y > 1))
+    if outside.size:
+        unit, sample = (int(i) for i in outside[0])
+        raise SpecError(f"{origin}: data.targets: row {sample + 1}, column {unit + 1} is {y[unit, sample]:g}; "
+                        "cross-entropy compares each output with a probability, so a target lies between 0 and 1.")
+    if spec.loss == "cross_entropy" and spec.layers[-1].activation == "softmax":
+        sums = y.sum(axis=0)
+        wrong = np.flatnonzero(np.abs(sums - 1) > 1e-9)
+        if wrong.size:
+            raise SpecError(f"{origin}: data.targets: row {int(wrong[0]) + 1} sums to {sums[wrong[0]]:g}; cross-entropy with "
+                            "softmax outputs compares two distributions, so each row of targets sums to 1 (one-hot labels do).")
+
+
+def finite_or_refused(form: MatrixForm) -> MatrixForm:
+    """Every quantity of the worked step finite, or one message naming the first that is not
+    (the layer and the quantity), as the per-scalar derivation refuses a NaN step."""
+    zs, activations = form.forward
+    named = [(f"z^({l + 1})", z) for l, z in enumerate(zs)] + [(f"a^({l + 1})", a) for l, a in enumerate(activations[1:])]
+    named += [("the loss", np.asarray(form.gradients.loss))]
+    named += [(f"delta^({l + 1})", d) for l, d in enumerate(form.gradients.deltas)]
+    named += [(f"dL/dW^({l + 1})", g) for l, g in enumerate(form.gradients.weights)]
+    named += [(f"W^({l + 1})'", w) for l, w in enumerate(form.after.weights)]
+    named += [("the loss after the update", np.asarray(form.loss_after))]
+    for name, values in named:
+        bad = np.argwhere(~np.isfinite(np.atleast_1d(values)))
+        if bad.size:
+            where = ", ".join(str(int(i) + 1) for i in bad[0])
+            raise EvaluationError(f"{name} is not finite (entry {where}): the weights, inputs or learning rate are too large")
+    return form

@@ -50,11 +50,11 @@ class Problem:
     def matrix(self) -> MatrixForm:
         """The same network in matrix form: from the data files and the weight seed, or
         from the per-scalar network."""
-        from .matrix import from_network, from_samples
+        from .matrix import finite_or_refused, from_network, from_samples
 
         if self.samples is not None:
-            return from_samples(self.spec, *self.samples, self.origin)
-        return from_network(self.network)
+            return finite_or_refused(from_samples(self.spec, *self.samples, self.origin))
+        return finite_or_refused(from_network(self.network))
 
     @property
     def matrix_only(self) -> bool:

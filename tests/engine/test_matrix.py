@@ -198,3 +198,40 @@ def test_biases_are_items_of_the_layer_level_key_where_the_layers_have_them() ->
     assert items["b1"]["exact"] == [pytest.approx(0.1)] and len(items["b2"]["exact"]) == n_out
     assert items["dL/db1"]["exact"][0] == pytest.approx(problem.derivation["dL/db1"].exact, rel=1e-12)
     assert len(items["W1"]["exact"]) == n_hidden
+
+
+@pytest.mark.parametrize(
+    ("targets", "message"),
+    [
+        ([[1.7, 0.0], [0.0, 1.0]], "data.targets: row 1, column 1 is 1.7; cross-entropy compares each output with a probability"),
+        ([[0.7, 0.7], [0.0, 1.0]], "data.targets: row 1 sums to 1.4; cross-entropy with softmax outputs compares two distributions"),
+    ],
+)
+def test_data_file_targets_outside_the_loss_s_domain_are_refused(tmp_path, targets, message) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    from ..test_cli import _run
+
+    np.save(tmp_path / "x.npy", np.ones((2, 3)))
+    np.save(tmp_path / "y.npy", np.array(targets))
+    spec = {"layers": [{"units": 4, "activation": "tanh"}, {"units": 2, "activation": "softmax"}], "loss": "cross_entropy",
+            "learning_rate": 0.1, "weight_seed": 1, "data": {"inputs": "x.npy", "targets": "y.npy"}}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    result = _run("key", str(tmp_path / "s.yaml"), "-o", str(tmp_path / "key.json"))
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert not (tmp_path / "key.json").exists()
+
+
+def test_a_matrix_step_that_overflows_is_named_and_nothing_is_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from ..conftest import EXAMPLES
+    from ..test_cli import _run
+
+    import yaml
+
+    spec = yaml.safe_load((EXAMPLES / "2-2-1-linear-mse.yaml").read_text(encoding="utf-8"))
+    spec["weights"] = {name: 1e154 for name in spec["weights"]}  # z3 ~ 1e308 * 1e154 overflows in the loss
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    result = _run("key", str(tmp_path / "s.yaml"), "--notation", "matrix", "-o", str(tmp_path / "key.json"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "is not finite" in result.stderr or "cannot be computed" in result.stderr
+    assert not (tmp_path / "key.json").exists()
