@@ -11,6 +11,7 @@ parentheses, a megabyte of text) to a quick, clear refusal."""
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable, Mapping
 
 import sympy
@@ -18,6 +19,7 @@ import sympy
 MAX_LENGTH = 500  # characters; a lecture's formula is a line
 MAX_DEPTH = 40  # nesting of operations
 MAX_CONSTANT_EXPONENT = 64  # 9**9**9**9 must not be computed
+MAX_DECIMAL_EXPONENT = 308  # a constant beyond a double's range (about 1.8e308) is refused before it is computed
 
 FUNCTIONS: dict[str, Callable[..., sympy.Expr]] = {
     "exp": sympy.exp,
@@ -66,7 +68,12 @@ def _build(node: ast.AST, variables: Mapping[str, sympy.Symbol], allowed: str, d
     if depth > MAX_DEPTH:
         raise FormulaError(f"the formula nests too deeply; at most {MAX_DEPTH} levels are allowed")
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return sympy.Rational(str(node.value)) if isinstance(node.value, float) else sympy.Integer(node.value)
+        if isinstance(node.value, float) and not math.isfinite(node.value):
+            raise FormulaError(f"the number {ast.unparse(node)[:40]} is beyond the range of a double (about 1.8e308)")
+        number = sympy.Rational(str(node.value)) if isinstance(node.value, float) else sympy.Integer(node.value)
+        if _log10(number) > MAX_DECIMAL_EXPONENT:
+            raise FormulaError(f"the number {ast.unparse(node)[:40]}... is beyond the range of a double (about 1.8e308)")
+        return number
     if isinstance(node, ast.Name):
         if node.id in variables:
             return variables[node.id]
@@ -79,6 +86,8 @@ def _build(node: ast.AST, variables: Mapping[str, sympy.Symbol], allowed: str, d
         right = _build(node.right, variables, allowed, depth + 1)
         if isinstance(node.op, ast.Pow) and right.is_Number and left.is_Number and abs(right) > MAX_CONSTANT_EXPONENT:
             raise FormulaError(f"a constant power with an exponent above {MAX_CONSTANT_EXPONENT} is refused")
+        if left.is_Number and right.is_Number:
+            _check_size(type(node.op), left, right, node)
         return _OPERATORS[type(node.op)](left, right)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS and not node.keywords:
         arguments = [_build(argument, variables, allowed, depth + 1) for argument in node.args]
@@ -90,3 +99,38 @@ def _build(node: ast.AST, variables: Mapping[str, sympy.Symbol], allowed: str, d
         f"'{ast.unparse(node)[:40]}' is not allowed; a formula may use numbers, {allowed}, + - * / ^, parentheses "
         f"and the functions {', '.join(FUNCTIONS)}"
     )
+
+
+def _log10(number: sympy.Expr) -> float:
+    """log10 of a rational constant's magnitude, from its integers' sizes (nothing big is
+    computed); 0 for zero and for a number that is not rational (such as sqrt(2))."""
+    if not number.is_Rational or number == 0:
+        return 0.0
+    numerator, denominator = abs(int(number.p)), int(number.q)
+    return _int_log10(numerator) - _int_log10(denominator)
+
+
+def _int_log10(value: int) -> float:
+    bits = value.bit_length()
+    if bits < 1000:
+        return math.log10(value)
+    return math.log10(value >> (bits - 64)) + (bits - 64) * math.log10(2)
+
+
+def _check_size(operator: type, left: sympy.Expr, right: sympy.Expr, node: ast.AST) -> None:
+    """Refuse a constant subexpression whose value would be too large or too small for a
+    double, judged from its operands' sizes before it is computed: ((2^64)^64)^64 would
+    otherwise be an integer of millions of digits."""
+    a, b = _log10(left), _log10(right)
+    if operator is ast.Pow:
+        size = abs(float(right)) * abs(a) if right.is_Rational else 0.0
+    elif operator is ast.Mult:
+        size = max(abs(a + b), abs(a), abs(b))
+    elif operator is ast.Div:
+        size = max(abs(a - b), abs(a), abs(b))
+    else:
+        size = max(abs(a), abs(b)) + 1
+    if size > MAX_DECIMAL_EXPONENT:
+        raise FormulaError(
+            f"'{ast.unparse(node)[:40]}' is a constant beyond the range of a double (about 1.8e308 in size, either way); refused"
+        )
