@@ -19,13 +19,29 @@ if TYPE_CHECKING:
 ENCODINGS = ("utf-8-sig", "cp949")
 
 
+MAX_SPEC_BYTES = 16 * 1024 * 1024
+MAX_FILE_BYTES = 256 * 1024 * 1024  # a CSV or a class's keys.json
+
+
+def _read_capped(path: Path, limit: int) -> bytes:
+    """A file's bytes, refused past `limit` (so /dev/zero or a huge file is a message, not
+    a MemoryError)."""
+    with open(path, "rb") as file:
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise SpecError(f"{path}: the file is larger than {limit // (1024 * 1024)} MB; this is not a file derive wrote or reads.")
+    return data
+
+
 def read_text_any_encoding(path: Path) -> str:
     try:
-        data = path.read_bytes()
+        data = _read_capped(path, MAX_FILE_BYTES)
     except FileNotFoundError:
         raise SpecError(f"{path}: no such file.") from None
     except IsADirectoryError:
         raise SpecError(f"{path}: is a folder, not a CSV file.") from None
+    except OSError as error:
+        raise SpecError(f"{path}: cannot be read ({error.strerror}).") from None
     for encoding in ENCODINGS:
         try:
             return data.decode(encoding)
@@ -43,6 +59,10 @@ def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
+        try:
+            hash(key)
+        except TypeError:
+            raise SpecError(f"a key must be a name, not a {type(key).__name__} (line {key_node.start_mark.line + 1})") from None
         if key in seen:
             raise SpecError(f"duplicate key {shown(key)} (line {key_node.start_mark.line + 1})")
         seen.add(key)
@@ -58,7 +78,7 @@ def read_spec_file(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise SpecError(f"{path}: no such file. Give the path of a spec (.yaml, .json or .toml).")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_capped(path, MAX_SPEC_BYTES).decode("utf-8").removeprefix("\ufeff")  # a BOM, as YAML accepts it
     except UnicodeDecodeError:
         raise SpecError(f"{path}: not UTF-8 text. Save the spec as UTF-8.") from None
     except OSError as error:
@@ -66,7 +86,8 @@ def read_spec_file(path: Path) -> dict[str, Any]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".json":
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_json_object)
+            _no_lone_surrogates(data)
         elif suffix == ".toml":
             import tomllib
 
@@ -75,12 +96,41 @@ def read_spec_file(path: Path) -> dict[str, Any]:
             data = yaml.load(text, Loader=_UniqueKeyLoader)
     except SpecError as error:
         raise SpecError(f"{path}: {error}") from None
+    except RecursionError:
+        raise SpecError(f"{path}: the file nests too deeply to be a spec.") from None
     except (yaml.YAMLError, ValueError) as error:  # JSON's and TOML's decode errors are ValueErrors
         detail = str(error).replace("\n", " ")
         raise SpecError(f"{path}: cannot be parsed as {suffix.lstrip('.') or 'YAML'}: {detail}") from None
     if not isinstance(data, dict):
         raise SpecError(f"{path}: a spec is a mapping of fields (title, inputs, layers, ...), not {type(data).__name__}.")
     return data
+
+
+def _unique_json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """JSON, like YAML here, refuses two equal keys instead of keeping the last."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise SpecError(f"duplicate key {shown(key)}")
+        data[key] = value
+    return data
+
+
+def _no_lone_surrogates(data: Any) -> None:
+    """JSON's \\ud800 escapes decode to text no file can hold; refuse them here."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise SpecError(f"the text {shown(item.encode('utf-8', 'replace').decode())} holds a lone surrogate (\\ud800-\\udfff), which is not a character") from None
 
 
 def read_matrix(path: Path, field: str, origin: str) -> Any:
@@ -115,11 +165,19 @@ def read_key_file(path: Path) -> tuple[Any, str]:
         candidates = [path / "keys.json", path / "key.json"]
         path = next((candidate for candidate in candidates if candidate.exists()), candidates[0])
     try:
-        return json.loads(path.read_text(encoding="utf-8")), str(path)
+        data = json.loads(_read_capped(path, MAX_FILE_BYTES).decode("utf-8").removeprefix("\ufeff"))
+        _no_lone_surrogates(data)
+        return data, str(path)
+    except SpecError as error:
+        raise SpecError(f"{path}: not a key written by derive ({error}).") from None
+    except RecursionError:
+        raise SpecError(f"{path}: not a key written by derive (it nests too deeply).") from None
     except FileNotFoundError:
         raise SpecError(f"{path}: no such key file; give a key.json, a keys.json or the folder `derive variants` wrote.") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise SpecError(f"{path}: not a key written by derive ({error}).") from None
+    except OSError as error:
+        raise SpecError(f"{path}: cannot be read ({error.strerror}).") from None
 
 
 VERSIONS_FILE = "versions.csv"
