@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from ..engine.derivation import Derivation, Step
 
 # Rows are at most this many characters of visible math: an A4 page with 2 cm margins at
-# 11 pt holds about 80; the HTML page at 800 px about 70.
-ROW_WIDTH = 58
+# 11 pt holds about 80; the HTML page at 800 px about 55 (MathJax sets math larger).
+ROW_WIDTH = 50
 
 
 def visible_width(latex: str) -> float:

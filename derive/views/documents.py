@@ -73,8 +73,8 @@ HEADINGS = {
 
 
 def _initial_rows(network: Network) -> list[str]:
-    """Inputs; parameters, six to a row; targets: short enough lines for a page. A
-    symbolic spec lists its symbols instead of "x = x"."""
+    """Inputs, parameters and targets, at most five to a row: short enough for a page and for
+    a phone. A symbolic spec lists its symbols instead of "x = x"."""
     if not network.is_numeric():
         names = [*network.inputs, *(p.name for p in network.parameters), *network.targets]
         return [r",\ ".join(network.latex(name) for name in names[i:i + 8]) for i in range(0, len(names), 8)]
@@ -82,11 +82,19 @@ def _initial_rows(network: Network) -> list[str]:
     def equation(name: str, value: float | None) -> str:
         return f"{network.latex(name)} = {format_number(value) if value is not None else network.latex(name)}"
 
-    parameters = [equation(p.name, p.value) for p in network.parameters]
-    rows = [[equation(n, v) for n, v in network.inputs.items()]]
-    rows += [parameters[i : i + 6] for i in range(0, len(parameters), 6)]
-    rows.append([equation(n, v) for n, v in network.targets.items()])
-    return [r",\quad ".join(row) for row in rows if row]
+    groups = [[equation(n, v) for n, v in network.inputs.items()], [equation(p.name, p.value) for p in network.parameters],
+              [equation(n, v) for n, v in network.targets.items()]]
+    return [r",\quad ".join(row) for group in groups for row in _balanced_rows(group, 5)]
+
+
+def _balanced_rows(items: list[str], most: int) -> list[list[str]]:
+    """items in as few rows of at most `most` as hold them, the rows as even as can be (six
+    weights as 3 + 3, not 5 + 1)."""
+    if not items:
+        return []
+    count = -(-len(items) // most)
+    size = -(-len(items) // count)
+    return [items[start:start + size] for start in range(0, len(items), size)]
 
 
 def rounding_rule(problem: Problem, language: str) -> str:

@@ -123,3 +123,33 @@ def test_the_reuse_note_is_math_mathjax_and_tex_both_read(name: str) -> None:
     for fmt in ("md", "html"):
         text = render(PROBLEMS[name], "handout", fmt)
         assert r"\substack{\text{" in text and r"\scriptsize" not in text, fmt
+
+
+# After MathJax has typeset the page, the .math blocks whose typeset formula is wider than
+# the block itself (the block scrolls, so overflow would be hidden) are listed on <body>.
+WIDTH_PROBE = """<script>
+window.addEventListener("load", () => MathJax.startup.promise.then(() => {
+  const wide = [...document.querySelectorAll(".math")]
+    .filter((block) => block.scrollWidth > block.clientWidth + 1)
+    .map((block) => block.scrollWidth + ">" + block.clientWidth + ": " + block.textContent.slice(0, 40));
+  document.body.setAttribute("data-wide", JSON.stringify(wide));
+}));
+</script></body>"""
+
+
+@pytest.mark.parametrize("kind", ["handout", "worksheet"])
+@pytest.mark.parametrize("name", ["2-3-2 tanh softmax cross-entropy, biases", "6-10-8-4 near 200 parameters", "2-2-1-linear-mse.yaml"])
+def test_no_formula_is_wider_than_its_column_in_the_html_page_at_800_px(name: str, kind: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import html as html_module
+    import json
+
+    from .test_rendering import MATHJAX, _chromium, needs_browser
+
+    if needs_browser.args[0]:
+        pytest.skip(needs_browser.kwargs["reason"])
+    page = tmp_path / "page.html"
+    page.write_text(render(PROBLEMS[name], kind, "html", mathjax_url=MATHJAX.as_uri()).replace("</body>", WIDTH_PROBE), encoding="utf-8")
+    dom = _chromium(page.as_uri(), tmp_path, "--dump-dom", "--window-size=800,1200")
+    found = re.search(r'<body[^>]*data-wide="([^"]*)"', dom)
+    assert found, "MathJax did not finish"
+    assert json.loads(html_module.unescape(found.group(1))) == []
