@@ -24,6 +24,17 @@ OUTPUT_AND_LOSS = [
 ]
 HIDDEN_ACTIVATIONS = ["identity", "sigmoid", "tanh", "relu", "leaky_relu"]
 
+# Seed 000's 2-2-1 with identity units, weight_order by_source: the connections are numbered
+# 1: x1->z1, 2: x1->z2, 3: x2->z1, 4: x2->z2, 5: a1->z3, 6: a2->z3, so z1 = w1 x1 + w3 x2.
+IDENTITY_221: dict[str, Any] = {
+    "inputs": {"x1": 0.5, "x2": 0.3},
+    "targets": {"y1": 0.7},
+    "layers": [{"units": 2, "activation": "identity"}, {"units": 1, "activation": "identity"}],
+    "weights": {"w1": 0.3, "w2": 0.2, "w3": 0.2, "w4": 0.3, "w5": 0.4, "w6": 0.5},
+    "loss": "squared_error",
+    "learning_rate": 0.1,
+}
+
 
 def random_spec(seed: int, hidden: str, output: str, loss: str, hidden_layers: int) -> dict[str, Any]:
     """A random, well-posed network: values away from ReLU's kink and from saturation."""

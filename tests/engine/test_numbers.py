@@ -23,18 +23,10 @@ import derive
 from derive.engine.numeric import EvaluationError
 from derive.engine.policy import Policy, format_number
 
-from ..conftest import ROOT
+from ..conftest import IDENTITY_221, ROOT
 
 # A 2-2-1 identity network: z1 = w1 x1 + w3 x2, z3 = w5 a1 + w6 a2 (weight_order by_source).
-BASE = {
-    "inputs": {"x1": 0.5, "x2": 0.3},
-    "targets": {"y1": 0.7},
-    "layers": [{"units": 2, "activation": "identity"}, {"units": 1, "activation": "identity"}],
-    "weights": {"w1": 0.3, "w2": 0.2, "w3": 0.2, "w4": 0.3, "w5": 0.4, "w6": 0.5},
-    "loss": "squared_error",
-    "learning_rate": 0.1,
-    "precision": {"digits": 4},
-}
+BASE = {**IDENTITY_221, "precision": {"digits": 4}}
 
 
 def _spec(**changes: object) -> dict:
@@ -71,7 +63,8 @@ REFUSED = [
     (_spec(layers=_custom("z/0")), "layers[0].activation.formula: the formula is undefined or infinite"),
     (_spec(layers=_custom("1e309*z")),
      "layers[0].activation.formula: a number in the formula is too large for a float (at most about 1.8e308); got '1e309*z'."),
-    (_spec(layers=_custom("1e300*1e300*z")), "layers[0].activation.formula: a number in the formula is too large for a float"),
+    # refused when the spec is read: the product of two constants is beyond a double's range
+    (_spec(layers=_custom("1e300*1e300*z")), "layers[0].activation.formula: '1e+300 * 1e+300' is a constant beyond the range of a double"),
     (_spec(loss={"formula": "(y - yhat)^2 * 0/0"}), "loss.formula: the formula is undefined or infinite"),
     # 1e308 * 0.5 + 1e308 * 0.3 = 8e307 is a float; 1e308 * 8e307 is not.
     (_spec(weights={f"w{i}": 1e308 for i in range(1, 7)}),
@@ -237,7 +230,7 @@ def test_the_matrix_form_writes_no_infinity_either(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "derive", "key", str(path), "--notation", "matrix", "-o", str(tmp_path / "key.json")],
                             capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
-    assert "error: the numbers cannot be computed: inf cannot be rounded to 4 significant digits" in result.stderr
+    assert "error: the numbers cannot be computed: z^(2) is not finite (entry 1, 1)" in result.stderr  # the matrix form names the quantity
     assert not (tmp_path / "key.json").exists()
 
 

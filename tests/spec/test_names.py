@@ -21,19 +21,9 @@ import yaml
 import derive
 from derive.spec.schema import SpecError
 
-from ..conftest import ROOT
+from ..conftest import IDENTITY_221, ROOT
 
-# 2-2-1, identity units, weight_order by_source: the connections are numbered
-# 1: x1->z1, 2: x1->z2, 3: x2->z1, 4: x2->z2, 5: a1->z3, 6: a2->z3.
-BASE = {
-    "inputs": {"x1": 0.5, "x2": 0.3},
-    "targets": {"y1": 0.7},
-    "layers": [{"units": 2, "activation": "identity"}, {"units": 1, "activation": "identity"}],
-    "weights": {"w1": 0.3, "w2": 0.2, "w3": 0.2, "w4": 0.3, "w5": 0.4, "w6": 0.5},
-    "loss": "squared_error",
-    "learning_rate": 0.1,
-    "precision": {"digits": 4, "carry": "exact"},
-}
+BASE = {**IDENTITY_221, "precision": {"digits": 4, "carry": "exact"}}  # connections numbered as conftest says
 SPARSE = {"p": {"from": "x1", "to": "z1", "value": 0.3}, "q": {"from": "x1", "to": "z2", "value": 0.2},
           "r": {"from": "a1", "to": "z3", "value": 0.4}}
 
