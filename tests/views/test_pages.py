@@ -153,3 +153,28 @@ def test_no_formula_is_wider_than_its_column_in_the_html_page_at_800_px(name: st
     found = re.search(r'<body[^>]*data-wide="([^"]*)"', dom)
     assert found, "MathJax did not finish"
     assert json.loads(html_module.unescape(found.group(1))) == []
+
+
+@pytest.mark.skipif(tex_engine() is None or __import__("shutil").which("pdftotext") is None, reason="needs XeLaTeX and poppler-utils")
+@pytest.mark.parametrize(("language", "student"), [("en", "김민준 (2026001)"), ("ko", "Park, Jiho (2026002)")])
+def test_every_character_prints_in_either_language(language: str, student: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An English handout with seed 000's Korean title and a Korean name, and a Korean one
+    with a Latin name: XeLaTeX reports no missing character (compile_with_log would raise),
+    and the text is in the PDF."""
+    import subprocess
+
+    problem = PROBLEMS["2-2-1-linear-mse.yaml"]
+    pdf, log = compile_with_log(render(problem, "worksheet", "tex", language, version="v01", student=student), "page")
+    assert "Missing character" not in log
+    (tmp_path / "page.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(tmp_path / "page.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert "순전파/역전파 예제로 이해하기" in text and student.split(" ")[0].rstrip(",") in text
+
+
+def test_a_missing_character_stops_the_pdf(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from derive.views.pdf import TexFailure
+
+    if tex_engine() is None:
+        pytest.skip("XeLaTeX is not installed")
+    with pytest.raises(TexFailure, match="no font in the document has"):
+        compile_with_log(r"\documentclass{article}\begin{document}" + "\u0e01" + r"\end{document}", "thai")  # Thai: no loaded font has it
