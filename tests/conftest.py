@@ -58,7 +58,11 @@ def random_spec(seed: int, hidden: str, output: str, loss: str, hidden_layers: i
     if loss == "cross_entropy" and output == "softmax":
         hot = rng.randrange(n_out)
         targets = {f"y{i + 1}": float(i == hot) for i in range(n_out)}
-    elif loss in ("cross_entropy", "binary_cross_entropy"):
+    elif loss == "cross_entropy":  # a distribution, as cross-entropy compares two
+        shares = [round(rng.uniform(0.1, 0.9), 2) for _ in range(n_out - 1)]
+        shares = [round(share / max(1.0, sum(shares) + 0.05), 2) for share in shares]
+        targets = {f"y{i + 1}": share for i, share in enumerate(shares)} | {f"y{n_out}": round(1 - sum(shares), 2)}
+    elif loss == "binary_cross_entropy":
         targets = {f"y{i + 1}": round(rng.uniform(0.1, 0.9), 2) for i in range(n_out)}
     else:
         targets = {f"y{i + 1}": value() for i in range(n_out)}

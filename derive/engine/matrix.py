@@ -293,12 +293,12 @@ def _check_targets(spec: Spec, y: Array, origin: str) -> None:
         unit, sample = (int(i) for i in outside[0])
         raise SpecError(f"{origin}: data.targets: row {sample + 1}, column {unit + 1} is {y[unit, sample]:g}; "
                         "cross-entropy compares each output with a probability, so a target lies between 0 and 1.")
-    if spec.loss == "cross_entropy" and spec.layers[-1].activation == "softmax":
+    if spec.loss == "cross_entropy":
         sums = y.sum(axis=0)
         wrong = np.flatnonzero(np.abs(sums - 1) > 1e-9)
         if wrong.size:
-            raise SpecError(f"{origin}: data.targets: row {int(wrong[0]) + 1} sums to {sums[wrong[0]]:g}; cross-entropy with "
-                            "softmax outputs compares two distributions, so each row of targets sums to 1 (one-hot labels do).")
+            raise SpecError(f"{origin}: data.targets: row {int(wrong[0]) + 1} sums to {sums[wrong[0]]:g}; "
+                            "cross-entropy compares two distributions, so each row of targets sums to 1 (one-hot labels do).")
 
 
 def finite_or_refused(form: MatrixForm) -> MatrixForm:

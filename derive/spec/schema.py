@@ -361,9 +361,9 @@ def _check_names(spec: Spec, origin: str) -> None:
 
 
 def _check_probability_targets(spec: Spec, origin: str) -> None:
-    """Cross-entropy compares probabilities: each target of binary cross-entropy (and of
-    cross-entropy on sigmoid outputs) lies in [0, 1]; cross-entropy on softmax outputs
-    compares two distributions, so its targets also sum to 1. Outside that the loss is
+    """Cross-entropy compares probabilities: each target of binary cross-entropy lies in
+    [0, 1]; cross-entropy, -sum y log yhat, compares two distributions, so its targets also
+    sum to 1 (one output: y = 1). Outside that the loss is
     still a number, but not the one the lecture means (it can fall below 0)."""
     loss = "binary cross-entropy" if spec.loss == "binary_cross_entropy" else "cross-entropy"
     for name, value in spec.targets.items():
@@ -372,19 +372,19 @@ def _check_probability_targets(spec: Spec, origin: str) -> None:
                 f"{origin}: {field_path(('targets', name))}: {loss} compares each output with a probability, so a "
                 f"target lies between 0 and 1; got {value:g}."
             )
-    distribution = spec.loss == "cross_entropy" and spec.layers[-1].activation == "softmax"
+    distribution = spec.loss == "cross_entropy"  # -sum y log yhat compares two distributions, whatever the outputs
     values = list(spec.targets.values())
     if distribution and None not in values and abs(math.fsum(values) - 1) > 1e-9:  # type: ignore[arg-type]
         listed = ", ".join(f"{name} = {value:g}" for name, value in spec.targets.items())
         raise SpecError(
-            f"{origin}: targets: cross-entropy with softmax outputs compares two distributions, so the targets sum to 1; "
+            f"{origin}: targets: cross-entropy compares two distributions, so the targets sum to 1; "
             f"{listed} sum to {math.fsum(values):g}."  # type: ignore[arg-type]
         )
     span = spec.randomize.targets if spec.randomize is not None else None
     if span is not None:
         if distribution:
             raise SpecError(
-                f"{origin}: randomize.targets: cross-entropy targets on softmax outputs sum to 1, so they cannot be drawn "
+                f"{origin}: randomize.targets: cross-entropy targets sum to 1, so they cannot be drawn "
                 "one by one; leave targets out of randomize."
             )
         if span.min < 0 or span.max > 1:

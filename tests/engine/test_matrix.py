@@ -204,7 +204,7 @@ def test_biases_are_items_of_the_layer_level_key_where_the_layers_have_them() ->
     ("targets", "message"),
     [
         ([[1.7, 0.0], [0.0, 1.0]], "data.targets: row 1, column 1 is 1.7; cross-entropy compares each output with a probability"),
-        ([[0.7, 0.7], [0.0, 1.0]], "data.targets: row 1 sums to 1.4; cross-entropy with softmax outputs compares two distributions"),
+        ([[0.7, 0.7], [0.0, 1.0]], "data.targets: row 1 sums to 1.4; cross-entropy compares two distributions"),
     ],
 )
 def test_data_file_targets_outside_the_loss_s_domain_are_refused(tmp_path, targets, message) -> None:  # type: ignore[no-untyped-def]

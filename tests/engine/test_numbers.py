@@ -174,15 +174,17 @@ TARGETS = [
      "targets.y1: binary cross-entropy compares each output with a probability, so a target lies between 0 and 1; got 1.7."),
     (_spec(**SIGMOID_2_2, loss="binary_cross_entropy", targets={"y1": 0.5, "y2": -0.25}),
      "targets.y2: binary cross-entropy compares each output with a probability, so a target lies between 0 and 1; got -0.25."),
+    (_spec(**SIGMOID_2_2, loss="cross_entropy", targets={"y1": 0.5, "y2": 0.7}),
+     "targets: cross-entropy compares two distributions, so the targets sum to 1; y1 = 0.5, y2 = 0.7 sum to 1.2."),
     (_spec(**SIGMOID_2_2, loss="cross_entropy", targets={"y1": 2, "y2": 0.5}),
      "targets.y1: cross-entropy compares each output with a probability, so a target lies between 0 and 1; got 2."),
     (_spec(**SOFTMAX_2_2, loss="cross_entropy", targets={"y1": 0.7, "y2": 0.7}),
-     "targets: cross-entropy with softmax outputs compares two distributions, so the targets sum to 1; "
+     "targets: cross-entropy compares two distributions, so the targets sum to 1; "
      "y1 = 0.7, y2 = 0.7 sum to 1.4."),
     (_spec(**SOFTMAX_2_2, loss="cross_entropy", targets={"y1": 1.5, "y2": -0.5}),
      "targets.y1: cross-entropy compares each output with a probability, so a target lies between 0 and 1; got 1.5."),
     (_spec(**SOFTMAX_2_2, loss="cross_entropy", targets={"y1": 1, "y2": 0}, randomize={"targets": {"min": 0, "max": 1}}),
-     "randomize.targets: cross-entropy targets on softmax outputs sum to 1, so they cannot be drawn one by one; leave "
+     "randomize.targets: cross-entropy targets sum to 1, so they cannot be drawn one by one; leave "
      "targets out of randomize."),
     (_spec(**SIGMOID_2_2, loss="binary_cross_entropy", targets={"y1": 1, "y2": 0}, randomize={"targets": {"min": 0.5, "max": 2}}),
      "randomize.targets: binary cross-entropy targets lie between 0 and 1; the range 0.5..2 goes outside it."),
