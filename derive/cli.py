@@ -128,7 +128,7 @@ def key(spec: Path, output: Path | None, notation: str | None) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True, help="Folder for the documents.")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that derive did not create.")
 @mathjax_option
-@click.option("--templates", "user_templates", type=click.Path(path_type=Path, exists=True, file_okay=False), help="Your own templates (same names as templates/), rendered in Jinja's sandbox.")
+@click.option("--templates", "user_templates", type=click.Path(path_type=Path, exists=True, file_okay=False), help="Your own templates (same names as derive/templates/), rendered in Jinja's sandbox.")
 @click.option("--notation", type=click.Choice(["scalar", "matrix"]), default="scalar", show_default=True,
               help="scalar: one chain-rule derivation per weight; matrix: layer by layer (W, delta), for any size.")
 @click.option("--blank", type=click.Choice(["numbers", "steps"]), default="numbers", show_default=True,

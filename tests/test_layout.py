@@ -48,3 +48,25 @@ def test_every_subpackage_says_what_it_owns_and_may_import() -> None:
     for stage in ("spec", "engine", "views", "classroom"):
         docstring = (PACKAGE / stage / "__init__.py").read_text(encoding="utf-8")
         assert "Owns" in docstring and "import" in docstring.lower()
+
+
+def test_a_built_wheel_carries_every_template(tmp_path) -> None:
+    """A `pip install` that is not the editable one must still find the templates: they are
+    package data, and the wheel holds each one under derive/templates."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    source = tmp_path / "source"  # a copy, so no build/ left from an earlier run can fill a gap
+    shutil.copytree(PACKAGE, source / "derive", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(PACKAGE.parent / name, source / name)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(source)],
+        check=True, capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("derive-*.whl")
+    in_wheel = set(zipfile.ZipFile(wheel).namelist())
+    templates = sorted(path.relative_to(PACKAGE.parent).as_posix() for path in (PACKAGE / "templates").rglob("*.j2"))
+    assert templates and [name for name in templates if name not in in_wheel] == []
