@@ -16,6 +16,7 @@ import sympy
 from ..engine.policy import format_number
 from . import escape
 from .blocks import Renderer
+from .key import asked_ids
 from .templating import TEMPLATES, _environment, _template_cache, _TARGETS  # noqa: F401 (re-exported)
 from .diagram import LABEL_POSITION, layout, plain_text
 
@@ -34,7 +35,7 @@ HEADINGS = {
         "initial": "초기값", "forward": "순전파(Forward Propagation)", "weighted_sum": "가중합 계산",
         "activation": "활성화 함수 계산", "output": "결과", "loss": "오차 계산", "backward": "역전파",
         "updates": "파라미터 업데이트 (가중치 조정)", "after": "업데이트된 가중치로 새로운 예측값 계산",
-        "reused": "앞에서 이미 계산한 값", "signals": "오차 신호", "gradients": "기울기", "answers": "정답표", "blank_note": "빈칸 아래의 작은 글자는 채점표의 항목 이름입니다.",
+        "reused": "앞에서 이미 계산한 값", "signals": "오차 신호", "gradients": "기울기", "asked": "그 밖에 묻는 값", "answers": "정답표", "blank_note": "빈칸 아래의 작은 글자는 채점표의 항목 이름입니다.",
         "learning_rate": "학습률", "network": "신경망 구조", "iteration": "반복", "history": "반복별 손실",
         "item": "항목", "symbol": "기호", "value": "값", "kinds": {"handout": "풀이", "worksheet": "연습문제", "key": "정답"}, "version": "버전",
         "decreased": "손실이 {before}에서 {after}로 줄어들었습니다.",
@@ -54,7 +55,7 @@ HEADINGS = {
         "initial": "Initial values", "forward": "Forward propagation", "weighted_sum": "Weighted sums",
         "activation": "Activations", "output": "Output", "loss": "Loss", "backward": "Backpropagation",
         "updates": "Parameter update", "after": "Prediction with the updated weights",
-        "reused": "already computed above", "signals": "Error signals", "gradients": "Gradients", "answers": "Answer table", "blank_note": "The small label under each blank is its column in the grading sheet.",
+        "reused": "already computed above", "signals": "Error signals", "gradients": "Gradients", "asked": "Also asked", "answers": "Answer table", "blank_note": "The small label under each blank is its column in the grading sheet.",
         "learning_rate": "learning rate", "network": "The network", "iteration": "iteration", "history": "Loss per iteration",
         "item": "item", "symbol": "symbol", "value": "value", "kinds": {"handout": "handout", "worksheet": "worksheet", "key": "answer key"}, "version": "version",
         "decreased": "The loss went down from {before} to {after}.",
@@ -189,7 +190,8 @@ def document_context(problem: Problem, kind: str, language: str, blank: str = "n
     d = problem.derivation
     network = problem.network
     words = HEADINGS[language]
-    renderer = Renderer(d, kind, words["reused"], blank=blank)
+    asked = frozenset(asked_ids(d, problem.origin)) if d.is_numeric else None
+    renderer = Renderer(d, kind, words["reused"], blank=blank, asked=asked)
     forward = [
         (_layer_heading(index, len(network.layers), language),
          [row for unit in layer for row in renderer.definition_rows(d[unit.pre])]
@@ -207,6 +209,9 @@ def document_context(problem: Problem, kind: str, language: str, blank: str = "n
         backward.append((words["gradients"], [renderer.signal_rows(s) for s in d.with_role("gradient")]))
     updates = [row for s in d.with_role("update") for row in renderer.definition_rows(s)]
     after = [row for s in d.with_role("after") for row in renderer.definition_rows(s)]
+    elsewhere = renderer.asked_elsewhere_rows()
+    if elsewhere:
+        backward.append((words["asked"], [elsewhere]))
     verdict = ""
     prose = _prose(problem, kind, words, renderer)
     if d.is_numeric and kind != "worksheet" and not prose["closing"]:  # the loss before and after are answers

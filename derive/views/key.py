@@ -41,11 +41,14 @@ Interval = tuple[float, float]
 
 def asked_ids(derivation: Derivation, origin: str = "spec") -> list[str]:
     """The item ids the worksheet and the quiz ask for, in the derivation's order: the spec's
-    `ask`, or every step whose role is in GRADED_ROLES. An id that names no step is a
+    `ask`, or every step whose role is in GRADED_ROLES (and the error signals, when the
+    backward pass is worked in signals). An id that names no step is a
     SpecError naming the field."""
     asked = derivation.network.spec.ask
     if asked is None:
-        return [step.id for step in derivation.steps if step.role in GRADED_ROLES]
+        # in the error-signal form the signals are the work itself: the worksheet blanks them
+        roles = GRADED_ROLES + (("signal",) if derivation.chain == "signals" else ())
+        return [step.id for step in derivation.steps if step.role in roles]
     ids = [step.id for step in derivation.steps]
     for index, item in enumerate(asked):
         if item not in derivation:
