@@ -13,6 +13,18 @@ from ..engine.policy import format_number
 COLUMN_GAP = 4.0  # cm between layers
 ROW_GAP = 2.0  # cm between units of a layer
 LABEL_POSITION = 0.25  # edge labels sit near their source, along the edge, away from the crossings mid-way
+# Where else along its edge a label may go when that spot is taken, nearest first: past a
+# 2-2-1 network the labels near a column of inputs run into each other.
+LABEL_POSITIONS = (0.25, 0.35, 0.18, 0.45, 0.55, 0.65, 0.72)
+LABEL_CHAR = 0.13  # cm per character of a \scriptsize label, a little generous
+LABEL_HEIGHT = 0.32  # cm: labels closer than this across their length collide
+LABEL_OFFSET = 0.17  # cm above its edge (TikZ's `above` with inner sep)
+# Past this many edges the picture names the weights but leaves their values to the
+# "Initial values" block above it: a 3-4-4-2 picture cannot hold 52 "w = 0.3" labels.
+VALUED_EDGES = 20
+# Past this many the edges are not labelled at all (a 6-10-8-4 picture has 200): the forward
+# pass's formulas say which weight joins which units.
+NAMED_EDGES = 80
 LABEL_LIFT = 7  # px between an SVG edge and its label
 SVG_SCALE = 60  # px per cm
 SVG_MARGIN = 40  # px around the picture
@@ -35,14 +47,58 @@ class Edge:
     target: Node
     latex: str  # w_{1} or w_{1} = 0.3
     text: tuple[str, str, str]  # base, subscript, "= 0.3" or ""
+    position: float = LABEL_POSITION  # how far along the edge its label sits, 0 at the source
+
+    def _along(self, position: float) -> tuple[float, float, float, float]:
+        """The point `position` of the way along the drawn arrow, from circle to circle, as
+        TikZ's `pos` measures it, and the arrow's direction."""
+        dx, dy = self.target.x - self.source.x, self.target.y - self.source.y
+        length = math.hypot(dx, dy)
+        ux, uy = dx / length, dy / length
+        start, end = _radius(self.source), length - _radius(self.target)
+        distance = start + position * (end - start)
+        return self.source.x + ux * distance, self.source.y + uy * distance, ux, uy
 
     @property
     def label_x(self) -> float:
-        return self.source.x + LABEL_POSITION * (self.target.x - self.source.x)
+        return self._along(self.position)[0]
 
     @property
     def label_y(self) -> float:
-        return self.source.y + LABEL_POSITION * (self.target.y - self.source.y)
+        return self._along(self.position)[1]
+
+    def label_outline(self, position: float) -> list[tuple[float, float]]:
+        """Points along the label as printed at `position` (cm): a row across its width, on
+        the line it sits on above the edge, enough to tell two labels apart."""
+        x, y, ux, uy = self._along(position)
+        cx, cy = x - uy * LABEL_OFFSET, y + ux * LABEL_OFFSET
+        half = LABEL_CHAR * len("".join(self.text)) / 2
+        return [(cx + ux * half * k / 4, cy + uy * half * k / 4) for k in range(-4, 5)]
+
+
+def _radius(node: Node) -> float:
+    """cm: the TikZ styles' minimum sizes, 1.1 cm for a unit and 0.8 cm for a bias."""
+    return 0.4 if node.is_bias else 0.55
+
+
+def _placed(edges: list[Edge]) -> list[Edge]:
+    """Each label at the first of LABEL_POSITIONS where it touches no label placed before
+    it (or, if every spot is taken, where it touches fewest), in edge order: deterministic,
+    and a 2-2-1 picture keeps every label where it always was."""
+    taken: list[list[tuple[float, float]]] = []
+    placed = []
+    for edge in edges:
+        def clashes(position: float) -> int:
+            outline = edge.label_outline(position)
+            return sum(
+                any(math.hypot(x - u, y - v) < LABEL_HEIGHT for x, y in outline for u, v in other)
+                for other in taken
+            )
+
+        position = min(LABEL_POSITIONS, key=lambda p: (clashes(p), LABEL_POSITIONS.index(p)))
+        taken.append(edge.label_outline(position))
+        placed.append(Edge(edge.source, edge.target, edge.latex, edge.text, position))
+    return placed
 
 
 @dataclass(frozen=True)
@@ -78,7 +134,9 @@ class Layout:
 
 def layout(network: Network, with_values: bool) -> Layout:
     """Inputs in the first column, each layer in the next, a bias node "1" under the
-    column it is added to; columns centred vertically."""
+    column it is added to; columns centred vertically. Edges are labelled with their
+    weight (up to NAMED_EDGES edges) and, up to VALUED_EDGES edges and where
+    `with_values`, its value."""
     columns: list[list[tuple[str, bool]]] = [[(name, False) for name in network.inputs]]
     for depth, layer in enumerate(network.layers):
         if any(unit.pre in p.targets for p in network.biases for unit in layer):
@@ -94,13 +152,17 @@ def layout(network: Network, with_values: bool) -> Layout:
     post_of = {unit.pre: unit.post for unit in network.units}
     layer_of = {unit.pre: unit.layer for unit in network.units}
     edges = []
+    count = sum(len(parameter.targets) for parameter in network.parameters)
+    with_values = with_values and count <= VALUED_EDGES
     for parameter in network.parameters:
         for target in parameter.targets:
             source = nodes[parameter.source] if parameter.source else nodes[f"bias{layer_of[target]}"]
             name = network.latex(parameter.name)
             value = format_number(parameter.value) if with_values and parameter.value is not None else ""
             edges.append(Edge(source, nodes[post_of[target]], f"{name} = {value}" if value else name, (*plain_text(name), f" = {value}" if value else "")))
-    return Layout(list(nodes.values()), edges, (len(columns) - 1) * COLUMN_GAP, (tallest - 1) * ROW_GAP)
+    if count > NAMED_EDGES:
+        return Layout(list(nodes.values()), [Edge(e.source, e.target, "", ("", "", "")) for e in edges], (len(columns) - 1) * COLUMN_GAP, (tallest - 1) * ROW_GAP)
+    return Layout(list(nodes.values()), _placed(edges), (len(columns) - 1) * COLUMN_GAP, (tallest - 1) * ROW_GAP)
 
 
 _ACCENTS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}
