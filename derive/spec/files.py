@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from .keyfile import check_key
 from .vocabulary import SpecError, shown
 
 if TYPE_CHECKING:
@@ -160,24 +161,27 @@ def read_samples(spec: Spec, folder: Path, origin: str) -> tuple[Any, Any]:
 
 def read_key_file(path: Path) -> tuple[Any, str]:
     """A key.json, a keys.json written by `derive variants`, or a folder holding either, as
-    parsed JSON and the path it came from."""
+    parsed JSON and the path it came from, checked to be a key derive wrote (keyfile.py):
+    a crafted key is one message, never a traceback in the grader."""
     if path.is_dir():
         candidates = [path / "keys.json", path / "key.json"]
         path = next((candidate for candidate in candidates if candidate.exists()), candidates[0])
     try:
-        data = json.loads(_read_capped(path, MAX_FILE_BYTES).decode("utf-8").removeprefix("\ufeff"))
+        data = json.loads(_read_capped(path, MAX_FILE_BYTES).decode("utf-8").removeprefix("\ufeff"), object_pairs_hook=_unique_json_object)
         _no_lone_surrogates(data)
-        return data, str(path)
     except SpecError as error:
         raise SpecError(f"{path}: not a key written by derive ({error}).") from None
     except RecursionError:
         raise SpecError(f"{path}: not a key written by derive (it nests too deeply).") from None
     except FileNotFoundError:
         raise SpecError(f"{path}: no such key file; give a key.json, a keys.json or the folder `derive variants` wrote.") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise SpecError(f"{path}: not a key written by derive ({error}).") from None
+    except ValueError as error:  # JSON's and UTF-8's errors, and Python's refusal of an integer of 4,300 digits
+        detail = "it holds an integer of more than 4,300 digits" if "integer string conversion" in str(error) else str(error)
+        raise SpecError(f"{path}: not a key written by derive ({detail}).") from None
     except OSError as error:
         raise SpecError(f"{path}: cannot be read ({error.strerror}).") from None
+    check_key(data, str(path))
+    return data, str(path)
 
 
 VERSIONS_FILE = "versions.csv"
