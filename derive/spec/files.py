@@ -5,7 +5,10 @@ UTF-8, with or without BOM. Later stages receive text, mappings and arrays."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +52,38 @@ def read_text_any_encoding(path: Path) -> str:
         except UnicodeDecodeError:
             continue
     raise SpecError(f"{path}: the file is neither UTF-8 nor CP949 text; save it from the spreadsheet as CSV UTF-8.")
+
+
+def csv_rows(text: str, path: str) -> list[list[str]]:
+    """A CSV's text (read by read_text_any_encoding) as its rows; row n of the result is row
+    n + 1 of the spreadsheet, blank rows included, so messages can name rows as the
+    spreadsheet numbers them. Old Mac line ends (a bare CR) are line ends, and a cell too
+    long for Python's csv module is a message naming its row, not a traceback."""
+    rows: list[list[str]] = []
+    try:
+        for row in csv.reader(io.StringIO(text, newline=""), strict=True):
+            rows.append(row)
+    except csv.Error as error:
+        detail = "a cell is longer than 131,072 characters" if "field limit" in str(error) else str(error)
+        raise SpecError(f"{path}: row {len(rows) + 1}: cannot be read as CSV: {detail}; perhaps a quote is not closed.") from None
+    return rows
+
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CHARACTER_WORDS = {"\x00": "NUL", "\t": "a tab", "\n": "a line break", "\r": "a line break", "\x7f": "DEL"}
+
+
+def unprintable(text: str) -> str | None:
+    """The first character of `text` no page should print, described (`U+0000 (NUL)`), or
+    None: control characters (a NUL or DEL stops XeLaTeX; a line break or a blank line ends a
+    heading early), Unicode's line and paragraph separators, and the direction controls that
+    make a name display as another. A cell with one is a damaged file (a quote not closed) or
+    an attack; there is no way to print it faithfully."""
+    found = _UNPRINTABLE.search(text)
+    if found is None:
+        return None
+    character = found.group()
+    return f"U+{ord(character):04X} ({_CHARACTER_WORDS.get(character, 'a control character')})"
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -192,14 +227,11 @@ def read_versions_file(keys: Path) -> tuple[list[dict[str, str]], str] | None:
     beside the key file given) as rows {version, student, name}, and its path; None when
     there is none. Its cells are returned as written (roster ids and names may carry the
     single quote that keeps a spreadsheet from running them)."""
-    import csv
-    import io
-
     folder = keys if keys.is_dir() else keys.parent
     path = folder / VERSIONS_FILE
     if not path.is_file():
         return None
-    rows = list(csv.reader(io.StringIO(read_text_any_encoding(path))))
+    rows = csv_rows(read_text_any_encoding(path), str(path))
     if not rows:
         raise SpecError(f"{path}: the file is empty; it needs the header version, student, name.")
     header = [cell.strip().lower() for cell in rows[0]]
