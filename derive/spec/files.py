@@ -239,9 +239,13 @@ def read_versions_file(keys: Path) -> tuple[list[dict[str, str]], str] | None:
         raise SpecError(f"{path}: the header needs columns 'version' and 'student'; it has {', '.join(rows[0]) or 'nothing'}.")
     columns = {name: header.index(name) for name in ("version", "student", "name") if name in header}
     parsed = []
-    for row in rows[1:]:
+    for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
         cells = row + [""] * (len(header) - len(row))
-        parsed.append({name: cells[index].strip() for name, index in columns.items()} | ({} if "name" in columns else {"name": ""}))
+        entry = {name: cells[index].strip() for name, index in columns.items()} | ({} if "name" in columns else {"name": ""})
+        for name, value in entry.items():
+            if (character := unprintable(value)) is not None:
+                raise SpecError(f"{path}: row {number}: the {name} cell holds {character}, which derive never writes there.")
+        parsed.append(entry)
     return parsed, str(path)

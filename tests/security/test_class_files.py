@@ -122,3 +122,11 @@ def test_a_bad_submissions_file_through_grade_writes_nothing(tmp_path: Path) -> 
     assert result.returncode == 2 and "Traceback" not in result.stderr and result.stderr.count("\n") == 1, result.stderr
     assert f"{submissions}: row 3: the student cell holds U+0000 (NUL)" in result.stderr
     assert not (tmp_path / "grades").exists()
+
+
+def test_a_versions_csv_with_a_control_character_is_one_message(tmp_path: Path) -> None:
+    from derive.spec.files import read_versions_file
+
+    (tmp_path / "versions.csv").write_text("version,student,name\nv01,s1,Kim\nv02,s2,Le\x00e\n", encoding="utf-8")
+    with pytest.raises(SpecError, match=r"versions.csv: row 3: the name cell holds U\+0000 \(NUL\)"):
+        read_versions_file(tmp_path)
