@@ -97,6 +97,10 @@ def parse_submissions(text: str, path: str, item_ids: set[str]) -> tuple[list[Su
         raise SpecError(f"{path}: the submissions file is empty; it needs a header row: student, version, then item ids.")
     header = [cell.strip() for cell in rows[0]]
     lowered = [cell.lower() for cell in header]
+    for index, name in enumerate(header):
+        if (character := unprintable(name)) is not None:
+            raise SpecError(f"{path}: row 1: the name of column {index + 1} holds {character}; a header names its columns "
+                            f"in plain text; got {shown(name)}.")
     if "student" not in lowered:
         raise SpecError(f"{path}: row 1: the header has no 'student' column; it has {', '.join(header) or 'nothing'}.")
     _no_column_twice(header, item_ids, path)

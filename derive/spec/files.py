@@ -236,7 +236,7 @@ def read_versions_file(keys: Path) -> tuple[list[dict[str, str]], str] | None:
         raise SpecError(f"{path}: the file is empty; it needs the header version, student, name.")
     header = [cell.strip().lower() for cell in rows[0]]
     if "version" not in header or "student" not in header:
-        raise SpecError(f"{path}: the header needs columns 'version' and 'student'; it has {', '.join(rows[0]) or 'nothing'}.")
+        raise SpecError(f"{path}: the header needs columns 'version' and 'student'; it has {', '.join(map(shown, rows[0])) or 'nothing'}.")
     columns = {name: header.index(name) for name in ("version", "student", "name") if name in header}
     parsed = []
     for number, row in enumerate(rows[1:], start=2):
