@@ -115,10 +115,10 @@ def parse_submissions(text: str, path: str, item_ids: set[str]) -> tuple[list[Su
         if not any(cell.strip() for cell in row):
             continue
         cells = row + [""] * (len(header) - len(row))
-        for field, column in (("student", student_column), ("version", version_column), ("name", name_column)):
+        for column_name, column in (("student", student_column), ("version", version_column), ("name", name_column)):
             character = unprintable(cells[column].strip()) if column is not None else None
             if character is not None:
-                raise SpecError(f"{path}: row {line}: the {field} cell holds {character}, which no page can print "
+                raise SpecError(f"{path}: row {line}: the {column_name} cell holds {character}, which no page can print "
                                 f"(is a quote not closed?); got {shown(cells[column].strip())}.")
         student = cells[student_column].strip() or f"(row {line})"
         version = cells[version_column].strip() if version_column is not None else None

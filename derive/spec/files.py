@@ -62,7 +62,7 @@ def csv_rows(text: str, path: str) -> list[list[str]]:
     rows: list[list[str]] = []
     try:
         for row in csv.reader(io.StringIO(text, newline=""), strict=True):
-            rows.append(row)
+            rows.append(row)  # noqa: PERF402 - one by one, so the rows read before a bad one number it
     except csv.Error as error:
         detail = "a cell is longer than 131,072 characters" if "field limit" in str(error) else str(error)
         raise SpecError(f"{path}: row {len(rows) + 1}: cannot be read as CSV: {detail}; perhaps a quote is not closed.") from None

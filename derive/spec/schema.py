@@ -10,7 +10,6 @@ names, duplicates). `spec_messages` words msgspec's errors in the spec's own ter
 from __future__ import annotations
 
 import math
-import re
 from typing import Annotated, Any, Literal, Union
 
 import msgspec

@@ -27,7 +27,7 @@ SYMBOLS = frozenset({
 LATEX_COMMANDS = ACCENTS | SYMBOLS
 MAX_LATEX = 80  # characters
 _CHARACTERS = re.compile(r"^[A-Za-z0-9_^{}\\' ,.()\[\]+\-=|*/]*$")
-_TOKEN = re.compile(r"\\([A-Za-z]+) *|\\(.)|([{}_^'])|( +)|(.)", re.S)
+_TOKEN = re.compile(r"\\([A-Za-z]+) *|\\(.)|([{}_^'])|( +)|(.)", re.DOTALL)
 
 
 class _Malformed(Exception):

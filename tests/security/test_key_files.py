@@ -95,7 +95,7 @@ def test_a_crafted_key_is_one_message_naming_the_field(tmp_path: Path, keys: tup
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
     assert result.output.count("error:") == 1 and result.output.count("\n") == 1, result.output
     message = result.output.removeprefix("error: ")
-    assert message.startswith(f"{key}: ") or message.startswith(f"{key} ("), message
+    assert message.startswith((f"{key}: ", f"{key} (")), message
     assert field in message and words in message, message
     assert not (tmp_path / "grades").exists()
 

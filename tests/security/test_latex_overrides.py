@@ -68,7 +68,7 @@ def _typesets(tmp_path: Path, formulas: list[str]) -> bool:
     (tmp_path / "t.tex").write_text(rf"\documentclass{{article}}\usepackage{{amsmath,amssymb}}\begin{{document}}{body}\end{{document}}",
                                     encoding="utf-8")
     run = subprocess.run(["xelatex", "-interaction=batchmode", "-halt-on-error", "-no-shell-escape", "t.tex"],
-                         cwd=tmp_path, capture_output=True, timeout=60)
+                         cwd=tmp_path, capture_output=True, timeout=60, check=False)
     return run.returncode == 0
 
 
