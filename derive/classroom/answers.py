@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from ..spec.files import csv_rows, unprintable
+from ..spec.files import csv_rows
 from ..spec.schema import SpecError
-from ..spec.vocabulary import shown
+from ..spec.vocabulary import shown, unprintable
 
 _MINUS_SIGNS = dict.fromkeys(map(ord, "\u2212\u2013\u2014\ufe63\uff0d"), "-")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")

@@ -17,10 +17,10 @@ import msgspec
 
 from ..engine.numeric import EvaluationError
 from ..engine.problem import Problem
-from ..spec.files import csv_rows, unprintable
+from ..spec.files import csv_rows
 from ..spec.keyfile import MAX_VERSIONS
 from ..spec.schema import ExplicitWeight, RandomizeSpec, RandomRange, SpecError
-from ..spec.vocabulary import shown
+from ..spec.vocabulary import shown, unprintable
 
 ATTEMPTS_PER_VERSION = 200
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .keyfile import check_key
-from .vocabulary import SpecError, shown
+from .vocabulary import SpecError, shown, unprintable
 
 if TYPE_CHECKING:
     from .schema import Spec
@@ -67,23 +66,6 @@ def csv_rows(text: str, path: str) -> list[list[str]]:
         detail = "a cell is longer than 131,072 characters" if "field limit" in str(error) else str(error)
         raise SpecError(f"{path}: row {len(rows) + 1}: cannot be read as CSV: {detail}; perhaps a quote is not closed.") from None
     return rows
-
-
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_CHARACTER_WORDS = {"\x00": "NUL", "\t": "a tab", "\n": "a line break", "\r": "a line break", "\x7f": "DEL"}
-
-
-def unprintable(text: str) -> str | None:
-    """The first character of `text` no page should print, described (`U+0000 (NUL)`), or
-    None: control characters (a NUL or DEL stops XeLaTeX; a line break or a blank line ends a
-    heading early), Unicode's line and paragraph separators, and the direction controls that
-    make a name display as another. A cell with one is a damaged file (a quote not closed) or
-    an attack; there is no way to print it faithfully."""
-    found = _UNPRINTABLE.search(text)
-    if found is None:
-        return None
-    character = found.group()
-    return f"U+{ord(character):04X} ({_CHARACTER_WORDS.get(character, 'a control character')})"
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

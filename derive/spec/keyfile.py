@@ -18,6 +18,7 @@ import msgspec
 from msgspec import Meta
 
 from .messages import describe
+from .schema import check_title
 from .vocabulary import CARRIES, KINDS, MODES, ROUNDINGS, SpecError, field_path, shown
 
 MAX_VERSIONS = 10_000  # `derive variants --count` makes at most this many
@@ -97,6 +98,7 @@ def check_key(data: Any, origin: str) -> None:
         keys = msgspec.convert(data, model)
     except msgspec.ValidationError as error:
         raise SpecError(f"{origin}: {describe(str(error), data, model)}") from None
+    check_title(keys.title, origin, "title")
     for version, key in keys.versions.items() if isinstance(keys, ClassKeys) else [(None, keys)]:
         where = ("versions", version) if version is not None else ()
         if version is not None and key.version != version:

@@ -18,7 +18,7 @@ from msgspec import Meta, field
 from .texmath import latex_problem
 from .vocabulary import (
     ACTIVATION_NAME, ACTIVATIONS, CARRIES, DATA_FILE, KINDS, LEARNING_RATE, LOSS_NAME, LOSSES, MODES, NAME_PATTERN,
-    ROUNDINGS, SpecError, field_path, shown,
+    ROUNDINGS, SpecError, field_path, shown, unprintable,
 )
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True):
@@ -149,10 +149,20 @@ def parse_spec(data: dict[str, Any], origin: str = "spec") -> Spec:
         from .messages import describe
 
         raise SpecError(f"{origin}: {describe(str(error), data, Spec)}") from None
+    check_title(spec.title, origin, "title")
     _check_values(spec, origin)
     _check_names(spec, origin)
     _check_ask(spec, origin)
     return spec
+
+
+def check_title(title: str, origin: str, field_name: str) -> None:
+    """A title heads every page and names the Moodle and QTI quizzes: a control character
+    (other than a tab or a line break, which XML holds) makes their XML
+    ill-formed, and a direction override makes it display as another title."""
+    character = unprintable(title.replace("\t", " ").replace("\n", " ").replace("\r", " "))
+    if character is not None:
+        raise SpecError(f"{origin}: {field_name}: a title holds no control characters; it holds {character}; got {shown(title)}.")
 
 
 # --- rules msgspec's types cannot state ------------------------------------------------

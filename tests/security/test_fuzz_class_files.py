@@ -22,8 +22,9 @@ from derive.classroom.grading import key_from_data
 from derive.classroom.variants import parse_roster
 from derive.cli import main
 from derive.engine.numeric import EvaluationError
-from derive.spec.files import read_key_file, read_text_any_encoding, unprintable
+from derive.spec.files import read_key_file, read_text_any_encoding
 from derive.spec.schema import SpecError
+from derive.spec.vocabulary import unprintable
 
 from ..conftest import EXAMPLES
 

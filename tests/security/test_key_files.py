@@ -64,6 +64,7 @@ CRAFTED = [
     ("item-control-id", lambda k, c: json.dumps(_item(k, id="z\x001")), "items[0].id:", "control"),
     ("item-extra-field", lambda k, c: json.dumps(_item(k, evil=1)), "items[0].evil:", "unknown field"),
     ("title-number", lambda k, c: json.dumps({**k, "title": 5}), "title:", "text"),
+    ("title-control", lambda k, c: json.dumps({**k, "title": "quiz\x01\x0b"}), "title:", "U+0001 (a control character)"),
     ("format-field", lambda k, c: json.dumps({**k, "format": 2}), "format:", "unknown field"),
     ("policy-text", lambda k, c: json.dumps({**k, "policy": "x"}), "policy:", "mapping"),
     ("policy-digits-huge", lambda k, c: json.dumps({**k, "policy": {**k["policy"], "digits": 10**6}}), "policy.digits:", "at most 15"),
