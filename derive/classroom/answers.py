@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
+from ..spec.files import csv_rows
 from ..spec.schema import SpecError
+from ..spec.vocabulary import shown, unprintable
 
 _MINUS_SIGNS = dict.fromkeys(map(ord, "\u2212\u2013\u2014\ufe63\uff0d"), "-")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -78,22 +80,30 @@ class Submission:
 
 def has_version_column(text: str) -> bool:
     """Whether a submissions CSV's header names a `version` column."""
-    first = next(csv.reader(io.StringIO(text)), [])
+    first = next(csv.reader(io.StringIO(text, newline="")), [])
     return any(cell.strip().lower() == "version" for cell in first)
 
 
 def parse_submissions(text: str, path: str, item_ids: set[str]) -> tuple[list[Submission], list[str]]:
     """Every data row of a submissions CSV (its text, read at the edge; `path` names it in
-    messages) becomes one submission, whatever is wrong with it; the problems are listed
-    on the submission, never raised, so no student is dropped. Also returns notes about
-    the file as a whole."""
-    rows = list(csv.reader(io.StringIO(text)))
+    messages) becomes one submission, whatever is wrong with its answers; those problems
+    are listed on the submission, never raised, so no student is dropped. Also returns
+    notes about the file as a whole. What would grade the wrong student or the wrong item
+    is refused, naming the row as the spreadsheet numbers it: a column named twice, and a
+    student, version or name cell holding a character no page can print (most often a
+    quote that is not closed, which swallows the rows after it into one cell)."""
+    rows = csv_rows(text, path)
     if not rows:
         raise SpecError(f"{path}: the submissions file is empty; it needs a header row: student, version, then item ids.")
     header = [cell.strip() for cell in rows[0]]
     lowered = [cell.lower() for cell in header]
+    for index, name in enumerate(header):
+        if (character := unprintable(name)) is not None:
+            raise SpecError(f"{path}: row 1: the name of column {index + 1} holds {character}; a header names its columns "
+                            f"in plain text; got {shown(name)}.")
     if "student" not in lowered:
-        raise SpecError(f"{path}: the header has no 'student' column; it has {', '.join(header) or 'nothing'}.")
+        raise SpecError(f"{path}: row 1: the header has no 'student' column; it has {', '.join(header) or 'nothing'}.")
+    _no_column_twice(header, item_ids, path)
     student_column = lowered.index("student")
     version_column = lowered.index("version") if "version" in lowered else None
     name_column = lowered.index("name") if "name" in lowered and "name" not in item_ids else None
@@ -105,6 +115,11 @@ def parse_submissions(text: str, path: str, item_ids: set[str]) -> tuple[list[Su
         if not any(cell.strip() for cell in row):
             continue
         cells = row + [""] * (len(header) - len(row))
+        for column_name, column in (("student", student_column), ("version", version_column), ("name", name_column)):
+            character = unprintable(cells[column].strip()) if column is not None else None
+            if character is not None:
+                raise SpecError(f"{path}: row {line}: the {column_name} cell holds {character}, which no page can print "
+                                f"(is a quote not closed?); got {shown(cells[column].strip())}.")
         student = cells[student_column].strip() or f"(row {line})"
         version = cells[version_column].strip() if version_column is not None else None
         answers = {name: parse_answer(cells[index]) for index, name in item_columns.items()}
@@ -115,6 +130,18 @@ def parse_submissions(text: str, path: str, item_ids: set[str]) -> tuple[list[Su
         submissions.append(submission)
     notes = [f"columns not in the key were ignored: {', '.join(unknown)}"] if unknown else []
     return submissions, notes
+
+
+def _no_column_twice(header: list[str], item_ids: set[str], path: str) -> None:
+    """A column derive reads (student, version, name: in any case; an item id) named twice
+    would leave one of its two cells unread; columns derive ignores may repeat."""
+    seen: dict[str, int] = {}
+    for index, name in enumerate(header):
+        identity = name.lower() if name.lower() in ("student", "version", "name") else name
+        if identity in seen and (identity in ("student", "version", "name") or name in item_ids):
+            raise SpecError(f"{path}: row 1: the column {shown(name)} appears twice (columns {seen[identity] + 1} and {index + 1}); "
+                            "keep one, so that each cell has one meaning.")
+        seen.setdefault(identity, index)
 
 
 # --- who has which version: versions.csv, written by `derive variants` ------------------

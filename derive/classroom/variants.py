@@ -8,8 +8,6 @@ earlier version. The same spec and seed always give the same versions."""
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -19,7 +17,10 @@ import msgspec
 
 from ..engine.numeric import EvaluationError
 from ..engine.problem import Problem
+from ..spec.files import csv_rows
+from ..spec.keyfile import MAX_VERSIONS
 from ..spec.schema import ExplicitWeight, RandomizeSpec, RandomRange, SpecError
+from ..spec.vocabulary import shown, unprintable
 
 ATTEMPTS_PER_VERSION = 200
 
@@ -140,14 +141,56 @@ def make_variants(
     return variants
 
 
+MAX_ROSTER_ID = 64  # characters; a student number or a login
+MAX_ROSTER_NAME = 100  # characters; the name is printed in a one-line page header
+
+
 def parse_roster(text: str, path: str) -> list[Student]:
-    """A roster CSV's text (read at the edge, in any encoding): columns student (or id) and
-    name; `path` names the file in messages."""
-    rows = list(csv.DictReader(io.StringIO(text)))
-    if not rows:
-        raise SpecError(f"{path}: the roster has no rows.")
-    columns = {key.strip().lower(): key for key in rows[0] if key}
-    id_column = columns.get("student") or columns.get("id")
-    if id_column is None or "name" not in columns:
-        raise SpecError(f"{path}: the roster needs columns 'student' and 'name'; it has {', '.join(rows[0])}.")
-    return [Student(row[id_column].strip(), (row[columns["name"]] or "").strip()) for row in rows]
+    """A roster CSV's text (read at the edge, in any encoding): a header row with the columns
+    student (or id) and name, then one student a row; blank rows are skipped and other
+    columns ignored. Each student gets a version, a page header and a row in versions.csv
+    that `derive grade` looks them up by, so a row that cannot be all of those is refused,
+    naming the row as the spreadsheet numbers it: a missing cell, an empty or repeated id,
+    a character no page can print, an id or name too long for its place, or cells beyond
+    the header (a name with an unquoted comma). `path` names the file in messages."""
+    rows = csv_rows(text, path)
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise SpecError(f"{path}: row 1: expected the header student, name; got {'an empty row' if rows else 'an empty file'}.")
+    header = [cell.strip().lower() for cell in rows[0]]
+    for column in ("student", "id", "name"):
+        if header.count(column) > 1:
+            raise SpecError(f"{path}: row 1: the column {column!r} appears {header.count(column)} times; keep one.")
+    id_column = header.index("student") if "student" in header else header.index("id") if "id" in header else None
+    if id_column is None or "name" not in header:
+        raise SpecError(f"{path}: row 1: expected the header to name the columns 'student' (or 'id') and 'name'; "
+                        f"it has {', '.join(map(shown, rows[0]))}.")
+    name_column = header.index("name")
+    students: list[Student] = []
+    seen: dict[str, int] = {}
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) <= max(id_column, name_column):
+            raise SpecError(f"{path}: row {number}: expected {len(header)} cells (student id and name); the row has {len(row)}.")
+        if any(cell.strip() for cell in row[len(header):]):
+            raise SpecError(f"{path}: row {number}: expected {len(header)} cells, as the header has; the row has {len(row)} "
+                            "(a name with a comma must be in double quotes: \"Kim, Minsu\").")
+        student = Student(row[id_column].strip(), row[name_column].strip())
+        for field, value, limit in (("student id", student.id, MAX_ROSTER_ID), ("name", student.name, MAX_ROSTER_NAME)):
+            character = unprintable(value)
+            if character is not None:
+                raise SpecError(f"{path}: row {number}: the {field} holds {character}, which no page can print; got {shown(value)}.")
+            if len(value) > limit:
+                raise SpecError(f"{path}: row {number}: a {field} is at most {limit} characters; this one has {len(value)}.")
+        if not student.id:
+            raise SpecError(f"{path}: row {number}: expected a student id; the cell is empty.")
+        if student.id in seen:
+            raise SpecError(f"{path}: row {number}: student id {shown(student.id)} is also on row {seen[student.id]}; "
+                            "each student gets one version.")
+        seen[student.id] = number
+        students.append(student)
+    if not students:
+        raise SpecError(f"{path}: the roster has no students, only its header.")
+    if len(students) > MAX_VERSIONS:
+        raise SpecError(f"{path}: the roster has {len(students):,} students; derive makes at most {MAX_VERSIONS:,} versions.")
+    return students

@@ -5,13 +5,16 @@ UTF-8, with or without BOM. Later stages receive text, mappings and arrays."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .vocabulary import SpecError, shown
+from .keyfile import check_key
+from .vocabulary import SpecError, shown, unprintable
 
 if TYPE_CHECKING:
     from .schema import Spec
@@ -48,6 +51,21 @@ def read_text_any_encoding(path: Path) -> str:
         except UnicodeDecodeError:
             continue
     raise SpecError(f"{path}: the file is neither UTF-8 nor CP949 text; save it from the spreadsheet as CSV UTF-8.")
+
+
+def csv_rows(text: str, path: str) -> list[list[str]]:
+    """A CSV's text (read by read_text_any_encoding) as its rows; row n of the result is row
+    n + 1 of the spreadsheet, blank rows included, so messages can name rows as the
+    spreadsheet numbers them. Old Mac line ends (a bare CR) are line ends, and a cell too
+    long for Python's csv module is a message naming its row, not a traceback."""
+    rows: list[list[str]] = []
+    try:
+        for row in csv.reader(io.StringIO(text, newline=""), strict=True):
+            rows.append(row)  # noqa: PERF402 - one by one, so the rows read before a bad one number it
+    except csv.Error as error:
+        detail = "a cell is longer than 131,072 characters" if "field limit" in str(error) else str(error)
+        raise SpecError(f"{path}: row {len(rows) + 1}: cannot be read as CSV: {detail}; perhaps a quote is not closed.") from None
+    return rows
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -160,24 +178,27 @@ def read_samples(spec: Spec, folder: Path, origin: str) -> tuple[Any, Any]:
 
 def read_key_file(path: Path) -> tuple[Any, str]:
     """A key.json, a keys.json written by `derive variants`, or a folder holding either, as
-    parsed JSON and the path it came from."""
+    parsed JSON and the path it came from, checked to be a key derive wrote (keyfile.py):
+    a crafted key is one message, never a traceback in the grader."""
     if path.is_dir():
         candidates = [path / "keys.json", path / "key.json"]
         path = next((candidate for candidate in candidates if candidate.exists()), candidates[0])
     try:
-        data = json.loads(_read_capped(path, MAX_FILE_BYTES).decode("utf-8").removeprefix("\ufeff"))
+        data = json.loads(_read_capped(path, MAX_FILE_BYTES).decode("utf-8").removeprefix("\ufeff"), object_pairs_hook=_unique_json_object)
         _no_lone_surrogates(data)
-        return data, str(path)
     except SpecError as error:
         raise SpecError(f"{path}: not a key written by derive ({error}).") from None
     except RecursionError:
         raise SpecError(f"{path}: not a key written by derive (it nests too deeply).") from None
     except FileNotFoundError:
         raise SpecError(f"{path}: no such key file; give a key.json, a keys.json or the folder `derive variants` wrote.") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise SpecError(f"{path}: not a key written by derive ({error}).") from None
+    except ValueError as error:  # JSON's and UTF-8's errors, and Python's refusal of an integer of 4,300 digits
+        detail = "it holds an integer of more than 4,300 digits" if "integer string conversion" in str(error) else str(error)
+        raise SpecError(f"{path}: not a key written by derive ({detail}).") from None
     except OSError as error:
         raise SpecError(f"{path}: cannot be read ({error.strerror}).") from None
+    check_key(data, str(path))
+    return data, str(path)
 
 
 VERSIONS_FILE = "versions.csv"
@@ -188,24 +209,25 @@ def read_versions_file(keys: Path) -> tuple[list[dict[str, str]], str] | None:
     beside the key file given) as rows {version, student, name}, and its path; None when
     there is none. Its cells are returned as written (roster ids and names may carry the
     single quote that keeps a spreadsheet from running them)."""
-    import csv
-    import io
-
     folder = keys if keys.is_dir() else keys.parent
     path = folder / VERSIONS_FILE
     if not path.is_file():
         return None
-    rows = list(csv.reader(io.StringIO(read_text_any_encoding(path))))
+    rows = csv_rows(read_text_any_encoding(path), str(path))
     if not rows:
         raise SpecError(f"{path}: the file is empty; it needs the header version, student, name.")
     header = [cell.strip().lower() for cell in rows[0]]
     if "version" not in header or "student" not in header:
-        raise SpecError(f"{path}: the header needs columns 'version' and 'student'; it has {', '.join(rows[0]) or 'nothing'}.")
+        raise SpecError(f"{path}: the header needs columns 'version' and 'student'; it has {', '.join(map(shown, rows[0])) or 'nothing'}.")
     columns = {name: header.index(name) for name in ("version", "student", "name") if name in header}
     parsed = []
-    for row in rows[1:]:
+    for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
         cells = row + [""] * (len(header) - len(row))
-        parsed.append({name: cells[index].strip() for name, index in columns.items()} | ({} if "name" in columns else {"name": ""}))
+        entry = {name: cells[index].strip() for name, index in columns.items()} | ({} if "name" in columns else {"name": ""})
+        for name, value in entry.items():
+            if (character := unprintable(value)) is not None:
+                raise SpecError(f"{path}: row {number}: the {name} cell holds {character}, which derive never writes there.")
+        parsed.append(entry)
     return parsed, str(path)

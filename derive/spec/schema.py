@@ -10,15 +10,15 @@ names, duplicates). `spec_messages` words msgspec's errors in the spec's own ter
 from __future__ import annotations
 
 import math
-import re
 from typing import Annotated, Any, Literal, Union
 
 import msgspec
 from msgspec import Meta, field
 
+from .texmath import latex_problem
 from .vocabulary import (
     ACTIVATION_NAME, ACTIVATIONS, CARRIES, DATA_FILE, KINDS, LEARNING_RATE, LOSS_NAME, LOSSES, MODES, NAME_PATTERN,
-    ROUNDINGS, SpecError, field_path, shown,
+    ROUNDINGS, SpecError, field_path, shown, unprintable,
 )
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True):
@@ -142,38 +142,6 @@ def as_plain_data(spec: Spec) -> dict[str, Any]:
     return msgspec.to_builtins(spec)
 
 
-# Math commands a symbol's LaTeX override may use. Anything else (\input, \write18,
-# \openout, \def, \catcode, ...) is refused, as are the characters that escape math or
-# end a line early in TeX or Markdown: % # & $ and TeX's ^^ character codes.
-LATEX_COMMANDS = frozenset({
-    "hat", "bar", "tilde", "vec", "dot", "ddot", "mathrm", "mathbf", "mathit", "mathsf", "mathcal", "boldsymbol",
-    "prime", "ell", "partial", "nabla", "top", "cdot", "star", "ast",
-    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa",
-    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega",
-    "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
-})
-_LATEX_CHARACTERS = re.compile(r"^[A-Za-z0-9_^{}\\' ,.()\[\]+\-=|*/]*$")
-
-
-def _safe_latex_problem(text: str) -> str | None:
-    """Why a symbol's LaTeX override is refused, or None when it is safe."""
-    if len(text) > 80:
-        return "a symbol's LaTeX is at most 80 characters"
-    if not _LATEX_CHARACTERS.match(text) or "^^" in text:
-        return "only letters, digits, _ ^ { } ' and math commands are allowed (no % # & $)"
-    for command in re.findall(r"\\([A-Za-z]+|.)", text):
-        if command not in LATEX_COMMANDS:
-            return f"\\{command} is not an allowed math command; use e.g. \\hat, \\mathrm or a Greek letter"
-    depth = 0
-    for char in text:
-        depth += {"{": 1, "}": -1}.get(char, 0)
-        if depth < 0:
-            break
-    if depth != 0:
-        return "the braces { } do not balance"
-    return None
-
-
 def parse_spec(data: dict[str, Any], origin: str = "spec") -> Spec:
     try:
         spec = msgspec.convert(data, Spec)
@@ -181,10 +149,20 @@ def parse_spec(data: dict[str, Any], origin: str = "spec") -> Spec:
         from .messages import describe
 
         raise SpecError(f"{origin}: {describe(str(error), data, Spec)}") from None
+    check_title(spec.title, origin, "title")
     _check_values(spec, origin)
     _check_names(spec, origin)
     _check_ask(spec, origin)
     return spec
+
+
+def check_title(title: str, origin: str, field_name: str) -> None:
+    """A title heads every page and names the Moodle and QTI quizzes: a control character
+    (other than a tab or a line break, which XML holds) makes their XML
+    ill-formed, and a direction override makes it display as another title."""
+    character = unprintable(title.replace("\t", " ").replace("\n", " ").replace("\r", " "))
+    if character is not None:
+        raise SpecError(f"{origin}: {field_name}: a title holds no control characters; it holds {character}; got {shown(title)}.")
 
 
 # --- rules msgspec's types cannot state ------------------------------------------------
@@ -264,7 +242,8 @@ def _check_values(spec: Spec, origin: str) -> None:
                     f"got {shown(text)}."
                 )
     for name, text in spec.latex.items():
-        problem = _safe_latex_problem(text)
+        # Inputs and targets are never updated, so only they are never printed with a prime.
+        problem = latex_problem(text, primed=name not in spec.inputs and name not in spec.targets)
         if problem:
             raise SpecError(f"{origin}: {field_path(('latex', name))}: {problem}; got {shown(text)}.")
 

@@ -1,5 +1,6 @@
 """The spec's vocabulary: the choices a field may take, the patterns a name must match,
-the user-error type, and how a field and a value are quoted in a message. Both the
+the characters no user text may hold, the user-error type, and how a field and a value are
+quoted in a message. Both the
 schema and its messages read these, and so does the engine (the rounding policy's kinds),
 so they live apart from either."""
 
@@ -45,3 +46,20 @@ def shown(value: Any) -> str:
     """A value as the message quotes it: repr, cut short."""
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CHARACTER_WORDS = {"\x00": "NUL", "\t": "a tab", "\n": "a line break", "\r": "a line break", "\x7f": "DEL"}
+
+
+def unprintable(text: str) -> str | None:
+    """The first character of `text` no page should print, described (`U+0000 (NUL)`), or
+    None: control characters (a NUL or DEL stops XeLaTeX; a line break or a blank line ends a
+    heading early), Unicode's line and paragraph separators, and the direction controls that
+    make a name display as another. A cell with one is a damaged file (a quote not closed) or
+    an attack; there is no way to print it faithfully."""
+    found = _UNPRINTABLE.search(text)
+    if found is None:
+        return None
+    character = found.group()
+    return f"U+{ord(character):04X} ({_CHARACTER_WORDS.get(character, 'a control character')})"

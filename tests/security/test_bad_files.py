@@ -43,8 +43,9 @@ SEED = yaml.safe_load(SEED000.read_text(encoding="utf-8"))
         ("key.yaml", "? [1, 2]\n: 3\n", "a key must be a name"),
         ("surrogate.json", json.dumps({**SEED, "title": "x"}).replace('"title": "x"', '"title": "\\ud800"'), "lone surrogate"),
         ("dup.json", json.dumps(SEED)[:-1] + ', "title": "again"}', "duplicate key"),
+        ("control.json", json.dumps({**SEED, "title": "quiz\x01\x0b"}), "title: a title holds no control characters; it holds U+0001"),
     ],
-    ids=["yaml-depth", "json-depth", "toml-depth", "unhashable-key", "surrogate", "json-duplicate"],
+    ids=["yaml-depth", "json-depth", "toml-depth", "unhashable-key", "surrogate", "json-duplicate", "title-control"],
 )
 def test_a_bad_spec_is_one_message(tmp_path: Path, name: str, text: str, fragment: str) -> None:
     result = _worksheet(tmp_path, _spec(tmp_path, name, text))
@@ -63,6 +64,15 @@ def test_a_bom_is_accepted_in_toml(tmp_path: Path) -> None:
     from derive.spec.files import read_spec_file
 
     assert read_spec_file(_spec(tmp_path, "bom.toml", "\ufefftitle = 'x'\n")) == {"title": "x"}
+
+
+def test_a_control_character_in_a_title_never_reaches_the_quiz_xml(tmp_path: Path) -> None:
+    """It made the Moodle and QTI XML ill-formed; now the spec is refused."""
+    spec = _spec(tmp_path, "control.yaml", yaml.safe_dump({**SEED, "title": "quiz\x01"}))  # written "quiz\x01"
+    for lms, suffix in (("moodle", "xml"), ("qti", "zip")):
+        result = _run("export", lms, str(spec), "-o", str(tmp_path / f"quiz.{suffix}"))
+        _one_message(result, "title:", "U+0001")
+        assert not (tmp_path / f"quiz.{suffix}").exists()
 
 
 def test_a_huge_or_endless_key_file_is_one_message(tmp_path: Path) -> None:

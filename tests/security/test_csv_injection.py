@@ -64,7 +64,6 @@ def test_grades_csv_quotes_formula_student_ids_and_versions(tmp_path: Path) -> N
     for text in DANGEROUS:
         writer.writerow([text, text, "-0.2"])  # a student's negative answer, among other cells
     writer.writerow([DANGEROUS[0], "", ""])  # a repeated id: the problems cell quotes it
-    writer.writerow(["x\r=1+1", "y\r\n@SUM(A1)", ""])  # a line break inside a cell
     submissions = tmp_path / "submissions.csv"
     submissions.write_text(buffer.getvalue(), encoding="utf-8")
     result = _run("grade", str(key), str(submissions), "-o", str(tmp_path / "grades"))
@@ -73,13 +72,14 @@ def test_grades_csv_quotes_formula_student_ids_and_versions(tmp_path: Path) -> N
     assert "\r" not in written
     header, *rows = _rows(written)
     assert header[:3] == ["student", "version", "score"] and header[-1] == "problems"
-    assert len(rows) == len(DANGEROUS) + 2
+    assert len(rows) == len(DANGEROUS) + 1
     for text, row in zip(DANGEROUS, rows, strict=False):
         # derive trims the cells it reads; the trimmed text is quoted, not left a formula.
         assert row[0] == row[1] == "'" + text.strip(), (text, row)
         assert float(row[2]) == 0.0  # the score is derive's own number and stays one
-    assert rows[-2][0] == "'=1+1" and rows[-2][-1].startswith("student =1+1 also appears on row")
-    assert rows[-1][:2] == ["x\n=1+1", "y\n@SUM(A1)"]
+    assert rows[-1][0] == "'=1+1" and rows[-1][-1].startswith("student =1+1 also appears on row")
+    # A line break inside a student or version cell ("x\r=1+1") is refused when the file is
+    # read (test_class_files.py); csv_cell's handling of it is tested above.
     _assert_no_formula(rows, derive_numbers=2)
 
 
