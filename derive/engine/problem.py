@@ -35,6 +35,10 @@ class Problem:
                 f"{self.origin}: data: this spec reads its inputs from files, so it has no per-weight derivation; "
                 "use `derive worksheet SPEC --notation matrix` or `derive key SPEC --notation matrix`."
             )
+        if self.spec.graph is not None:
+            from .graph import build_circuit
+
+            return build_circuit(self.spec)  # type: ignore[return-value]  # a Circuit reads as a Network to the derivation
         return build_network(self.spec, self.origin)
 
     @cached_property
@@ -44,6 +48,10 @@ class Problem:
 
     @cached_property
     def derivation(self) -> Derivation:
+        if self.spec.graph is not None:
+            from .graph import derive_graph
+
+            return derive_graph(self.network, self.policy)  # type: ignore[arg-type]
         return derive(self.network, self.policy)
 
     @cached_property
