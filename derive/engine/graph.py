@@ -27,10 +27,12 @@ import sympy
 from ..spec.graph import GRAPH_FUNCTIONS, GraphSpec, Relu, ReluSlope, Sigmoid, used_names
 from ..spec.formula import parse_formula
 from ..spec.schema import Spec
+from ..spec.vocabulary import SpecError
 from .derivation import LEARNING_RATE, Derivation, Step
 from .names import default_latex, partial
 from .network import Parameter, symbol
 from .policy import Policy
+from .signals import FULL_MAX_PATHS
 
 OUTPUT_UPSTREAM = ""  # a term's upstream when the gate it passes through is the output itself (upstream gradient 1)
 _FUNCTION_OPS = {sympy.exp: "exp", sympy.log: "log", sympy.tanh: "tanh", sympy.Abs: "abs", sympy.sinh: "sinh",
@@ -212,7 +214,7 @@ class _GraphBuilder:
         renamed = {symbol(name): symbol(name + prime) for name in [*circuit.leaves, *gates] if name + prime in self.ids or name in gates}
         for gate in circuit.gates:
             expression = lowered(gate.formula, circuit.graph).xreplace(renamed) if prime else lowered(gate.formula, circuit.graph)
-            kind = "output" if gate.name == circuit.loss_symbol else "activation"
+            kind = circuit.graph.kinds.get(gate.name, "output" if gate.name == circuit.loss_symbol else "activation")
             self.add(gate.name + prime, kind, "after" if prime else "forward", expression, circuit.latex(gate.name + prime))
 
     def backward(self) -> None:
@@ -241,7 +243,32 @@ class _GraphBuilder:
                     factor = self.factor(gate, name, f"d{gate.name}/d{name}{suffix}")
                 terms.setdefault(name, []).append((signal[gate.name], factor))
         for name in circuit.asked:
-            self.accumulate(name, terms[name], "gradient", "gradient")
+            step_id = self.accumulate(name, terms[name], "gradient", "gradient")
+            if circuit.spec.chain == "full":
+                self.multiply_out(self.ids[step_id])
+
+    def paths(self, step_id: str) -> list[list[str]]:
+        """Every path of local gradients from the output down to this step, in reading order."""
+        step = self.ids[step_id]
+        if not step.terms:
+            return [[step_id]]
+        return [path + [factor] for upstream, factor in step.terms
+                for path in (self.paths(upstream) if upstream != OUTPUT_UPSTREAM else [[]])]
+
+    def multiply_out(self, step: Step) -> None:
+        """chain: full: the gradient is the sum over paths of the product of their local
+        gradients, as the page writes it (a network's seed format)."""
+        paths = self.paths(step.id)
+        if len(paths) > FULL_MAX_PATHS:
+            raise SpecError(f"chain: full writes every path of local gradients, and {step.id} has {len(paths)} "
+                            f"(at most {FULL_MAX_PATHS}); use chain: signals or auto for this graph.")
+        products = [sympy.Mul(*(self.ids[f].symbol for f in path), evaluate=False) if len(path) > 1 else self.ids[path[0]].symbol
+                    for path in paths]
+        if paths == [[step.id]]:
+            return
+        step.expression = products[0] if len(products) == 1 else sympy.Add(*products, evaluate=False)
+        order = {s.id: index for index, s in enumerate(self.steps)}
+        step.depends_on = tuple(sorted({s.name for s in step.expression.free_symbols} & self.ids.keys(), key=order.__getitem__))
 
     def factor(self, gate: Gate, wrt: str, step_id: str, role: str = "factor", kind: str = "factor") -> str:
         circuit = self.circuit

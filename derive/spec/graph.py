@@ -74,6 +74,10 @@ class GraphSpec(_Strict, kw_only=True):
     wrt: list[str] | None = None  # the leaves whose gradients are asked; by default every input and parameter
     granularity: Literal["gates", "nodes"] = "nodes"
     conventions: ConventionsSpec = msgspec.field(default_factory=ConventionsSpec)
+    # The rounding policy's kind of a node's value (precision.weighted_sum, ...); by default
+    # every node is an activation and the output an output. A layered network written as a
+    # graph names its z nodes weighted_sum and its loss node loss to round as the network does.
+    kinds: dict[str, Literal["weighted_sum", "activation", "output", "loss"]] = {}
 
     @property
     def leaves(self) -> dict[str, float | None]:
@@ -133,6 +137,9 @@ def _check_names(graph: GraphSpec, origin: str) -> None:
     nodes = [name for name, _ in graph.assignments()]
     if graph.output is not None and graph.output not in nodes:
         raise SpecError(f"{origin}: graph.output: {shown(graph.output)} is not a node; the output is one of {', '.join(nodes)}.")
+    for name in graph.kinds:
+        if name not in nodes:
+            raise SpecError(f"{origin}: {field_path(('graph', 'kinds', name))}: {shown(name)} is not a node; kinds name nodes: {', '.join(nodes)}.")
     if graph.wrt is not None:
         leaves = [*graph.leaves]
         if not graph.wrt:
