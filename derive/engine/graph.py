@@ -235,14 +235,19 @@ class _GraphBuilder:
                 if not feeds[name]:
                     continue
                 if gate.name == output and len(circuit.uses(name)) == 1:
-                    # The output's own local gradient is the input's gradient: one step, as dL/dyhat1 is.
-                    role, kind = ("gradient", "gradient") if name in asked else ("factor", "factor")
-                    factor = self.factor(gate, name, f"d{output}/d{name}", role, kind)
+                    # The output's own local gradient is the input's gradient: one step, as dL/dyhat1 is;
+                    # an asked leaf's is made with the other gradients, below.
+                    if name in asked:
+                        continue
+                    factor = self.factor(gate, name, f"d{output}/d{name}")
                 else:
                     suffix = ".local" if gate.name == output else ""
                     factor = self.factor(gate, name, f"d{gate.name}/d{name}{suffix}")
                 terms.setdefault(name, []).append((signal[gate.name], factor))
         for name in circuit.asked:
+            if name not in terms:  # used by the output alone
+                self.factor(circuit.uses(name)[0], name, f"d{output}/d{name}", "gradient", "gradient")
+                continue
             step_id = self.accumulate(name, terms[name], "gradient", "gradient")
             if circuit.spec.chain == "full":
                 self.multiply_out(self.ids[step_id])
