@@ -313,7 +313,9 @@ def derive_graph(circuit: Circuit, policy: Policy) -> Derivation:
     builder = _GraphBuilder(circuit)
     builder.forward()
     builder.backward()
-    if circuit.learning_rate is not None and any(p.name in circuit.asked for p in circuit.parameters):
+    # As for a network: a symbolic problem is worked through the update with eta as a symbol.
+    updates = circuit.learning_rate is not None or not circuit.is_numeric()
+    if updates and any(p.name in circuit.asked for p in circuit.parameters):
         builder.update()
         builder.forward(prime="'")
     derivation = Derivation(circuit, policy, builder.steps, builder.primitives, chain="signals")  # type: ignore[arg-type]
