@@ -14,7 +14,7 @@ numbers and looked through.
 For a wrong answer the grader re-runs the derivation once per common mistake (sigma'
 left out, sigma' taken at the activation, the 2 of (y - yhat)^2 dropped, the learning
 rate left out, w + eta*g instead of w - eta*g, the updated weight used in the backward
-pass, the weights numbered in the other order) and names the mistake whose value the
+pass, the weights numbered in the other order, a fork's sum over its uses cut to one use) and names the mistake whose value the
 student's answer matches; a sign error, a right value with too few digits and a last digit
 rounded the wrong way are recognised directly."""
 
@@ -250,6 +250,15 @@ def _mistakes(derivation: Derivation) -> dict[str, Override]:
             return d[step.expression.name + "'"].exact
         return None
 
+    def fork_sum_missing(step: Step, values: dict[sympy.Symbol, float]) -> float | None:
+        """A gradient at a fork (a name used twice, a unit feeding several) is the sum over its
+        uses; the student kept only the first use reached going backward."""
+        if step.role not in ("signal", "gradient") or len(step.terms) < 2:
+            return None
+        upstream, factor = step.terms[0]
+        local = values[d[factor].symbol]
+        return local if not upstream else values[d[upstream].symbol] * local
+
     return {
         "sigma_prime_missing": no_sigma_prime,
         "sigma_prime_at_activation": sigma_prime_at_activation,
@@ -257,6 +266,7 @@ def _mistakes(derivation: Derivation) -> dict[str, Override]:
         "learning_rate_missing": no_learning_rate,
         "update_sign_flipped": update_sign,
         "new_weight_in_backward": new_weight_in_backward,
+        "fork_sum_missing": fork_sum_missing,
     }
 
 
