@@ -255,6 +255,10 @@ def render(
 ) -> str:
     """One document (fmt md, tex, tex_body or html) of one kind; a student's version
     carries its id and the student's name on the page."""
+    if problem.spec.graph is not None:  # a computational graph: its own documents (derive/views/circuit_document.py)
+        from .circuit_document import render_circuit
+
+        return render_circuit(problem, kind, fmt, language, mathjax_url, version=version, student=student, blank=blank)
     template = _TARGETS[fmt][0]
     # The formula lines are the same in every format: build them once per kind and language.
     contexts = problem.__dict__.setdefault("_document_contexts", {})
@@ -310,6 +314,10 @@ def render_markdown(problem: Problem, kind: str, language: str | None = None) ->
 
 
 def render_diagram(problem: Problem, kind: str = "handout") -> str:
+    if problem.spec.graph is not None:
+        from .circuit_document import render_circuit_svg
+
+        return render_circuit_svg(problem, kind)
     svg = layout(problem.network, with_values=kind != "worksheet").svg()
     return _environment("svg").get_template(_TARGETS["svg"][0]).render(svg=svg)
 

@@ -1,0 +1,153 @@
+"""The circuit picture of a computational graph, as drawn on the board: left to right, each
+box with its value above and its gradient below. One layout feeds the TikZ picture in
+LaTeX and the SVG of Markdown and HTML, so the two never disagree.
+
+Columns are depths (a gate one column right of its deepest input; a leaf just left of its
+first use, so no edge runs back); within a column the boxes are ordered by the mean row of
+their neighbours, sweeping right and left a few times, the barycentre heuristic that leaves
+a board-sized circuit with few or no crossings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..engine.policy import format_number
+from .diagram import plain_text
+
+if TYPE_CHECKING:
+    from ..engine.derivation import Derivation, Step
+    from ..engine.graph import Circuit
+    from .blocks import Renderer
+
+PAGE_WIDTH = 15.5  # cm the picture may take on an A4 page with 2 cm margins
+MAX_COLUMN_GAP = 2.6  # cm
+ROW_GAP = 1.9  # cm: the value above one box and the gradient below the next stay apart
+SWEEPS = 6
+SVG_SCALE = 62  # px per cm
+SVG_MARGIN = 46  # px around the picture: room for the labels of the outer boxes
+SVG_RADIUS = 17  # px
+DIAGRAM_BLANK = r"\boxed{\rule{0pt}{0.8em}\hspace{0.9cm}}"  # a worksheet's blank on the picture: no label, the text has them
+
+# The symbol inside a gate's box; a node (granularity: nodes) and a leaf show their name.
+OP_LATEX = {"add": "+", "multiply": r"\times", "negate": "-", "reciprocal": "1/x", "power": "x^{n}", "exp": r"\exp",
+            "log": r"\log", "tanh": r"\tanh", "sinh": r"\sinh", "cosh": r"\cosh", "sin": r"\sin", "cos": r"\cos",
+            "sigmoid": r"\sigma", "relu": r"\mathrm{relu}", "max": r"\max", "min": r"\min", "abs": "|x|", "copy": "="}
+OP_TEXT = {"add": "+", "multiply": "×", "negate": "−", "reciprocal": "1/x", "power": "xⁿ", "exp": "exp", "log": "log",
+           "tanh": "tanh", "sinh": "sinh", "cosh": "cosh", "sin": "sin", "cos": "cos", "sigmoid": "σ", "relu": "relu",
+           "max": "max", "min": "min", "abs": "|x|", "copy": "="}
+
+
+@dataclass(frozen=True)
+class Box:
+    key: str  # TikZ node name
+    name: str
+    x: float
+    y: float
+    inside: tuple[str, str]  # LaTeX and plain text in the box
+    is_leaf: bool
+    value: tuple[str, str]  # above: LaTeX and plain text ("" for none)
+    gradient: tuple[str, str]  # below
+
+
+@dataclass(frozen=True)
+class CircuitLayout:
+    boxes: list[Box]
+    edges: list[tuple[Box, Box]]
+    width: float
+    height: float
+
+    def svg(self) -> dict[str, object]:
+        """Pixel geometry for circuit.svg.j2: y grows downwards, arrows stop at the circles."""
+        def px(box: Box) -> tuple[float, float]:
+            return round(SVG_MARGIN + box.x * SVG_SCALE, 1), round(SVG_MARGIN + 14 + box.y * SVG_SCALE, 1)
+
+        edges = []
+        for source, target in self.edges:
+            (x1, y1), (x2, y2) = px(source), px(target)
+            length = max(((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5, 1e-9)
+            ux, uy = (x2 - x1) / length, (y2 - y1) / length
+            edges.append({"x1": round(x1 + ux * SVG_RADIUS, 1), "y1": round(y1 + uy * SVG_RADIUS, 1),
+                          "x2": round(x2 - ux * (SVG_RADIUS + 2), 1), "y2": round(y2 - uy * (SVG_RADIUS + 2), 1)})
+        boxes = [{"center": px(box), "inside": box.inside[1], "leaf": box.is_leaf,
+                  "labels": [(side, text, DIAGRAM_BLANK in latex, r"\boxed{" in latex and DIAGRAM_BLANK not in latex)
+                             for side, (latex, text) in (("value", box.value), ("gradient", box.gradient)) if latex]}
+                 for box in self.boxes]
+        return {"width": round(2 * SVG_MARGIN + self.width * SVG_SCALE), "height": round(2 * SVG_MARGIN + 28 + self.height * SVG_SCALE),
+                "radius": SVG_RADIUS, "boxes": boxes, "edges": edges}
+
+
+def columns(circuit: Circuit) -> list[list[str]]:
+    """The names column by column, in the order that keeps edges from crossing."""
+    depth: dict[str, int] = {}
+    for gate in circuit.gates:
+        depth[gate.name] = 1 + max((depth.get(name, 0) for name in gate.inputs), default=0)
+    for name in circuit.leaves:
+        depth[name] = min(depth[gate.name] for gate in circuit.uses(name)) - 1
+    count = max(depth.values()) + 1
+    grid: list[list[str]] = [[] for _ in range(count)]
+    for name in [*circuit.leaves, *(gate.name for gate in circuit.gates)]:
+        grid[depth[name]].append(name)
+    inputs = {gate.name: gate.inputs for gate in circuit.gates}
+    consumers = {name: [gate.name for gate in circuit.uses(name)] for name in depth}
+    for sweep in range(SWEEPS):
+        row = {name: index for column in grid for index, name in enumerate(column)}
+        order = range(1, count) if sweep % 2 == 0 else range(count - 2, -1, -1)
+        for index in order:
+            neighbours = inputs if sweep % 2 == 0 else consumers
+            def centre(name: str) -> float:
+                near = [row[other] / max(len(grid[depth[other]]), 1) for other in neighbours.get(name, ()) if other in row]
+                return sum(near) / len(near) if near else row[name] / max(len(grid[index]), 1)
+            grid[index] = sorted(grid[index], key=lambda name: (centre(name), row[name]))
+            row.update({name: position for position, name in enumerate(grid[index])})
+    return grid
+
+
+def circuit_layout(derivation: Derivation, renderer: Renderer, kind: str) -> CircuitLayout:
+    """Every box placed, with the value above and the gradient below as this kind of
+    document shows them: numbers (handout), blanks (worksheet) or boxed numbers (key)."""
+    circuit: Circuit = derivation.network  # type: ignore[assignment]
+    grid = columns(circuit)
+    tallest = max(len(column) for column in grid)
+    gap = min(MAX_COLUMN_GAP, PAGE_WIDTH / max(len(grid) - 1, 1))
+    ops = {gate.name: gate.op for gate in circuit.gates}
+    gates_drawn = circuit.graph.granularity == "gates"
+    output = circuit.loss_symbol
+    nodes = {name for name, _ in circuit.graph.assignments()}
+    placed: dict[str, Box] = {}
+    for index, column in enumerate(grid):
+        offset = (tallest - len(column)) * ROW_GAP / 2
+        for row, name in enumerate(column):
+            name_latex = circuit.latex(name)
+            if name in ops and gates_drawn:
+                inside = (OP_LATEX.get(ops[name], name_latex), OP_TEXT.get(ops[name], name))
+            else:
+                inside = (name_latex, "".join(plain_text(name_latex)))
+            value = _label(derivation, renderer, name, kind)
+            if gates_drawn and name in nodes and value[0]:  # which gate is q: its name beside its value
+                value = (f"{name_latex} = {value[0]}", f"{''.join(plain_text(name_latex))} = {value[1]}" if value[1] else "")
+            gradient_id = f"d{output}/d{name}"
+            gradient = _label(derivation, renderer, gradient_id, kind) if gradient_id in derivation else ("", "")
+            if name == output:
+                gradient = ("1", "1")
+            placed[name] = Box(f"c{index}r{row}", name, index * gap, offset + row * ROW_GAP, inside, name not in ops,
+                               value, gradient)
+    edges = [(placed[source], placed[gate.name]) for gate in circuit.gates for source in gate.inputs]
+    return CircuitLayout(list(placed.values()), edges, (len(grid) - 1) * gap, (tallest - 1) * ROW_GAP)
+
+
+def _label(derivation: Derivation, renderer: Renderer, step_id: str, kind: str) -> tuple[str, str]:
+    """A value or gradient as LaTeX (plain, a small blank, or boxed, by kind) and as plain
+    text for SVG; a leaf's given number is printed as given."""
+    circuit: Circuit = derivation.network  # type: ignore[assignment]
+    if step_id not in derivation:
+        given = circuit.graph.leaves.get(step_id)
+        text = format_number(given) if given is not None else ""
+        return text, text
+    step: Step = derivation[step_id]
+    if step.value is None:
+        return "", ""
+    shown = renderer.number(step)
+    if kind == "worksheet":
+        return DIAGRAM_BLANK, ""
+    return (rf"\boxed{{{shown}}}" if kind == "key" else shown), shown
