@@ -184,9 +184,10 @@ def lowered(expression: sympy.Expr, graph: GraphSpec) -> sympy.Expr:
 
 def local_gradient(gate: Gate, wrt: str, graph: GraphSpec) -> sympy.Expr:
     """d(gate)/d(wrt) in the gate's inputs and its own value: sigma(1 - sigma) as s(1 - s),
-    e^x as the gate's value, so a student reuses the number from the forward pass."""
+    e^x as the gate's value, so a student reuses the number from the forward pass; common
+    factors are taken out, as a lecturer writes 2(o - t)."""
     own = symbol(gate.name)
-    derivative = sympy.diff(gate.formula, symbol(wrt))
+    derivative = sympy.factor_terms(sympy.diff(gate.formula, symbol(wrt)))  # 2(o - t), as written by hand, not 2o - 2t
     if not gate.formula.is_Symbol and not gate.formula.is_Number:
         derivative = derivative.xreplace({gate.formula: own})
     return lowered(derivative, graph)

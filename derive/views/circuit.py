@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from .blocks import Renderer
 
 PAGE_WIDTH = 15.5  # cm the picture may take on an A4 page with 2 cm margins
-MAX_COLUMN_GAP = 2.6  # cm
-ROW_GAP = 1.9  # cm: the value above one box and the gradient below the next stay apart
+MAX_COLUMN_GAP = 3.0  # cm
+ROW_GAP = 2.3  # cm: the value above one box and the gradient below the next stay apart
 SWEEPS = 6
 SVG_SCALE = 62  # px per cm
 SVG_MARGIN = 46  # px around the picture: room for the labels of the outer boxes
