@@ -100,7 +100,58 @@ def columns(circuit: Circuit) -> list[list[str]]:
                 return sum(near) / len(near) if near else row[name] / max(len(grid[index]), 1)
             grid[index] = sorted(grid[index], key=lambda name: (centre(name), row[name]))
             row.update({name: position for position, name in enumerate(grid[index])})
+    _untangle(grid, [(source, gate.name) for gate in circuit.gates for source in gate.inputs])
     return grid
+
+
+def _untangle(grid: list[list[str]], edges: list[tuple[str, str]]) -> None:
+    """Move each box to the place in its column with the fewest crossings while that removes
+    some, counted on the straight edges as drawn (an edge that skips columns crosses too,
+    which the barycentre ignores)."""
+    tallest = max(len(column) for column in grid)
+
+    def place() -> dict[str, tuple[float, float]]:
+        return {name: (float(index), (tallest - len(column)) / 2 + row)
+                for index, column in enumerate(grid) for row, name in enumerate(column)}
+
+    best = crossings(edges, place())
+    for _ in range(SWEEPS):
+        improved = False
+        for column in grid:
+            for name in list(column):
+                if best == 0:
+                    return
+                start = column.index(name)
+                for row in range(len(column)):  # every place in its column, not only the next one
+                    if row == start:
+                        continue
+                    column.remove(name)
+                    column.insert(row, name)
+                    count = crossings(edges, place())
+                    if count < best:
+                        best, improved, start = count, True, row
+                    else:
+                        column.remove(name)
+                        column.insert(start, name)
+        if not improved:
+            return
+
+
+def crossings(edges: list[tuple[str, str]], at: dict[str, tuple[float, float]]) -> int:
+    """How many pairs of straight edges cross (edges that share an end meet, not cross)."""
+    def side(o: tuple[float, float], t: tuple[float, float], u: tuple[float, float]) -> float:
+        return (t[0] - o[0]) * (u[1] - o[1]) - (t[1] - o[1]) * (u[0] - o[0])
+
+    count = 0
+    for index, (a, b) in enumerate(edges):
+        p, q = at[a], at[b]
+        for c, d in edges[index + 1:]:
+            if a in (c, d) or b in (c, d) or max(p[0], q[0]) <= min(at[c][0], at[d][0]) or max(at[c][0], at[d][0]) <= min(p[0], q[0]):
+                continue
+            r, t = at[c], at[d]
+            if side(p, q, r) * side(p, q, t) < 0 and side(r, t, p) * side(r, t, q) < 0:
+                count += 1
+    return count
 
 
 def circuit_layout(derivation: Derivation, renderer: Renderer, kind: str) -> CircuitLayout:
