@@ -60,6 +60,10 @@ class Problem:
         from the per-scalar network."""
         from .matrix import finite_or_refused, from_network, from_samples
 
+        if self.spec.graph is not None:
+            raise SpecError(f"{self.origin}: graph: a computational graph has no layers to write as matrices; "
+                            "leave out --notation matrix (the scalar notation works the graph node by node).")
+
         if self.samples is not None:
             return finite_or_refused(from_samples(self.spec, *self.samples, self.origin))
         return finite_or_refused(from_network(self.network))

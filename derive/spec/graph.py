@@ -66,9 +66,9 @@ class ConventionsSpec(_Strict, kw_only=True):
 
 
 class GraphSpec(_Strict, kw_only=True):
-    inputs: dict[str, float | None] = {}
-    parameters: dict[str, float | None] = {}  # updated with learning_rate
-    targets: dict[str, float | None] = {}  # numbers a loss node compares with: not differentiated unless in wrt
+    inputs: Annotated[dict[str, float | None], Meta(max_length=MAX_NODES)] = {}
+    parameters: Annotated[dict[str, float | None], Meta(max_length=MAX_NODES)] = {}  # updated with learning_rate
+    targets: Annotated[dict[str, float | None], Meta(max_length=MAX_NODES)] = {}  # numbers a loss node compares with: not differentiated unless in wrt
     nodes: Annotated[list[dict[str, str]], Meta(min_length=1, max_length=MAX_NODES)]
     output: str | None = None  # the scalar differentiated; by default the last node
     wrt: list[str] | None = None  # the leaves whose gradients are asked; by default every input and parameter

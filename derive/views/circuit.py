@@ -9,6 +9,7 @@ a board-sized circuit with few or no crossings."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -100,45 +101,43 @@ def columns(circuit: Circuit) -> list[list[str]]:
                 return sum(near) / len(near) if near else row[name] / max(len(grid[index]), 1)
             grid[index] = sorted(grid[index], key=lambda name: (centre(name), row[name]))
             row.update({name: position for position, name in enumerate(grid[index])})
-    _untangle(grid, [(source, gate.name) for gate in circuit.gates for source in gate.inputs])
     return grid
 
 
-def _untangle(grid: list[list[str]], edges: list[tuple[str, str]]) -> None:
-    """Move each box to the place in its column with the fewest crossings while that removes
-    some, counted on the straight edges as drawn (an edge that skips columns crosses too,
-    which the barycentre ignores)."""
+def rows(grid: list[list[str]], edges: list[tuple[str, str]]) -> dict[str, float]:
+    """Each box's row (in units of ROW_GAP): the columns centred, then each box moved to the
+    free half-row of its column with the fewest crossings while that removes some, counted
+    on the straight edges as drawn; an edge that skips columns crosses too, and one that runs
+    through a box counts as a crossing, so the search leaves gaps for the long edges."""
     tallest = max(len(column) for column in grid)
-
-    def place() -> dict[str, tuple[float, float]]:
-        return {name: (float(index), (tallest - len(column)) / 2 + row)
-                for index, column in enumerate(grid) for row, name in enumerate(column)}
-
-    best = crossings(edges, place())
+    at = {name: (float(index), (tallest - len(column)) / 2 + row) for index, column in enumerate(grid) for row, name in enumerate(column)}
+    best = crossings(edges, at)
+    places = [step / 2 for step in range(2 * tallest - 1)]
     for _ in range(SWEEPS):
         improved = False
         for column in grid:
-            for name in list(column):
+            for name in column:
                 if best == 0:
-                    return
-                start = column.index(name)
-                for row in range(len(column)):  # every place in its column, not only the next one
-                    if row == start:
+                    return {name: y for name, (_, y) in at.items()}
+                x, start = at[name]
+                taken = [at[other][1] for other in column if other != name]
+                for y in places:
+                    if y == start or any(abs(y - other) < 1 for other in taken):
                         continue
-                    column.remove(name)
-                    column.insert(row, name)
-                    count = crossings(edges, place())
+                    at[name] = (x, y)
+                    count = crossings(edges, at)
                     if count < best:
-                        best, improved, start = count, True, row
+                        best, improved, start = count, True, y
                     else:
-                        column.remove(name)
-                        column.insert(start, name)
+                        at[name] = (x, start)
         if not improved:
-            return
+            break
+    return {name: y for name, (_, y) in at.items()}
 
 
 def crossings(edges: list[tuple[str, str]], at: dict[str, tuple[float, float]]) -> int:
-    """How many pairs of straight edges cross (edges that share an end meet, not cross)."""
+    """How many pairs of straight edges cross (edges that share an end meet, not cross), and
+    how many edges run through a box they do not join."""
     def side(o: tuple[float, float], t: tuple[float, float], u: tuple[float, float]) -> float:
         return (t[0] - o[0]) * (u[1] - o[1]) - (t[1] - o[1]) * (u[0] - o[0])
 
@@ -151,6 +150,10 @@ def crossings(edges: list[tuple[str, str]], at: dict[str, tuple[float, float]]) 
             r, t = at[c], at[d]
             if side(p, q, r) * side(p, q, t) < 0 and side(r, t, p) * side(r, t, q) < 0:
                 count += 1
+        length = math.hypot(q[0] - p[0], q[1] - p[1])
+        for name, point in at.items():
+            if name not in (a, b) and min(p[0], q[0]) < point[0] < max(p[0], q[0]) and abs(side(p, q, point)) / length < 0.35:
+                count += 1
     return count
 
 
@@ -160,6 +163,7 @@ def circuit_layout(derivation: Derivation, renderer: Renderer, kind: str) -> Cir
     circuit: Circuit = derivation.network  # type: ignore[assignment]
     grid = columns(circuit)
     tallest = max(len(column) for column in grid)
+    row_of = rows(grid, [(source, gate.name) for gate in circuit.gates for source in gate.inputs])
     gap = min(MAX_COLUMN_GAP, PAGE_WIDTH / max(len(grid) - 1, 1))
     ops = {gate.name: gate.op for gate in circuit.gates}
     gates_drawn = circuit.graph.granularity == "gates"
@@ -167,7 +171,6 @@ def circuit_layout(derivation: Derivation, renderer: Renderer, kind: str) -> Cir
     nodes = {name for name, _ in circuit.graph.assignments()}
     placed: dict[str, Box] = {}
     for index, column in enumerate(grid):
-        offset = (tallest - len(column)) * ROW_GAP / 2
         for row, name in enumerate(column):
             name_latex = circuit.latex(name)
             if name in ops and gates_drawn:
@@ -181,7 +184,7 @@ def circuit_layout(derivation: Derivation, renderer: Renderer, kind: str) -> Cir
             gradient = _label(derivation, renderer, gradient_id, kind) if gradient_id in derivation else ("", "")
             if name == output:
                 gradient = ("1", "1")
-            placed[name] = Box(f"c{index}r{row}", name, index * gap, offset + row * ROW_GAP, inside, name not in ops,
+            placed[name] = Box(f"c{index}r{row}", name, index * gap, row_of[name] * ROW_GAP, inside, name not in ops,
                                value, gradient)
     edges = [(placed[source], placed[gate.name]) for gate in circuit.gates for source in gate.inputs]
     return CircuitLayout(list(placed.values()), edges, (len(grid) - 1) * gap, (tallest - 1) * ROW_GAP)
