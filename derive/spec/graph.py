@@ -96,7 +96,7 @@ class GraphSpec(_Strict, kw_only=True):
         return list(self.wrt) if self.wrt is not None else [*self.inputs, *self.parameters]
 
 
-_TOP_LEVEL_LAYERED = ("layers", "loss", "inputs", "targets", "weights", "biases", "data", "randomize", "weight_seed")
+_TOP_LEVEL_LAYERED = ("layers", "loss", "inputs", "targets", "weights", "biases", "data", "weight_seed")
 
 
 def check_graph(spec: Spec, origin: str) -> None:
@@ -107,6 +107,8 @@ def check_graph(spec: Spec, origin: str) -> None:
         if getattr(spec, name) not in (None, {}, []):
             where = "graph.inputs, graph.parameters and graph.targets" if name in ("inputs", "targets", "weights", "biases") else "graph.nodes"
             raise SpecError(f"{origin}: {name}: a spec with graph: describes its circuit in {where}; leave out the top-level {name}.")
+    if spec.randomize is not None and spec.randomize.biases is not None:
+        raise SpecError(f"{origin}: randomize.biases: a graph has no biases of its own; randomize.weights draws its parameters.")
     for index, entry in enumerate(graph.nodes):
         if len(entry) != 1:
             raise SpecError(f"{origin}: graph.nodes[{index}]: each node is one `name: formula` pair (like `- q: x + y`); got {len(entry)} pairs.")

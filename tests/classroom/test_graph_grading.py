@@ -53,3 +53,33 @@ def test_a_sign_error_at_a_gate_is_named() -> None:
     answers = {item: parse_answer(repr(d[item].value)) for item in asked_ids(d)}
     answers["dy/dw"] = parse_answer("-1.5")
     assert grade(d, Submission(2, "s", None, answers)).items["dy/dw"].mistake == "sign_error"
+
+
+def test_the_key_json_round_trip_grades_a_graph() -> None:
+    """The grader rebuilds the derivation from the spec inside the key JSON."""
+    import json
+
+    from derive.classroom.grading import key_from_data
+    from derive.views.key import key_json
+
+    problem = build(RESIDUAL)
+    key = key_from_data(json.loads(key_json(problem)), "key.json")
+    d = key.versions[None]
+    answers = {item: parse_answer(repr(d[item].value)) for item in asked_ids(d)}
+    answers["dy/dx"] = parse_answer("1")  # the skip connection only
+    assert grade(d, Submission(2, "s", None, answers)).items["dy/dx"].mistake == "fork_sum_missing"
+
+
+def test_variants_of_a_graph_draw_fresh_numbers_each_with_its_own_key() -> None:
+    """f = (x + y) z: each version's df/dx is its own z and df/dz its own x + y."""
+    from derive.api import load
+    from derive.classroom.variants import make_variants
+    from tests.conftest import EXAMPLES
+
+    variants = make_variants(load(EXAMPLES / "graph-sum-times-product.yaml"), 4, seed=1)
+    givens = {tuple(v.problem.spec.graph.inputs.values()) for v in variants}  # type: ignore[union-attr]
+    assert len(givens) == 4
+    for variant in variants:
+        inputs = variant.problem.spec.graph.inputs  # type: ignore[union-attr]
+        d = variant.problem.derivation
+        assert d["df/dx"].value == inputs["z"] and d["df/dz"].value == inputs["x"] + inputs["y"]
