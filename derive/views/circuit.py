@@ -25,6 +25,7 @@ PAGE_WIDTH = 15.5  # cm the picture may take on an A4 page with 2 cm margins
 MAX_COLUMN_GAP = 3.0  # cm
 ROW_GAP = 2.3  # cm: the value above one box and the gradient below the next stay apart
 SWEEPS = 6
+NAMED_GAP = 2.2  # cm between columns from which a gate's value label has room for its node's name too
 SVG_SCALE = 62  # px per cm
 SVG_MARGIN = 46  # px around the picture: room for the labels of the outer boxes
 SVG_RADIUS = 17  # px
@@ -178,7 +179,7 @@ def circuit_layout(derivation: Derivation, renderer: Renderer, kind: str) -> Cir
             else:
                 inside = (name_latex, "".join(plain_text(name_latex)))
             value = _label(derivation, renderer, name, kind)
-            if gates_drawn and name in nodes and value[0]:  # which gate is q: its name beside its value
+            if gates_drawn and name in nodes and value[0] and gap >= NAMED_GAP:  # which gate is q: its name beside its value
                 value = (f"{name_latex} = {value[0]}", f"{''.join(plain_text(name_latex))} = {value[1]}" if value[1] else "")
             gradient_id = f"d{output}/d{name}"
             gradient = _label(derivation, renderer, gradient_id, kind) if gradient_id in derivation else ("", "")

@@ -163,6 +163,18 @@ def circuit_context(problem: Problem, kind: str, language: str, blank: str = "nu
     }
 
 
+def summary_rows(problem: Problem) -> list[str]:
+    """The graph on one aligned display, for notebooks: each node's value, each asked
+    gradient's first and last row, the updates."""
+    d = problem.derivation
+    renderer = CircuitRenderer(d, "handout")
+    rows = [row for gate in problem.network.gates for row in renderer.definition_rows(d[gate.name])]  # type: ignore[attr-defined]
+    for step in d.with_role("gradient"):
+        block = renderer.sum_rows(step) if step.terms else [f"{step.latex} &= {renderer.number(step)}"]
+        rows.append(block[0] if len(block) == 1 else f"{block[0]} = {block[-1].split('&= ', 1)[-1]}")
+    return rows + [row for step in d.with_role("update") for row in renderer.definition_rows(step)]
+
+
 def render_circuit(problem: Problem, kind: str, fmt: str, language: str | None, mathjax_url: str, *,
                    version: str | None = None, student: str | None = None, blank: str = "numbers") -> str:
     language = language or problem.spec.language

@@ -336,6 +336,10 @@ def render_loss_plot(problem: Problem, language: str | None = None) -> str | Non
 def render_summary_latex(problem: Problem) -> str:
     """The derivation on one aligned display, for notebooks (`_repr_latex_`): every forward
     row, the loss, the backward pass and the updates."""
+    if problem.spec.graph is not None:
+        from .circuit_document import summary_rows
+
+        return "$$\\begin{aligned}\n" + " \\\\\n".join(summary_rows(problem)) + "\n\\end{aligned}$$"
     context = document_context(problem, "handout", problem.spec.language)
     rows = [row for _, block in context["forward"] for row in block]  # type: ignore[attr-defined]
     rows += context["loss_rows"]  # type: ignore[arg-type]

@@ -159,3 +159,11 @@ def test_both_granularities_of_the_neuron_give_the_same_gradients_on_the_page() 
     gates, nodes = (render(_problem(f"graph-sigmoid-neuron-{g}.yaml"), "key", "md") for g in ("gates", "nodes"))
     table = lambda text: dict(re.findall(r"\| `(df/d[wx]\d)` \| .*? \| (\S+) \|", text))  # noqa: E731
     assert table(gates) == table(nodes) == {"df/dx0": "0.39", "df/dx1": "-0.59", "df/dw0": "-0.20", "df/dw1": "-0.39", "df/dw2": "0.20"}
+
+
+def test_a_notebook_shows_a_graph_as_math() -> None:
+    """_repr_latex_: every node's value and every asked gradient, the fork sum at x included."""
+    latex = _problem("graph-residual-block.yaml")._repr_latex_()
+    assert latex.startswith("$$\\begin{aligned}") and "L &= " in latex
+    assert r"\frac{\partial L}{\partial x} &= " in latex and latex.count(r"\frac{\partial L}{\partial x} &=") == 1
+    assert "= 0.900" in latex
