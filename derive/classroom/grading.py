@@ -14,7 +14,7 @@ numbers and looked through.
 For a wrong answer the grader re-runs the derivation once per common mistake (sigma'
 left out, sigma' taken at the activation, the 2 of (y - yhat)^2 dropped, the learning
 rate left out, w + eta*g instead of w - eta*g, the updated weight used in the backward
-pass, the weights numbered in the other order, a fork's sum over its uses cut to one use) and names the mistake whose value the
+pass, the weights numbered in the other order, a fork's sum over its uses cut to one use, a graph's local gradient taken as another gate's) and names the mistake whose value the
 student's answer matches; a sign error, a right value with too few digits and a last digit
 rounded the wrong way are recognised directly."""
 
@@ -259,6 +259,20 @@ def _mistakes(derivation: Derivation) -> dict[str, Override]:
         local = values[d[factor].symbol]
         return local if not upstream else values[d[upstream].symbol] * local
 
+    gates = {gate.name: gate for gate in getattr(d.network, "gates", ())}  # a computational graph's (derive/engine/graph.py)
+
+    def wrong_gate_local(step: Step, values: dict[sympy.Symbol, float]) -> float | None:
+        """A graph's local gradient taken as another gate's: an add gate's as a multiply
+        gate's (the other input), a multiply gate's as an add gate's (1)."""
+        gate = gates.get(step.of or "")
+        if gate is None or step.terms or step.wrt not in gate.inputs or len(gate.inputs) < 2:
+            return None
+        if gate.op == "multiply":
+            return 1.0
+        if gate.op == "add":
+            return math.prod(values[d.primitives[name] if name in d.primitives else d[name].symbol] for name in gate.inputs if name != step.wrt)
+        return None
+
     return {
         "sigma_prime_missing": no_sigma_prime,
         "sigma_prime_at_activation": sigma_prime_at_activation,
@@ -267,6 +281,7 @@ def _mistakes(derivation: Derivation) -> dict[str, Override]:
         "update_sign_flipped": update_sign,
         "new_weight_in_backward": new_weight_in_backward,
         "fork_sum_missing": fork_sum_missing,
+        "wrong_gate_local": wrong_gate_local,
     }
 
 

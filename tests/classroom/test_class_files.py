@@ -225,7 +225,8 @@ def test_template_without_versions_csv_is_one_message(tmp_path: Path) -> None:
 
 NAMED = ["sign_error", "sigma_prime_missing", "sigma_prime_at_activation", "factor_two_dropped", "learning_rate_missing",
          "update_sign_flipped", "new_weight_in_backward", "weight_order_swapped", "too_few_digits", "last_digit_off",
-         "upstream_blank", "upstream_copied_given", "upstream_zero_or_one", "fork_sum_missing"]
+         "upstream_blank", "upstream_copied_given", "upstream_zero_or_one", "fork_sum_missing",
+         "wrong_gate_local"]
 
 
 def test_every_named_mistake_and_carry_block_has_a_sentence_in_both_languages() -> None:

@@ -83,3 +83,16 @@ def test_variants_of_a_graph_draw_fresh_numbers_each_with_its_own_key() -> None:
         inputs = variant.problem.spec.graph.inputs  # type: ignore[union-attr]
         d = variant.problem.derivation
         assert d["df/dx"].value == inputs["z"] and d["df/dz"].value == inputs["x"] + inputs["y"]
+
+
+@pytest.mark.parametrize(("item", "answer"), [("df/dz", "1"), ("dq/dx", "5")])
+def test_a_local_gradient_of_the_wrong_gate_is_named(item: str, answer: str) -> None:
+    """f = (x + y) z with x = -2, y = 5, z = -4: df/dz is q = 3, but a student who treats
+    the multiply gate as an add gate writes 1; dq/dx is 1, but one who treats the add gate
+    as a multiply gate writes y = 5."""
+    d = build({"language": "en", "graph": {"inputs": {"x": -2, "y": 5, "z": -4}, "nodes": [{"q": "x + y"}, {"f": "q * z"}],
+                                           "granularity": "gates"}}).derivation
+    answers = {step: parse_answer(repr(d[step].value)) for step in asked_ids(d)}
+    answers[item] = parse_answer(answer)
+    result = grade(d, Submission(2, "s", None, answers))
+    assert (result.items[item].status, result.items[item].mistake) == ("wrong", "wrong_gate_local")
