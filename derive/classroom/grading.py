@@ -29,6 +29,7 @@ import sympy
 
 from .answers import Answer, Submission, find_version, written_digits
 from ..engine.derivation import Derivation, Step
+from .graph_mistakes import graph_mistakes
 from ..engine.numeric import EvaluationError, evaluate
 from ..views.key import Interval, acceptance_intervals, asked_ids, input_symbols, rounding_radius, spread, widened
 
@@ -250,29 +251,6 @@ def _mistakes(derivation: Derivation) -> dict[str, Override]:
             return d[step.expression.name + "'"].exact
         return None
 
-    def fork_sum_missing(step: Step, values: dict[sympy.Symbol, float]) -> float | None:
-        """A gradient at a fork (a name used twice, a unit feeding several) is the sum over its
-        uses; the student kept only the first use reached going backward."""
-        if step.role not in ("signal", "gradient") or len(step.terms) < 2:
-            return None
-        upstream, factor = step.terms[0]
-        local = values[d[factor].symbol]
-        return local if not upstream else values[d[upstream].symbol] * local
-
-    gates = {gate.name: gate for gate in getattr(d.network, "gates", ())}  # a computational graph's (derive/engine/graph.py)
-
-    def wrong_gate_local(step: Step, values: dict[sympy.Symbol, float]) -> float | None:
-        """A graph's local gradient taken as another gate's: an add gate's as a multiply
-        gate's (the other input), a multiply gate's as an add gate's (1)."""
-        gate = gates.get(step.of or "")
-        if gate is None or step.terms or step.wrt not in gate.inputs or len(gate.inputs) < 2:
-            return None
-        if gate.op == "multiply":
-            return 1.0
-        if gate.op == "add":
-            return math.prod(values[d.primitives[name] if name in d.primitives else d[name].symbol] for name in gate.inputs if name != step.wrt)
-        return None
-
     return {
         "sigma_prime_missing": no_sigma_prime,
         "sigma_prime_at_activation": sigma_prime_at_activation,
@@ -280,8 +258,7 @@ def _mistakes(derivation: Derivation) -> dict[str, Override]:
         "learning_rate_missing": no_learning_rate,
         "update_sign_flipped": update_sign,
         "new_weight_in_backward": new_weight_in_backward,
-        "fork_sum_missing": fork_sum_missing,
-        "wrong_gate_local": wrong_gate_local,
+        **graph_mistakes(d),
     }
 
 

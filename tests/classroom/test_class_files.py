@@ -234,7 +234,8 @@ def test_every_named_mistake_and_carry_block_has_a_sentence_in_both_languages() 
 
     names = set(_mistakes(derive.load(SEED000).derivation)) | {"weight_order_swapped"}
     assert names <= set(NAMED)
-    source = (Path(derive.__file__).parent / "classroom" / "grading.py").read_text(encoding="utf-8")
+    source = "".join((Path(derive.__file__).parent / "classroom" / name).read_text(encoding="utf-8")
+                     for name in ("grading.py", "graph_mistakes.py"))
     for name in NAMED:
         assert f'"{name}"' in source  # the grader still returns this name
         for language in ("ko", "en"):
