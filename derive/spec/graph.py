@@ -189,6 +189,10 @@ def _check_formulas(graph: GraphSpec, origin: str) -> None:
             body = parse_formula(formula, {known: sympy.Symbol(known, real=True) for known in defined}, GRAPH_FUNCTIONS)
         except FormulaError as error:
             raise SpecError(f"{origin}: {place}: {error}; got {shown(formula)}.") from None
+        cancelled = [used for used in used_names(formula) if sympy.Symbol(used, real=True) not in body.free_symbols]
+        if cancelled:
+            raise SpecError(f"{origin}: {place}: {cancelled[0]} cancels out of the formula (it has no effect on {name}); "
+                            f"write the formula without it; got {shown(formula)}.")
         if body.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
             raise SpecError(f"{origin}: {place}: the formula is undefined or infinite (0/0, a division by 0 or log(0)); got {shown(formula)}.")
         defined.append(name)

@@ -126,3 +126,9 @@ def test_layers_beside_a_graph_refused() -> None:
 
 def test_neither_layers_nor_graph() -> None:
     assert _refused({"inputs": {"x": 1}, "targets": {"y": 1}, "loss": "mse"}) == "g.yaml: layers: required field is missing."
+
+
+def test_a_name_that_cancels_out_is_refused() -> None:
+    data = {"language": "en", "graph": {"inputs": {"x": 1, "y": 2}, "nodes": [{"f": "x - x + y"}]}}
+    assert _refused(data) == ("g.yaml: graph.nodes[0].f: x cancels out of the formula (it has no effect on f); "
+                              "write the formula without it; got 'x - x + y'.")

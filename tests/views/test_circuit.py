@@ -16,6 +16,7 @@ from derive.engine.problem import build
 from derive.views.blocks import Renderer
 from derive.views.circuit import DIAGRAM_BLANK, CircuitLayout, circuit_layout
 from derive.views.documents import render, render_diagram
+from derive.engine.policy import format_number
 from derive.views.key import asked_ids
 from derive.views.pdf import compile_with_log, overfull_boxes, tex_engine
 
@@ -167,3 +168,28 @@ def test_a_notebook_shows_a_graph_as_math() -> None:
     assert latex.startswith("$$\\begin{aligned}") and "L &= " in latex
     assert r"\frac{\partial L}{\partial x} &= " in latex and latex.count(r"\frac{\partial L}{\partial x} &=") == 1
     assert "= 0.900" in latex
+
+
+def _printed(number: str, text: str) -> bool:
+    """The number as a number of its own in the text (not the digits of a longer one)."""
+    return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", text) is not None
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+@pytest.mark.parametrize("name", NAMES)
+def test_no_worksheet_shows_the_answer_to_any_of_its_blanks(name: str, language: str) -> None:
+    """Every value the key lists, unless it is also a given number, is absent from the
+    worksheet in every format (the picture's coordinates aside)."""
+    problem = _problem(name)
+    d = problem.derivation
+    renderer = Renderer(d, "key")
+    givens = {format_number(value) for value in problem.spec.graph.leaves.values() if value is not None}  # type: ignore[union-attr]
+    givens |= {format_number(problem.spec.learning_rate)} if problem.spec.learning_rate else set()
+    answers = {step.id: renderer.number(step) for step in d.steps if step.value is not None}
+    for fmt in ("md", "tex", "html"):
+        text = re.sub(r" at \([^)]*\)|<svg.*?</svg>", "", render(problem, "worksheet", fmt, language), flags=re.S)
+        shown = {item: value for item, value in answers.items() if value not in givens and value not in ("0", "1") and _printed(value, text)}
+        assert shown == {}, (fmt, shown)
+    svg = render_diagram(problem, "worksheet")
+    svg_text = "".join(ElementTree.fromstring(svg).itertext())
+    assert not {item for item, value in answers.items() if value not in givens and value not in ("0", "1") and _printed(value, svg_text)}
