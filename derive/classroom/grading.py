@@ -14,7 +14,7 @@ numbers and looked through.
 For a wrong answer the grader re-runs the derivation once per common mistake (sigma'
 left out, sigma' taken at the activation, the 2 of (y - yhat)^2 dropped, the learning
 rate left out, w + eta*g instead of w - eta*g, the updated weight used in the backward
-pass, the weights numbered in the other order) and names the mistake whose value the
+pass, the weights numbered in the other order, a fork's sum over its uses cut to one use, a graph's local gradient taken as another gate's) and names the mistake whose value the
 student's answer matches; a sign error, a right value with too few digits and a last digit
 rounded the wrong way are recognised directly."""
 
@@ -29,6 +29,7 @@ import sympy
 
 from .answers import Answer, Submission, find_version, written_digits
 from ..engine.derivation import Derivation, Step
+from .graph_mistakes import graph_mistakes
 from ..engine.numeric import EvaluationError, evaluate
 from ..views.key import Interval, acceptance_intervals, asked_ids, input_symbols, rounding_radius, spread, widened
 
@@ -257,6 +258,7 @@ def _mistakes(derivation: Derivation) -> dict[str, Override]:
         "learning_rate_missing": no_learning_rate,
         "update_sign_flipped": update_sign,
         "new_weight_in_backward": new_weight_in_backward,
+        **graph_mistakes(d),
     }
 
 

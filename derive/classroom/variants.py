@@ -67,6 +67,10 @@ def _redrawn(problem: Problem, rng: random.Random) -> Problem:
     plan = spec.randomize
     assert plan is not None
     update: dict[str, object] = {}
+    if spec.graph is not None:  # a computational graph: weights are its parameters
+        spans = (("inputs", plan.inputs), ("parameters", plan.weights), ("targets", plan.targets))
+        fresh = {group: {name: draw(rng, span) for name in getattr(spec.graph, group)} for group, span in spans if span}
+        return Problem(msgspec.structs.replace(spec, graph=msgspec.structs.replace(spec.graph, **fresh)), problem.origin, problem.name)
     if plan.inputs:
         update["inputs"] = {name: draw(rng, plan.inputs) for name in spec.inputs}
     if plan.targets:

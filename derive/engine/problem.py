@@ -35,6 +35,10 @@ class Problem:
                 f"{self.origin}: data: this spec reads its inputs from files, so it has no per-weight derivation; "
                 "use `derive worksheet SPEC --notation matrix` or `derive key SPEC --notation matrix`."
             )
+        if self.spec.graph is not None:
+            from .graph import build_circuit
+
+            return build_circuit(self.spec)  # type: ignore[return-value]  # a Circuit reads as a Network to the derivation
         return build_network(self.spec, self.origin)
 
     @cached_property
@@ -44,6 +48,10 @@ class Problem:
 
     @cached_property
     def derivation(self) -> Derivation:
+        if self.spec.graph is not None:
+            from .graph import derive_graph
+
+            return derive_graph(self.network, self.policy)  # type: ignore[arg-type]
         return derive(self.network, self.policy)
 
     @cached_property
@@ -51,6 +59,10 @@ class Problem:
         """The same network in matrix form: from the data files and the weight seed, or
         from the per-scalar network."""
         from .matrix import finite_or_refused, from_network, from_samples
+
+        if self.spec.graph is not None:
+            raise SpecError(f"{self.origin}: graph: a computational graph has no layers to write as matrices; "
+                            "leave out --notation matrix (the scalar notation works the graph node by node).")
 
         if self.samples is not None:
             return finite_or_refused(from_samples(self.spec, *self.samples, self.origin))

@@ -48,7 +48,11 @@ class FormulaError(ValueError):
     """The formula is refused; the message says what is allowed."""
 
 
-def parse_formula(text: str, variables: Mapping[str, sympy.Symbol]) -> sympy.Expr:
+def parse_formula(
+    text: str, variables: Mapping[str, sympy.Symbol], functions: Mapping[str, Callable[..., sympy.Expr]] = FUNCTIONS
+) -> sympy.Expr:
+    """The formula as a SymPy expression; `functions` widens the list for a graph's nodes
+    (sigmoid and relu, derive/spec/graph.py)."""
     allowed = ", ".join(variables)
     if len(text) > MAX_LENGTH:
         raise FormulaError(f"the formula is {len(text):,} characters long; at most {MAX_LENGTH} are allowed")
@@ -61,10 +65,13 @@ def parse_formula(text: str, variables: Mapping[str, sympy.Symbol]) -> sympy.Exp
         raise FormulaError(f"the formula cannot be read ({error.msg}); write it like z/(1+abs(z))") from None
     except (RecursionError, MemoryError):
         raise FormulaError(f"the formula nests too deeply; at most {MAX_DEPTH} levels are allowed") from None
-    return _build(tree.body, variables, allowed, 0)
+    return _build(tree.body, variables, allowed, 0, functions)
 
 
-def _build(node: ast.AST, variables: Mapping[str, sympy.Symbol], allowed: str, depth: int) -> sympy.Expr:
+def _build(
+    node: ast.AST, variables: Mapping[str, sympy.Symbol], allowed: str, depth: int,
+    functions: Mapping[str, Callable[..., sympy.Expr]] = FUNCTIONS,
+) -> sympy.Expr:
     if depth > MAX_DEPTH:
         raise FormulaError(f"the formula nests too deeply; at most {MAX_DEPTH} levels are allowed")
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
@@ -77,27 +84,27 @@ def _build(node: ast.AST, variables: Mapping[str, sympy.Symbol], allowed: str, d
     if isinstance(node, ast.Name):
         if node.id in variables:
             return variables[node.id]
-        raise FormulaError(f"unknown name '{node.id}'; the formula may use {allowed} and the functions {', '.join(FUNCTIONS)}")
+        raise FormulaError(f"unknown name '{node.id}'; the formula may use {allowed} and the functions {', '.join(functions)}")
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        operand = _build(node.operand, variables, allowed, depth + 1)
+        operand = _build(node.operand, variables, allowed, depth + 1, functions)
         return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
-        left = _build(node.left, variables, allowed, depth + 1)
-        right = _build(node.right, variables, allowed, depth + 1)
+        left = _build(node.left, variables, allowed, depth + 1, functions)
+        right = _build(node.right, variables, allowed, depth + 1, functions)
         if isinstance(node.op, ast.Pow) and right.is_Number and left.is_Number and abs(right) > MAX_CONSTANT_EXPONENT:
             raise FormulaError(f"a constant power with an exponent above {MAX_CONSTANT_EXPONENT} is refused")
         if left.is_Number and right.is_Number:
             _check_size(type(node.op), left, right, node)
         return _OPERATORS[type(node.op)](left, right)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS and not node.keywords:
-        arguments = [_build(argument, variables, allowed, depth + 1) for argument in node.args]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in functions and not node.keywords:
+        arguments = [_build(argument, variables, allowed, depth + 1, functions) for argument in node.args]
         arity = 2 if node.func.id in ("max", "min") else 1
         if len(arguments) != arity:
             raise FormulaError(f"{node.func.id} takes {arity} argument{'s' if arity > 1 else ''}")
-        return FUNCTIONS[node.func.id](*arguments)
+        return functions[node.func.id](*arguments)
     raise FormulaError(
         f"'{ast.unparse(node)[:40]}' is not allowed; a formula may use numbers, {allowed}, + - * / ^, parentheses "
-        f"and the functions {', '.join(FUNCTIONS)}"
+        f"and the functions {', '.join(functions)}"
     )
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Union
 import msgspec
 from msgspec import Meta, field
 
+from .graph import GraphSpec, check_graph
 from .texmath import latex_problem
 from .vocabulary import (
     ACTIVATION_NAME, ACTIVATIONS, CARRIES, DATA_FILE, KINDS, LEARNING_RATE, LOSS_NAME, LOSSES, MODES, NAME_PATTERN,
@@ -109,11 +110,11 @@ class Spec(_Strict, kw_only=True):
     targets: dict[str, float | None] = {}
     data: DataSpec | None = None
     weight_seed: Annotated[int, Meta(ge=0)] | None = None  # with data: weights drawn N(0, 1/fan-in)
-    layers: Annotated[list[LayerSpec], Meta(min_length=1)]
+    layers: Annotated[list[LayerSpec], Meta(min_length=1)] | None = None  # required unless graph: is given
     weights: dict[str, Union[float, None, ExplicitWeight]] = {}
     weight_order: Literal["by_source", "by_target"] = "by_source"
     biases: dict[str, float | None] = {}
-    loss: Union[Literal[LOSSES], CustomLossSpec]  # type: ignore[valid-type]
+    loss: Union[Literal[LOSSES], CustomLossSpec, None] = None  # type: ignore[valid-type]  # required with layers
     loss_symbol: str = "L"
     learning_rate: Annotated[float, Meta(gt=0)] | None = None  # 0 would teach nothing; < 0 climbs the loss
     steps: Annotated[int, Meta(ge=1, le=1000)] = 1
@@ -128,6 +129,8 @@ class Spec(_Strict, kw_only=True):
     # forward pass, the loss, the gradients, the updates and the pass after them. Each id is
     # checked against the derivation's steps when the key is built (derive/views/key.py).
     ask: list[str] | None = None
+    # A computational graph instead of layers (derive/spec/graph.py, derive/engine/graph.py).
+    graph: GraphSpec | None = None
 
     def per_kind_digits(self) -> dict[str, int]:
         return {
@@ -151,6 +154,13 @@ def parse_spec(data: dict[str, Any], origin: str = "spec") -> Spec:
         raise SpecError(f"{origin}: {describe(str(error), data, Spec)}") from None
     check_title(spec.title, origin, "title")
     _check_values(spec, origin)
+    if spec.graph is not None:
+        check_graph(spec, origin)
+        _check_ask(spec, origin)
+        return spec
+    for required in ("layers", "loss"):
+        if getattr(spec, required) is None:
+            raise SpecError(f"{origin}: {required}: required field is missing.")
     _check_names(spec, origin)
     _check_ask(spec, origin)
     return spec
@@ -199,10 +209,10 @@ def _check_values(spec: Spec, origin: str) -> None:
             if span.decimals is not None and span.step is not None:
                 raise SpecError(f"{origin}: randomize.{group}: give decimals or step, not both.")
     formulas = [(f"layers[{index}].activation.formula", layer.activation.formula, ("z",))
-                for index, layer in enumerate(spec.layers) if isinstance(layer.activation, CustomActivationSpec)]
+                for index, layer in enumerate(spec.layers or ()) if isinstance(layer.activation, CustomActivationSpec)]
     # A custom function named like a built-in one would be computed as the built-in one
     # (the derivation builds softmax by its name) or read as it: the names stay apart.
-    for index, layer in enumerate(spec.layers):
+    for index, layer in enumerate(spec.layers or ()):
         if isinstance(layer.activation, CustomActivationSpec) and layer.activation.name in ACTIVATIONS:
             raise SpecError(
                 f"{origin}: layers[{index}].activation.name: {shown(layer.activation.name)} is a built-in activation's "

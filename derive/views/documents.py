@@ -260,6 +260,10 @@ def render(
 ) -> str:
     """One document (fmt md, tex, tex_body or html) of one kind; a student's version
     carries its id and the student's name on the page."""
+    if problem.spec.graph is not None:  # a computational graph: its own documents (derive/views/circuit_document.py)
+        from .circuit_document import render_circuit
+
+        return render_circuit(problem, kind, fmt, language, mathjax_url, version=version, student=student, blank=blank)
     template = _TARGETS[fmt][0]
     # The formula lines are the same in every format: build them once per kind and language.
     contexts = problem.__dict__.setdefault("_document_contexts", {})
@@ -315,6 +319,10 @@ def render_markdown(problem: Problem, kind: str, language: str | None = None) ->
 
 
 def render_diagram(problem: Problem, kind: str = "handout") -> str:
+    if problem.spec.graph is not None:
+        from .circuit_document import render_circuit_svg
+
+        return render_circuit_svg(problem, kind)
     svg = layout(problem.network, with_values=kind != "worksheet").svg()
     return _environment("svg").get_template(_TARGETS["svg"][0]).render(svg=svg)
 
@@ -333,6 +341,10 @@ def render_loss_plot(problem: Problem, language: str | None = None) -> str | Non
 def render_summary_latex(problem: Problem) -> str:
     """The derivation on one aligned display, for notebooks (`_repr_latex_`): every forward
     row, the loss, the backward pass and the updates."""
+    if problem.spec.graph is not None:
+        from .circuit_document import summary_rows
+
+        return "$$\\begin{aligned}\n" + " \\\\\n".join(summary_rows(problem)) + "\n\\end{aligned}$$"
     context = document_context(problem, "handout", problem.spec.language)
     rows = [row for _, block in context["forward"] for row in block]  # type: ignore[attr-defined]
     rows += context["loss_rows"]  # type: ignore[arg-type]

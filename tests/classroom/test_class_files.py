@@ -225,7 +225,8 @@ def test_template_without_versions_csv_is_one_message(tmp_path: Path) -> None:
 
 NAMED = ["sign_error", "sigma_prime_missing", "sigma_prime_at_activation", "factor_two_dropped", "learning_rate_missing",
          "update_sign_flipped", "new_weight_in_backward", "weight_order_swapped", "too_few_digits", "last_digit_off",
-         "upstream_blank", "upstream_copied_given", "upstream_zero_or_one"]
+         "upstream_blank", "upstream_copied_given", "upstream_zero_or_one", "fork_sum_missing",
+         "wrong_gate_local"]
 
 
 def test_every_named_mistake_and_carry_block_has_a_sentence_in_both_languages() -> None:
@@ -233,7 +234,8 @@ def test_every_named_mistake_and_carry_block_has_a_sentence_in_both_languages() 
 
     names = set(_mistakes(derive.load(SEED000).derivation)) | {"weight_order_swapped"}
     assert names <= set(NAMED)
-    source = (Path(derive.__file__).parent / "classroom" / "grading.py").read_text(encoding="utf-8")
+    source = "".join((Path(derive.__file__).parent / "classroom" / name).read_text(encoding="utf-8")
+                     for name in ("grading.py", "graph_mistakes.py"))
     for name in NAMED:
         assert f'"{name}"' in source  # the grader still returns this name
         for language in ("ko", "en"):

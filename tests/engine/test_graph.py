@@ -1,0 +1,134 @@
+"""Graph specs: the messages for a bad graph, and hand-checked circuits (CS231n's board
+examples) at both granularities."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from derive.engine.problem import build
+from derive.spec.schema import SpecError, parse_spec
+
+SUM_TIMES_PRODUCT: dict[str, Any] = {
+    "language": "en",
+    "graph": {"inputs": {"x": -2, "y": 5, "z": -4}, "nodes": [{"q": "x + y"}, {"f": "q * z"}]},
+}
+# CS231n's sigmoid neuron: f = sigma(w0 x0 + w1 x1 + w2) = 0.73, gradients -0.2, 0.39, -0.39, -0.59, 0.2.
+NEURON: dict[str, Any] = {
+    "language": "en",
+    "precision": {"digits": 2, "mode": "decimals", "carry": "exact"},
+    "graph": {
+        "inputs": {"x0": -1, "x1": -2},
+        "parameters": {"w0": 2, "w1": -3, "w2": -3},
+        "nodes": [{"f": "sigmoid(w0*x0 + w1*x1 + w2)"}],
+    },
+}
+
+
+def _with(base: dict[str, Any], **graph: Any) -> dict[str, Any]:
+    data = copy.deepcopy(base)
+    data["graph"].update(graph)
+    return data
+
+
+@pytest.mark.parametrize("granularity", ["gates", "nodes"])
+def test_sum_times_product_by_hand(granularity: str) -> None:
+    d = build(_with(SUM_TIMES_PRODUCT, granularity=granularity)).derivation
+    values = {step.id: step.value for step in d.steps}
+    assert values["q"] == 3 and values["f"] == -12
+    assert (values["df/dx"], values["df/dy"], values["df/dz"], values["df/dq"]) == (-4, -4, 3, -4)
+
+
+@pytest.mark.parametrize("granularity", ["gates", "nodes"])
+def test_sigmoid_neuron_by_hand(granularity: str) -> None:
+    d = build(_with(NEURON, granularity=granularity)).derivation
+    got = {name: d[f"df/d{name}"].value for name in ("x0", "x1", "w0", "w1", "w2")}
+    assert d["f"].value == 0.73
+    assert got == {"x0": 0.39, "x1": -0.59, "w0": -0.2, "w1": -0.39, "w2": 0.2}
+    # The fused gate's local gradient is written sigma(1 - sigma) in the node's own value.
+    if granularity == "nodes":
+        assert str(d["df/dw2"].expression) == "f*(1 - f)"
+    else:
+        assert {gate.op for gate in d.network.gates} == {"multiply", "add", "sigmoid"}  # type: ignore[attr-defined]
+
+
+def test_fork_sums_both_uses() -> None:
+    """x is used by q and by f: df/dx is written as the sum over its two uses."""
+    d = build({"language": "en", "graph": {"inputs": {"x": 3, "y": -1}, "nodes": [{"q": "x * y"}, {"f": "q + x"}]}}).derivation
+    step = d["df/dx"]
+    assert len(step.terms) == 2 and step.value == -1 + 1  # y + 1
+    assert "df/dx.local" in d and d["df/dx.local"].value == 1
+
+
+def test_update_and_pass_after() -> None:
+    data = _with(SUM_TIMES_PRODUCT, parameters={"z": -4}, inputs={"x": -2, "y": 5}, wrt=["z"])
+    data["learning_rate"] = 0.1
+    d = build(data).derivation
+    assert d["z'"].value == pytest.approx(-4 - 0.1 * 3)
+    assert d["f'"].value == pytest.approx(3 * -4.3)
+    assert "df/dx" not in d  # only the asked leaves' gradients
+    assert d.loss_history == [-12, pytest.approx(-12.9)]
+
+
+@pytest.mark.parametrize(
+    ("conventions", "expected"),
+    [({}, 0.5), ({"max_tie": 1}, 1.0), ({"max_tie": 0}, 0.0)],
+)
+def test_max_tie_convention(conventions: dict[str, float], expected: float) -> None:
+    data = {"language": "en", "graph": {"inputs": {"x": 2, "y": 2}, "nodes": [{"f": "max(x, y)"}], "conventions": conventions}}
+    d = build(data).derivation
+    assert d["df/dx"].value == expected and d["df/dy"].value == expected
+
+
+@pytest.mark.parametrize(("formula", "field", "value"), [("relu(x)", "relu_at_zero", 1.0), ("abs(x)", "abs_at_zero", -1.0)])
+def test_kink_conventions(formula: str, field: str, value: float) -> None:
+    base = {"language": "en", "graph": {"inputs": {"x": 0}, "nodes": [{"f": formula}]}}
+    assert build(base).derivation["df/dx"].value == 0
+    stated = _with(base, conventions={field: value})
+    assert build(stated).derivation["df/dx"].value == value
+
+
+def _refused(data: dict[str, Any]) -> str:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(data, "g.yaml")
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("graph", "message"),
+    [
+        ({"nodes": [{"q": "q + x"}, {"f": "q"}]}, "g.yaml: graph.nodes[0].q: q uses itself; a graph has no cycles"),
+        ({"nodes": [{"q": "f + x"}, {"f": "q * y"}]}, "g.yaml: graph.nodes[0].q: uses f, which is defined later (graph.nodes[1]); a graph has no cycles"),
+        ({"nodes": [{"q": "x + yy"}, {"f": "q"}]}, "g.yaml: graph.nodes[0].q: 'yy' is not an input, parameter, target or earlier node. Did you mean 'y'?"),
+        ({"nodes": [{"q": "x + y"}, {"p": "x * y"}, {"f": "q"}]}, "g.yaml: graph.nodes[1].p: the node p is not used on the way to the output f"),
+        ({"nodes": [{"f": "x * 2"}]}, "g.yaml: graph.inputs.y: y is not used by any node on the way to the output f."),
+        ({"nodes": [{"q": "x + y", "f": "q"}]}, "g.yaml: graph.nodes[0]: each node is one `name: formula` pair"),
+        ({"nodes": [{"f": "x + y"}], "output": "g"}, "g.yaml: graph.output: 'g' is not a node; the output is one of f."),
+        ({"nodes": [{"q": "x + y"}, {"f": "q"}], "wrt": ["q"]}, "g.yaml: graph.wrt[0]: 'q' is a node"),
+        ({"nodes": [{"x": "y"}, {"f": "x"}]}, "g.yaml: graph.nodes[0]: the name 'x' is already used in graph.inputs.x"),
+        ({"nodes": [{"f": "x + __import__(y)"}]}, "g.yaml: graph.nodes[0].f: '__import__(y)' is not allowed"),
+        ({"nodes": [{"f": "x / 0 + y"}]}, "g.yaml: graph.nodes[0].f: the formula is undefined or infinite"),
+    ],
+)
+def test_each_graph_mistake_has_its_message(graph: dict[str, Any], message: str) -> None:
+    data = {"language": "en", "graph": {"inputs": {"x": 1, "y": 2}, **graph}}
+    assert _refused(data).startswith(message)
+
+
+def test_layers_beside_a_graph_refused() -> None:
+    data = {**SUM_TIMES_PRODUCT, "layers": [{"units": 1, "activation": "identity"}]}
+    assert _refused(data) == (
+        "g.yaml: layers: a spec with graph: describes its circuit in graph.nodes; leave out the top-level layers."
+    )
+
+
+def test_neither_layers_nor_graph() -> None:
+    assert _refused({"inputs": {"x": 1}, "targets": {"y": 1}, "loss": "mse"}) == "g.yaml: layers: required field is missing."
+
+
+def test_a_name_that_cancels_out_is_refused() -> None:
+    data = {"language": "en", "graph": {"inputs": {"x": 1, "y": 2}, "nodes": [{"f": "x - x + y"}]}}
+    assert _refused(data) == ("g.yaml: graph.nodes[0].f: x cancels out of the formula (it has no effect on f); "
+                              "write the formula without it; got 'x - x + y'.")

@@ -1,0 +1,195 @@
+"""The documents of a computational graph: every example's pages fit (no overfull box, no
+missing character) in both languages; worksheets blank the values and gradients on the
+picture and in the text, keys box them; the conventions are stated in every format; the
+picture has no crossing edges on the examples; user text stays text; output is deterministic."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ElementTree
+from itertools import combinations
+
+import pytest
+
+import derive
+from derive.engine.problem import build
+from derive.views.blocks import Renderer
+from derive.views.circuit import DIAGRAM_BLANK, CircuitLayout, circuit_layout
+from derive.views.documents import render, render_diagram
+from derive.engine.policy import format_number
+from derive.views.key import asked_ids
+from derive.views.pdf import compile_with_log, overfull_boxes, tex_engine
+
+from ..conftest import EXAMPLES
+
+GRAPHS = sorted(EXAMPLES.glob("graph-*.yaml"))
+NAMES = [path.name for path in GRAPHS]
+
+
+def _problem(name: str) -> derive.Problem:
+    return derive.load(EXAMPLES / name)
+
+
+def test_the_issue_s_examples_are_all_there() -> None:
+    assert {"graph-sum-times-product.yaml", "graph-sigmoid-neuron-gates.yaml", "graph-sigmoid-neuron-nodes.yaml",
+            "graph-max-multiply.yaml", "graph-residual-block.yaml", "graph-shared-weight.yaml"} <= set(NAMES)
+
+
+@pytest.mark.skipif(tex_engine() is None, reason="XeLaTeX is not installed")
+@pytest.mark.parametrize("kind", ["handout", "worksheet", "key"])
+@pytest.mark.parametrize("name", NAMES)
+def test_no_line_runs_off_the_page(name: str, kind: str) -> None:
+    problem = _problem(name)
+    other = "en" if problem.spec.language == "ko" else "ko"
+    for language in (problem.spec.language, other) if kind == "key" else (problem.spec.language,):
+        _, log = compile_with_log(render(problem, kind, "tex", language), kind)
+        assert overfull_boxes(log) == [] and "Missing character" not in log, (name, kind, language)
+
+
+def test_the_sum_times_product_numbers_by_hand_on_every_kind() -> None:
+    problem = _problem("graph-sum-times-product.yaml")
+    handout, worksheet, key = (re.sub(r" at \([^)]*\)", "", render(problem, kind, "tex")) for kind in ("handout", "worksheet", "key"))
+    # q = 3, f = -12, df/dq = z = -4, df/dz = q = 3 (3 significant digits, as the rule says)
+    for text in ("3.00", "-12.0"):
+        assert text in handout and text in key and text not in worksheet
+    assert r"\boxed{-12.0}" in key and worksheet.count(DIAGRAM_BLANK) == 6  # q, f and four gradients on the picture
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_worksheet_blanks_and_key_boxes_every_asked_item(name: str) -> None:
+    problem = _problem(name)
+    d = problem.derivation
+    worksheet, key = render(problem, "worksheet", "md"), render(problem, "key", "md")
+    for item in asked_ids(d):
+        label = item.replace("_", r"\_")
+        assert rf"\mathtt{{{label}}}" in worksheet, item  # a labelled blank
+        assert f"| `{item}` |" in key, item  # the answer table
+        assert rf"\boxed{{{Renderer(d, 'key').number(d[item])}}}" in key, item
+
+
+@pytest.mark.parametrize("fmt", ["md", "tex", "html"])
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_the_conventions_are_stated_in_every_format(fmt: str, language: str) -> None:
+    text = render(_problem("graph-max-multiply.yaml"), "handout", fmt, language)
+    words = {"ko": ("max나 min", "ReLU의 0에서의 기울기"), "en": ("at a tie of max or min", "ReLU's slope at 0")}[language]
+    assert all(word.replace("'", "&#39;") in text or word in text for word in words)
+    assert r"\tfrac{1}{2}" in text
+
+
+def test_the_fork_sum_is_written_out() -> None:
+    """The residual block's x feeds the skip connection and the branch: both terms and their numbers."""
+    tex = render(_problem("graph-residual-block.yaml"), "handout", "tex")
+    row = next(line for line in tex.splitlines() if line.startswith(r"\frac{\partial L}{\partial x} &="))
+    assert row.count(r"\frac{\partial L}{\partial y} \cdot \frac{\partial y}{\partial x}") == 1
+    assert row.count(r"\frac{\partial L}{\partial h} \cdot \frac{\partial h}{\partial x}") == 1
+    assert "0.500 \\cdot 1 + 0.500 \\cdot 0.8 = 0.900" in row  # dL/dy dy/dx + dL/dh dh/dx = 0.5 + 0.4
+
+
+def _crossings(layout: CircuitLayout) -> int:
+    def crosses(a: tuple, b: tuple) -> bool:  # type: ignore[type-arg]
+        (p, q), (r, s) = ((a[0].x, a[0].y), (a[1].x, a[1].y)), ((b[0].x, b[0].y), (b[1].x, b[1].y))
+        if {a[0].key, a[1].key} & {b[0].key, b[1].key}:
+            return False  # edges that share a box meet there
+
+        def side(o: tuple, t: tuple, u: tuple) -> float:  # type: ignore[type-arg]
+            return (t[0] - o[0]) * (u[1] - o[1]) - (t[1] - o[1]) * (u[0] - o[0])
+        return side(p, q, r) * side(p, q, s) < 0 and side(r, s, p) * side(r, s, q) < 0
+
+    return sum(crosses(a, b) for a, b in combinations(layout.edges, 2))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_examples_pictures_have_no_crossing_edges_and_flow_left_to_right(name: str) -> None:
+    problem = _problem(name)
+    layout = circuit_layout(problem.derivation, Renderer(problem.derivation, "handout"), "handout")
+    assert _crossings(layout) == 0
+    assert all(source.x < target.x for source, target in layout.edges)
+
+
+def test_random_graphs_pictures_flow_left_to_right_with_few_crossings() -> None:
+    """Up to 30 gates each: the measured figure, held so that a worse layout fails."""
+    from ..engine.test_graph_random import GRAPHS as RANDOM
+
+    counts = []
+    for data in RANDOM:
+        d = build({**data, "graph": {**data["graph"], "granularity": "gates"}}).derivation
+        layout = circuit_layout(d, Renderer(d, "handout"), "handout")
+        assert all(source.x < target.x for source, target in layout.edges)
+        counts.append(_crossings(layout))
+    # Measured: 16 of the 40 are drawn with no crossing, 95 crossings in all; heavy reuse of
+    # a few leaves makes some of these graphs impossible to draw in columns without any.
+    assert sum(count == 0 for count in counts) >= 15 and sum(counts) <= 100, counts
+
+
+@pytest.mark.parametrize("kind", ["handout", "worksheet", "key"])
+def test_the_svg_is_well_formed_and_blanks_on_the_worksheet(kind: str) -> None:
+    problem = _problem("graph-shared-weight.yaml")
+    svg = render_diagram(problem, kind)
+    root = ElementTree.fromstring(svg)
+    texts = "".join(root.itertext())
+    assert ("0.291" in texts) == (kind != "worksheet")  # h1's value
+    assert "0.6" in texts  # a given number is printed on every kind
+
+
+def test_html_math_goes_through_the_macros_only() -> None:
+    page = render(_problem("graph-residual-block.yaml"), "key", "html")
+    assert "$$" not in page and page.count(r"\(") == page.count(r"\)") and r"\[" in page
+    assert "<svg" in page and "window.MathJax" in page
+
+
+def test_user_text_is_text_in_every_format() -> None:
+    hostile = r"</title><script>alert(1)</script> $$x$$ \input{/etc/passwd} #&%"
+    data = {"title": hostile, "language": "en", "graph": {"inputs": {"x": 1, "y": 2}, "nodes": [{"f": "x * y"}]}}
+    problem = build(data)
+    html, tex, md = (render(problem, "handout", fmt) for fmt in ("html", "tex", "md"))
+    assert "<script>alert" not in html and "$$x$$" not in html.split("<body>")[1].split("</header>")[0].replace("tex2jax_ignore", "")
+    assert r"\input{/etc/passwd}" not in tex and "#&%" not in tex
+    front, body = md.split("---\n")[1:3]
+    assert "<script>alert" not in body and '"</title><script>alert(1)</script>' in front  # a quoted YAML string, as for networks
+
+
+@pytest.mark.parametrize("fmt", ["md", "tex", "html"])
+def test_same_inputs_same_bytes(fmt: str) -> None:
+    first = render(_problem("graph-sigmoid-neuron-gates.yaml"), "key", fmt)
+    again = render(_problem("graph-sigmoid-neuron-gates.yaml"), "key", fmt)
+    assert first == again
+    assert render_diagram(_problem("graph-max-multiply.yaml")) == render_diagram(_problem("graph-max-multiply.yaml"))
+
+
+def test_both_granularities_of_the_neuron_give_the_same_gradients_on_the_page() -> None:
+    gates, nodes = (render(_problem(f"graph-sigmoid-neuron-{g}.yaml"), "key", "md") for g in ("gates", "nodes"))
+    table = lambda text: dict(re.findall(r"\| `(df/d[wx]\d)` \| .*? \| (\S+) \|", text))  # noqa: E731
+    assert table(gates) == table(nodes) == {"df/dx0": "0.39", "df/dx1": "-0.59", "df/dw0": "-0.20", "df/dw1": "-0.39", "df/dw2": "0.20"}
+
+
+def test_a_notebook_shows_a_graph_as_math() -> None:
+    """_repr_latex_: every node's value and every asked gradient, the fork sum at x included."""
+    latex = _problem("graph-residual-block.yaml")._repr_latex_()
+    assert latex.startswith("$$\\begin{aligned}") and "L &= " in latex
+    assert r"\frac{\partial L}{\partial x} &= " in latex and latex.count(r"\frac{\partial L}{\partial x} &=") == 1
+    assert "= 0.900" in latex
+
+
+def _printed(number: str, text: str) -> bool:
+    """The number as a number of its own in the text (not the digits of a longer one)."""
+    return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", text) is not None
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+@pytest.mark.parametrize("name", NAMES)
+def test_no_worksheet_shows_the_answer_to_any_of_its_blanks(name: str, language: str) -> None:
+    """Every value the key lists, unless it is also a given number, is absent from the
+    worksheet in every format (the picture's coordinates aside)."""
+    problem = _problem(name)
+    d = problem.derivation
+    renderer = Renderer(d, "key")
+    givens = {format_number(value) for value in problem.spec.graph.leaves.values() if value is not None}  # type: ignore[union-attr]
+    givens |= {format_number(problem.spec.learning_rate)} if problem.spec.learning_rate else set()
+    answers = {step.id: renderer.number(step) for step in d.steps if step.value is not None}
+    for fmt in ("md", "tex", "html"):
+        text = re.sub(r" at \([^)]*\)|<svg.*?</svg>", "", render(problem, "worksheet", fmt, language), flags=re.S)
+        shown = {item: value for item, value in answers.items() if value not in givens and value not in ("0", "1") and _printed(value, text)}
+        assert shown == {}, (fmt, shown)
+    svg = render_diagram(problem, "worksheet")
+    svg_text = "".join(ElementTree.fromstring(svg).itertext())
+    assert not {item for item, value in answers.items() if value not in givens and value not in ("0", "1") and _printed(value, svg_text)}
