@@ -54,11 +54,16 @@ def jinja2_errors() -> tuple[type[Exception], ...]:
     return (TemplateError,)
 
 
-# HTML pages load MathJax from the jsDelivr CDN unless told otherwise (a local copy for a
-# classroom without internet): the same option on every command that writes HTML.
-mathjax_option = click.option(
-    "--mathjax", "mathjax_url", default=None, help="MathJax script the HTML pages load (default: the jsDelivr CDN)."
-)
+def _mathjax_ignored(context: click.Context, parameter: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        click.echo("note: --mathjax is ignored and will be removed: HTML pages now show their math as MathML, "
+                   "which the browser renders with no script and no network.", err=True)
+    return value
+
+
+# Deprecated: HTML pages loaded MathJax (from the CDN, or this URL); they now carry MathML and
+# load nothing. Accepted with a note, so scripts that pass it keep working; hidden from --help.
+mathjax_option = click.option("--mathjax", "mathjax_url", default=None, hidden=True, callback=_mathjax_ignored)
 
 MAX_WORKSHEET_PARAMETERS = 200
 
