@@ -148,3 +148,91 @@ def test_the_page_judges_every_sheet_as_derive_grade_does(name: str, browser: An
     # The sheets reach every status and several named mistakes, so agreement means something.
     assert statuses == {"correct", "carried", "wrong", "blank", "invalid"}
     assert len(mistakes - {"", "not a number", "too long to be a number", "division by zero"}) >= 3, mistakes
+
+
+def _statuses(page: Any) -> dict[str, tuple[str, str]]:
+    return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll("[data-verdict]")]
+        .map((v) => [v.dataset.verdict, [v.dataset.status, v.dataset.mistake]]))""")
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_typing_with_tab_and_enter_marks_each_box_and_the_downloaded_answers_grade_the_same(
+        language: str, browser: Any, tmp_path: Path) -> None:
+    """Every box typed through the keyboard (Tab to the next box, Enter on the last), the
+    verdicts read from data-status/data-mistake, the answers downloaded and graded by
+    `derive grade` with the worksheet's own key.json: the same statuses and mistakes."""
+    folder = tmp_path / "out"
+    result = _run("worksheet", str(EXAMPLES / "2-2-1-sigmoid-mse.yaml"), "--format", "check", "--lang", language, "-o", str(folder))
+    assert result.returncode == 0, result.stderr
+    written = folder / "2-2-1-sigmoid-mse"
+    problem = derive.load(EXAMPLES / "2-2-1-sigmoid-mse.yaml")
+    texts = _sheets(problem, random.Random(7))[5]
+    page, requests = _open(browser, (written / "check.html").read_text(encoding="utf-8"), tmp_path)
+    boxes = page.locator("input[data-item]")
+    assert [boxes.nth(i).get_attribute("data-item") for i in range(boxes.count())] == list(texts)
+    boxes.nth(0).focus()
+    for number, text in enumerate(texts.values()):
+        assert page.evaluate("document.activeElement.dataset.item") == list(texts)[number]
+        page.keyboard.insert_text(text)
+        page.keyboard.press("Tab" if number < len(texts) - 1 else "Enter")
+    shown = _statuses(page)
+    assert page.evaluate("document.activeElement.id") == "download"  # Enter on the last box moves on
+    with page.expect_download() as download:
+        page.click("#download")
+    answers = tmp_path / "answers.csv"
+    download.value.save_as(answers)
+    assert requests == [] and all(not url.startswith(("http", "ws")) for url in requests)
+    graded = _run("grade", str(written / "key.json"), str(answers), "-o", str(tmp_path / "grades"))
+    assert graded.returncode == 0, graded.stderr
+    [student] = json.loads((tmp_path / "grades" / "grades.json").read_text(encoding="utf-8"))["students"]
+    assert {item: [r["status"], r.get("mistake", "") if r["status"] != "invalid" else ""] for item, r in student["items"].items()} == shown
+    assert len({status for status, _ in shown.values()}) >= 3
+    # The right values stay hidden without --reveal.
+    body = page.inner_text("body")
+    wrong = [item for item, (status, _) in shown.items() if status == "wrong"]
+    assert wrong and all(format_number(problem.derivation[item].value, problem.policy, problem.derivation[item].kind) not in
+                         page.inner_text(f'[data-verdict="{item}"]') for item in wrong)
+    assert ("정답" if language == "ko" else "right") in body
+
+
+def test_reveal_shows_the_right_value_of_a_wrong_answer(browser: Any, tmp_path: Path) -> None:
+    problem = derive.load(EXAMPLES / "2-2-1-linear-mse.yaml")
+    page, _ = _open(browser, check_page(problem, "en", reveal=True), tmp_path)
+    page.fill('[data-item="z1"]', "0.9")
+    page.press('[data-item="z1"]', "Enter")
+    verdict = page.inner_text('[data-verdict="z1"]')
+    assert page.get_attribute('[data-verdict="z1"]', "data-status") == "wrong"
+    assert format_number(problem.derivation["z1"].value, problem.policy, "weighted_sum") in verdict
+
+
+def test_a_version_s_page_carries_its_student_and_version_and_names_stay_text(browser: Any, tmp_path: Path) -> None:
+    """`derive variants --format check`: one page per version, the roster's name on it as
+    text (a name that tries to close the script runs nothing), the CSV naming the version."""
+    hostile = "</script><script>document.title='owned'</script><b>Kim</b> \\(x\\)"
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f'student,name\n2026001,"{hostile}"\n2026002,Lee\n', encoding="utf-8")
+    result = _run("variants", str(EXAMPLES / "2-2-1-linear-mse.yaml"), "--count", "2", "--roster", str(roster),
+                  "--format", "check", "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "out" / "2-2-1-linear-mse-variants"
+    assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == ["v01", "v02"]
+    page, requests = _open(browser, (folder / "v01" / "check.html").read_text(encoding="utf-8"), tmp_path)
+    assert requests == [] and page.title() != "owned"
+    assert hostile in page.inner_text("header") and page.locator("header b").count() == 0
+    assert page.input_value("#student") == "2026001"
+    page.fill('[data-item="z1"]', "0.21")
+    with page.expect_download() as download:
+        page.click("#download")
+    download.value.save_as(tmp_path / "a.csv")
+    rows = list(csv.reader((tmp_path / "a.csv").open(encoding="utf-8")))
+    assert rows[1][:3] == ["2026001", "v01", "0.21"]
+    graded = _run("grade", str(folder), str(tmp_path / "a.csv"), "-o", str(tmp_path / "grades"))
+    assert graded.returncode == 0, graded.stderr
+
+
+def test_the_page_fits_a_phone(browser: Any, tmp_path: Path) -> None:
+    problem = derive.load(NETWORKS["2-3-2 tanh softmax cross-entropy, biases"])
+    page, _ = _open(browser, check_page(problem, "en"), tmp_path, viewport={"width": 360, "height": 740})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    box = page.locator("input[data-item]").first.bounding_box()
+    assert box is not None and box["width"] > 200  # a box spans the narrow screen
