@@ -20,9 +20,8 @@ from derive.views import mathml, plot
 from derive.views.documents import KINDS, render
 
 from ..conftest import EXAMPLES, ROOT
-from .test_rendering import CHROMIUM, EXAMPLE_FILES, MATHJAX, _typeset, needs_browser
+from .test_rendering import EXAMPLE_FILES, MATHJAX, _typeset, needs_browser
 
-CHROMIUM_AND_MATHJAX = CHROMIUM is not None and MATHJAX.exists()
 
 README = ROOT / "README.md"
 
@@ -258,8 +257,4 @@ def test_a_notebook_shows_the_problem_as_html_with_the_diagram_inline(tmp_path: 
     assert "layout: post" not in html and "<script" not in html and "<style" not in html
     problem = derive.load(EXAMPLES / "2-2-1-linear-mse.yaml")
     assert problem._repr_html_() == html
-    if CHROMIUM_AND_MATHJAX:
-        page = ('<!DOCTYPE html><html><head><meta charset="utf-8">'
-                f'<script defer src="{MATHJAX.as_uri()}"></script></head><body>{html}</body></html>')
-        typeset, errors = _typeset(page, tmp_path)
-        assert errors == [] and typeset > 10
+    assert html.count("<math") > 10 and "\\(" not in html  # MathML, which the notebook's browser renders
