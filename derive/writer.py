@@ -40,11 +40,12 @@ def document_files(
 
     files: dict[str, bytes] = {}
     notes: list[str] = []
-    if notation == "matrix":
-        return _matrix_files(problem, formats, language, mathjax_url, echo)
     if "check" in formats:
         files["check.html"] = check_page(problem, language or problem.spec.language, reveal=reveal).encode()
         formats = [fmt for fmt in formats if fmt != "check"]
+    if notation == "matrix":
+        matrix_files, notes = _matrix_files(problem, formats, language, mathjax_url, echo)
+        return {**files, **matrix_files}, notes
     if "md" in formats:
         files[DIAGRAM_FILE] = render_diagram(problem, "handout").encode()
         plot = render_loss_plot(problem, language)
