@@ -119,10 +119,12 @@ def test_every_shape_is_checked() -> None:
 
 @pytest.mark.parametrize("name", ["2-2-1-linear-mse.yaml", "2-2-1-sigmoid-mse.yaml"])
 def test_the_reuse_note_is_math_mathjax_and_tex_both_read(name: str) -> None:
-    """MathJax prints \\scriptsize inside \\text as letters; the note must not use it."""
-    for fmt in ("md", "html"):
-        text = render(PROBLEMS[name], "handout", fmt)
-        assert r"\substack{\text{" in text and r"\scriptsize" not in text, fmt
+    """MathJax (the Markdown's blog) prints \\scriptsize inside \\text as letters; the note
+    must not use it. The HTML page has it as MathML text under the boxed factors."""
+    text = render(PROBLEMS[name], "handout", "md")
+    assert r"\substack{\text{" in text and r"\scriptsize" not in text
+    page = render(PROBLEMS[name], "handout", "html")
+    assert "scriptsize" not in page and re.search(r"<munder>.*?<mstyle scriptlevel=\"1\"><mtable>.*?<mtext>", page, flags=re.S)
 
 
 # Once the page has loaded (the browser lays out its MathML itself), the .math blocks whose
