@@ -27,8 +27,8 @@ class Problem(engine.Problem):
 
     def _repr_html_(self) -> str:
         """The handout as a notebook shows it: the HTML page's body, with the network
-        drawn inline as SVG and no front matter, page style or script; the notebook's
-        own MathJax typesets its \\( \\) and \\[ \\] formulas."""
+        drawn inline as SVG and no front matter, page style or script; its formulas are
+        MathML, which the notebook's browser renders itself."""
         from .views.documents import render
 
         page = render(self, "handout", "html")

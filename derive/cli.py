@@ -62,11 +62,18 @@ def jinja2_errors() -> tuple[type[Exception], ...]:
     return (TemplateError,)
 
 
-# HTML pages load MathJax from the jsDelivr CDN unless told otherwise (a local copy for a
-# classroom without internet): the same option on every command that writes HTML.
-mathjax_option = click.option(
-    "--mathjax", "mathjax_url", default=None, help="MathJax script the HTML pages load (default: the jsDelivr CDN)."
-)
+def _mathjax_ignored(context: click.Context, parameter: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        click.echo("note: --mathjax is ignored and will be removed: HTML pages now show their math as MathML, "
+                   "which the browser renders with no script and no network.", err=True)
+    return value
+
+
+# Deprecated: HTML pages loaded MathJax (from the CDN, or this URL); they now carry MathML and
+# load nothing. Accepted with a note, so scripts that pass it keep working; hidden from --help.
+mathjax_option = click.option("--mathjax", "mathjax_url", default=None, hidden=True, callback=_mathjax_ignored)
+
+reveal_option = click.option("--reveal", is_flag=True, help="The self-check page (--format check) shows the right value of a wrong answer.")
 
 MAX_WORKSHEET_PARAMETERS = 200
 
@@ -132,7 +139,7 @@ def key(spec: Path, output: Path | None, notation: str | None, chain: str | None
 @main.command()
 @click.argument("spec", required=False, type=click.Path(path_type=Path))
 @click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the documents (default: the spec's).")
-@click.option("--format", "formats", default="md,tex,pdf,html", show_default=True, help="Comma-separated: md, tex, pdf, html.")
+@click.option("--format", "formats", default="md,tex,pdf,html", show_default=True, help="Comma-separated: md, tex, pdf, html, check (check.html, the self-check page).")
 @click.option("--kind", "kinds", default="handout,worksheet,key", show_default=True, help="Comma-separated: handout, worksheet, key.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True, help="Folder for the documents.")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that derive did not create.")
@@ -143,17 +150,18 @@ def key(spec: Path, output: Path | None, notation: str | None, chain: str | None
 @click.option("--blank", type=click.Choice(["numbers", "steps"]), default="numbers", show_default=True,
               help="What the worksheet leaves blank: numbers (the values), or steps (the derivative lines too, for an exam).")
 @chain_option
+@reveal_option
 @_user_errors
 def worksheet(
     spec: Path | None, lang: str | None, formats: str, kinds: str, output: Path, force: bool,
-    mathjax_url: str | None, user_templates: Path | None, notation: str, blank: str, chain: str | None,
+    mathjax_url: str | None, user_templates: Path | None, notation: str, blank: str, chain: str | None, reveal: bool,
 ) -> None:
     """Write the handout, worksheet and answer key of SPEC (default: the seed-000 example)."""
     from .views.documents import FORMATS, KINDS, MATHJAX_URL
     from .api import load
     from .writer import write_documents
 
-    chosen_formats = _split(formats, FORMATS, "--format")
+    chosen_formats = _split(formats, (*FORMATS, "check"), "--format")
     chosen_kinds = _split(kinds, KINDS, "--kind")
     problem = load(spec or DEFAULT_EXAMPLE, chain)
     if notation == "scalar":
@@ -161,7 +169,7 @@ def worksheet(
     written = write_documents(
         problem, output, chosen_formats, chosen_kinds, lang,
         force=force, mathjax_url=mathjax_url or MATHJAX_URL, user_templates=user_templates.resolve() if user_templates else None,
-        notation=notation, blank=blank,
+        notation=notation, blank=blank, reveal=reveal,
         echo=lambda line: click.echo(line, err=True),
     )
     click.echo(f"wrote {len(written)} file{'s' if len(written) != 1 else ''} to {written[0].parent if written else output}")
@@ -173,15 +181,16 @@ def worksheet(
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed: the same spec and seed give the same versions.")
 @click.option("--roster", type=click.Path(path_type=Path), help="CSV with columns student, name: one version per student, names on the pages.")
 @click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the documents (default: the spec's).")
-@click.option("--format", "formats", default="md,pdf", show_default=True, help="Comma-separated: md, tex, pdf, html.")
+@click.option("--format", "formats", default="md,pdf", show_default=True, help="Comma-separated: md, tex, pdf, html, check (each version's self-check page).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True, help="Folder for the versions.")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that derive did not create.")
 @mathjax_option
 @chain_option
+@reveal_option
 @_user_errors
 def variants(
     spec: Path, count: int, seed: int, roster: Path | None, lang: str | None, formats: str, output: Path, force: bool,
-    mathjax_url: str | None, chain: str | None,
+    mathjax_url: str | None, chain: str | None, reveal: bool,
 ) -> None:
     """Write one version of SPEC's worksheet and key per student, with fresh numbers."""
     from .views.documents import FORMATS, MATHJAX_URL
@@ -190,7 +199,7 @@ def variants(
     from .spec.files import read_text_any_encoding
     from .writer import write_variants
 
-    chosen_formats = _split(formats, FORMATS, "--format")
+    chosen_formats = _split(formats, (*FORMATS, "check"), "--format")
     problem = _small_enough(load(spec, chain))
     students = parse_roster(read_text_any_encoding(roster), str(roster)) if roster else None
     total = max(count, len(students or []))
@@ -208,7 +217,7 @@ def variants(
                 bar.update(1)
 
         written = write_variants(chosen, output, chosen_formats, lang, force=force, mathjax_url=mathjax_url or MATHJAX_URL,
-                                 progress=writing, echo=lambda line: click.echo(line, err=True))
+                                 reveal=reveal, progress=writing, echo=lambda line: click.echo(line, err=True))
     folder = output / f"{problem.name}-variants"
     click.echo(f"wrote {len(chosen)} versions ({len(written)} files) to {folder}")
 

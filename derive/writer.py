@@ -29,16 +29,23 @@ def document_files(
     user_templates: Path | None = None,
     notation: str = "scalar",
     blank: str = "numbers",
+    reveal: bool = False,
     echo: Callable[[str], None] = print,
 ) -> tuple[dict[str, bytes], list[str]]:
-    """File name -> bytes, and notes for the user (such as a PDF skipped for want of TeX)."""
+    """File name -> bytes, and notes for the user (such as a PDF skipped for want of TeX).
+    The `check` format is the self-check page, check.html, whatever the kinds."""
+    from .classroom.check import check_page
     from .views.key import key_json
     from .views.pdf import TexMissing, compile_pdf
 
     files: dict[str, bytes] = {}
     notes: list[str] = []
+    if "check" in formats:
+        files["check.html"] = check_page(problem, language or problem.spec.language, reveal=reveal).encode()
+        formats = [fmt for fmt in formats if fmt != "check"]
     if notation == "matrix":
-        return _matrix_files(problem, formats, language, mathjax_url, echo)
+        matrix_files, notes = _matrix_files(problem, formats, language, mathjax_url, echo)
+        return {**files, **matrix_files}, notes
     if "md" in formats:
         files[DIAGRAM_FILE] = render_diagram(problem, "handout").encode()
         plot = render_loss_plot(problem, language)
@@ -98,12 +105,14 @@ def write_documents(
     user_templates: Path | None = None,
     notation: str = "scalar",
     blank: str = "numbers",
+    reveal: bool = False,
     echo: Callable[[str], None] = print,
 ) -> list[Path]:
     folder = output / problem.name
     check_folder(folder, force)
     files, notes = document_files(
-        problem, formats, kinds, language, mathjax_url=mathjax_url, user_templates=user_templates, notation=notation, blank=blank, echo=echo
+        problem, formats, kinds, language, mathjax_url=mathjax_url, user_templates=user_templates, notation=notation, blank=blank,
+        reveal=reveal, echo=echo,
     )
     paths = write_all(folder, files)
     for path in paths:
@@ -152,6 +161,7 @@ def write_variants(
     force: bool = False,
     mathjax_url: str = MATHJAX_URL,
     workers: int | None = None,
+    reveal: bool = False,
     progress: Callable[[Iterable[VersionOutput]], Iterable[VersionOutput]] = lambda items: items,
     echo: Callable[[str], None] = print,
 ) -> list[Path]:
@@ -159,7 +169,8 @@ def write_variants(
 
     folder = output / f"{variants[0].problem.name}-variants"
     check_folder(folder, force)
-    files, notes = variant_files(variants, formats, language, mathjax_url=mathjax_url, workers=workers, progress=progress, echo=echo)
+    files, notes = variant_files(variants, formats, language, mathjax_url=mathjax_url, workers=workers, reveal=reveal, progress=progress,
+                                 echo=echo)
     paths = write_all(folder, files)
     for note in notes:
         echo(note)

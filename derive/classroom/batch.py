@@ -37,6 +37,7 @@ class Job:
     formats: tuple[str, ...]
     language: str
     mathjax_url: str
+    reveal: bool = False  # the self-check page (format `check`) shows the right value of a wrong answer
 
 
 @dataclass
@@ -57,8 +58,14 @@ def _render_version(job: Job) -> VersionOutput:
     bodies: dict[str, str] = {}
     if "md" in job.formats:
         files[f"{folder}/{DIAGRAM_FILE}"] = render_diagram(problem, "handout").encode()
+    if "check" in job.formats:
+        from .check import check_page
+
+        files[f"{folder}/check.html"] = check_page(problem, job.language, student=student or "", version=variant.id, reveal=job.reveal,
+                                                   student_id=job.student.id if job.student else "").encode()
+    documents = [fmt for fmt in job.formats if fmt != "check"]
     for kind in VARIANT_KINDS:
-        for fmt, text in render_formats(problem, kind, job.formats, job.language, job.mathjax_url, **labels).items():
+        for fmt, text in render_formats(problem, kind, documents, job.language, job.mathjax_url, **labels).items():
             files[f"{folder}/{kind}.{fmt}"] = text.encode()
         if "pdf" in job.formats:
             bodies[kind] = render(problem, kind, "tex_body", job.language, **labels)
@@ -84,6 +91,7 @@ def variant_files(
     *,
     mathjax_url: str = MATHJAX_URL,
     workers: int | None = None,
+    reveal: bool = False,
     progress: Callable[[Iterable[VersionOutput]], Iterable[VersionOutput]] = lambda items: items,
     echo: Callable[[str], None] = print,
 ) -> tuple[dict[str, bytes], list[str]]:
@@ -91,7 +99,7 @@ def variant_files(
 
     first = variants[0].problem
     language = language or first.spec.language
-    jobs = [Job(v.problem.spec, v.problem.origin, v.problem.name, v.number, v.student, tuple(formats), language, mathjax_url) for v in variants]
+    jobs = [Job(v.problem.spec, v.problem.origin, v.problem.name, v.number, v.student, tuple(formats), language, mathjax_url, reveal) for v in variants]
     files: dict[str, bytes] = {}
     notes: list[str] = []
     bodies: dict[str, list[str]] = {kind: [] for kind in VARIANT_KINDS}

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 FORMATS = ("md", "tex", "pdf", "html")
 KINDS = ("handout", "worksheet", "key")
+# derive's own HTML templates carry MathML and load no script; the URL is still handed to
+# every template as `mathjax_url`, so a user's --templates page that loads MathJax keeps working.
 MATHJAX_URL = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"
 DIAGRAM_FILE = "network.svg"
 PLOT_FILE = "loss.svg"

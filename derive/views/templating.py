@@ -28,7 +28,7 @@ import jinja2
 import markupsafe
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from . import escape
+from . import escape, mathml
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
@@ -76,6 +76,10 @@ def _environment(fmt: str, user_templates: Path | None = None) -> jinja2.Environ
     )
     environment.filters["text"] = text
     environment.filters["yaml_string"] = escape.yaml_string
+    # HTML pages' formulas as MathML (mathjax.html.j2): converted here, nothing runs in the page.
+    environment.filters["mathml_inline"] = mathml.inline
+    environment.filters["mathml_line"] = mathml.line
+    environment.filters["mathml_block"] = mathml.block
     if user_templates is not None:
         environment.globals["range"] = _UserSandbox.bounded_range
         environment.template_class = _GuardedTemplate

@@ -1,15 +1,17 @@
-"""User text stays text in every HTML page, to MathJax too.
+"""User text stays text in every HTML page, to a math typesetter too.
 
-HTML escaping alone is not enough: the browser decodes `&#36;&#36;` back to `$$`, and MathJax
-typesets whatever `\\(...\\)` it finds in the page's text, where `\\href{javascript:...}` is a
-live link and `\\style{position:fixed;inset:0}` lays it over the whole page. Each route a
-user's text takes into a page (an answer cell, a student id, a version cell, a roster
-name or id, a spec title) is opened in headless Chromium with MathJax typesetting, and the
-DOM must have no link and no style, class or id from the text, and show the text literally.
+HTML escaping alone is not enough where MathJax runs: the browser decodes `&#36;&#36;` back
+to `$$`, and MathJax typesets whatever `\\(...\\)` it finds in the page's text, where
+`\\href{javascript:...}` is a live link and `\\style{position:fixed;inset:0}` lays it over the
+whole page. derive's HTML pages now carry their math as MathML, converted when they are
+written, and load no script, so nothing in the browser reads their text as TeX; the
+Markdown feedback is still typeset by a blog's MathJax. Each route a user's text takes
+into a page (an answer cell, a student id, a version cell, a roster name or id, a spec
+title) is opened in headless Chromium, and the DOM must have no link and no style, class
+or id from the text, and show the text literally.
 
-The pages are built with the browser tests' local MathJax (tests/browser, from npm) and
-typeset by tests/views/test_rendering.py's helper; without Chromium or that MathJax the
-tests are skipped with the reason."""
+The blog page uses the browser tests' local MathJax (tests/browser, from npm); without
+Chromium or that MathJax the tests are skipped with the reason."""
 
 from __future__ import annotations
 
@@ -51,9 +53,10 @@ def _body_text(dom: str) -> str:
 
 
 def _assert_inert(dom: str, *texts: str) -> None:
-    """MathJax ran; nothing from the user's text became a link, a style, a class or an id;
-    and each text is on the page literally, delimiters and all."""
-    assert "<mjx-container" in dom, "MathJax typeset nothing, so the page proves nothing"
+    """The page's math is there (our MathML, or a blog's MathJax typeset); nothing from the
+    user's text became a link, a style, a class or an id; and each text is on the page
+    literally, delimiters and all."""
+    assert "<math" in dom or "<mjx-container" in dom, "the page shows no math, so it proves nothing"
     # MathJax's own SVG glyphs are <use xlink:href="#MJX-..."> within the page; any other
     # href (javascript:, http:, ...) could only have come from a formula.
     assert re.findall(r'href="(?!#)[^"]*"', dom) == []
@@ -74,7 +77,7 @@ def _key(tmp_path: Path) -> tuple[Path, list[str]]:
 
 
 def _grade(tmp_path: Path, rows: list[list[str]]) -> Path:
-    """Grade the rows (student, version, answers...) with the local MathJax; the output folder."""
+    """Grade the rows (student, version, answers...); the output folder."""
     key, items = _key(tmp_path)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -84,8 +87,7 @@ def _grade(tmp_path: Path, rows: list[list[str]]) -> Path:
     submissions = tmp_path / "submissions.csv"
     submissions.write_text(buffer.getvalue(), encoding="utf-8")
     # --duplicates all: a repeated id gets a page per row, so each route is on a page of its own
-    result = _run("grade", str(key), str(submissions), "-o", str(tmp_path / "grades"), "--mathjax", MATHJAX.as_uri(),
-                  "--duplicates", "all")
+    result = _run("grade", str(key), str(submissions), "-o", str(tmp_path / "grades"), "--duplicates", "all")
     assert result.returncode == 0, result.stderr
     return tmp_path / "grades"
 
@@ -160,7 +162,7 @@ def test_a_roster_entry_is_text_on_its_worksheet_and_key(who: str, tmp_path: Pat
 
     student = Student("s1", COVER) if who == "name" else Student(COVER, "Kim")
     variants = make_variants(derive.load(SEED000), 1, 1, roster=[student])
-    files, _ = variant_files(variants, ["html"], None, mathjax_url=MATHJAX.as_uri(), echo=lambda _: None)
+    files, _ = variant_files(variants, ["html"], None, echo=lambda _: None)
     for kind in ("worksheet", "key"):
         dom = _typeset_dom(files[f"v01/{kind}.html"].decode("utf-8"), tmp_path)
         _assert_inert(dom, f"{student.name} ({student.id})")
@@ -176,24 +178,34 @@ def _titled(title: str) -> derive.Problem:
 @pytest.mark.parametrize("attack", [COVER, DISPLAY, CLASS, TOKEN], ids=["cover", "display", "class", "token"])
 def test_a_spec_title_is_text_on_the_handout_and_matrix_pages(attack: str, tmp_path: Path) -> None:
     problem = _titled(attack)
-    for page in (render(problem, "handout", "html", "en", MATHJAX.as_uri()), render_matrix(problem, "html", "en", MATHJAX.as_uri())):
+    for page in (render(problem, "handout", "html", "en"), render_matrix(problem, "html", "en")):
         _assert_inert(_typeset_dom(page, tmp_path), attack)
 
 
 @needs_browser
-def test_math_mathjax_does_typeset_cannot_make_links_or_styles(tmp_path: Path) -> None:
-    """The second layer: the same formulas put on our own page outside any ignored element
-    are typeset (MathJax is not simply skipping them) yet give no link, style, class or id."""
-    formulas = [COVER, CLASS, TOKEN, REQUIRE, r"\(\href{https://example.org/}{H}\)"]
+def test_formulas_through_our_own_math_make_no_links_or_styles(tmp_path: Path) -> None:
+    """What replaces MathJax's ui/safe: our pages run no script at all (nothing in the
+    browser reads their text as TeX), and a formula converted to MathML by derive itself
+    cannot make a link, a style, a class, an id or markup: the converter's \\href and
+    \\style become plain rows, commands it does not know are refused, and text is escaped.
+    The formulas that convert are put on each page and opened in Chromium."""
+    from derive.views import mathml
+
+    formulas = [COVER, CLASS, TOKEN, REQUIRE, r"\(\href{https://example.org/}{H}\)", r"\(\text{<b id='evil'>B</b>}\)"]
+    converted = []
+    for formula in formulas:
+        try:
+            converted.append(mathml.inline(formula[2:-2]))
+        except ValueError as refusal:  # \class's \cssId, \mmlToken, \require: no MathML form
+            assert "has no MathML form" in str(refusal)
+    assert len(converted) == 3
     for page in (
-        render(derive.load(SEED000), "handout", "html", "en", MATHJAX.as_uri()),
-        render_matrix(derive.load(SEED000), "html", "en", MATHJAX.as_uri()),
+        render(derive.load(SEED000), "handout", "html", "en"),
+        render_matrix(derive.load(SEED000), "html", "en"),
         _only_feedback(_grade(tmp_path, [["s1", "", "0.21"]]), "html"),
     ):
-        before = _typeset_dom(page, tmp_path).count("<mjx-container")
-        hostile = page.replace("<body>", "<body>" + "".join(f"<p>{formula}</p>" for formula in formulas), 1)
+        assert "<script" not in page and "\\(" not in page and "\\[" not in page
+        hostile = page.replace("<body>", "<body>" + "".join(f"<p>{formula}</p>" for formula in converted), 1)
         dom = _typeset_dom(hostile, tmp_path)
-        assert dom.count("<mjx-container") == before + len(formulas)
-        # The formulas are gone from the text (typeset), so only the attribute checks apply.
-        _assert_inert(dom)
+        _assert_inert(dom, "XH<b", "id='evil'>B</b>")  # \\text's space is a no-break space
         assert "example.org" not in dom

@@ -16,13 +16,12 @@ import pytest
 import yaml
 
 import derive
-from derive.views import plot
+from derive.views import mathml, plot
 from derive.views.documents import KINDS, render
 
 from ..conftest import EXAMPLES, ROOT
-from .test_rendering import CHROMIUM, EXAMPLE_FILES, MATHJAX, _typeset, needs_browser
+from .test_rendering import EXAMPLE_FILES, MATHJAX, _typeset, needs_browser
 
-CHROMIUM_AND_MATHJAX = CHROMIUM is not None and MATHJAX.exists()
 
 README = ROOT / "README.md"
 
@@ -221,14 +220,19 @@ def test_seed_000_prose_in_every_format_with_the_networks_numbers(language: str)
     numbers = [part for is_math, part in document_context(problem, "key", language)["prose"]["closing"] if is_math]
     numbers.remove("y_{1} = 0.7")  # the target, a given
     assert any("0.25" not in part and "=" in part for part in numbers) and len(numbers) == 4
+    def shown(latex: str, fmt: str) -> str:
+        """How a formula appears in the format's text: its LaTeX, or in HTML its MathML's text."""
+        return re.sub(r"<[^>]+>", "", str(mathml.inline(latex))) if fmt == "html" else latex
+
     for fmt in ("md", "tex", "html"):
         for kind in KINDS:
             text = render(problem, kind, fmt, language)
+            seen = re.sub(r"<[^>]+>", "", text) if fmt == "html" else text
             assert opening in text and chain in text, (kind, fmt)
-            assert r"\eta = 0.25" in text and r"W_{\text{new}} = W_{\text{old}} - \eta" in text, (kind, fmt)
+            assert shown(r"\eta = 0.25", fmt) in seen and shown(r"W_{\text{new}} = W_{\text{old}} - \eta", fmt) in seen, (kind, fmt)
             if kind == "worksheet":  # its numbers would be answers
                 assert closing not in text
-                assert [part for part in numbers if part in text] == [], (kind, fmt)
+                assert [part for part in numbers if shown(part, fmt) in seen] == [], (kind, fmt)
             else:
                 assert closing in text, (kind, fmt)
                 assert "0.7" in text.split(closing, 1)[1].split("\n", 1)[0]
@@ -253,8 +257,4 @@ def test_a_notebook_shows_the_problem_as_html_with_the_diagram_inline(tmp_path: 
     assert "layout: post" not in html and "<script" not in html and "<style" not in html
     problem = derive.load(EXAMPLES / "2-2-1-linear-mse.yaml")
     assert problem._repr_html_() == html
-    if CHROMIUM_AND_MATHJAX:
-        page = ('<!DOCTYPE html><html><head><meta charset="utf-8">'
-                f'<script defer src="{MATHJAX.as_uri()}"></script></head><body>{html}</body></html>')
-        typeset, errors = _typeset(page, tmp_path)
-        assert errors == [] and typeset > 10
+    assert html.count("<math") > 10 and "\\(" not in html  # MathML, which the notebook's browser renders

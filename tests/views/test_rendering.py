@@ -70,6 +70,14 @@ def _formula_count(html: str) -> int:
     return len(re.findall(r"\\\[\n", body)) + body.count(r"\(")
 
 
+def _mathml_count(html: str) -> int:
+    """An HTML page's formulas, all MathML (derive/views/mathml.py refuses a formula it
+    cannot convert): no TeX delimiter is left for a script, and the page loads none."""
+    body = html[html.index("<body>") :]
+    assert "<script" not in html and "\\(" not in body and "\\[" not in body
+    return body.count("<math")
+
+
 def _markdown_as_page(markdown: str) -> str:
     """Every $$ block and inline $ formula of a Markdown document, on one page for MathJax."""
     body = markdown.split("---", 2)[2]
@@ -100,10 +108,7 @@ def test_every_tex_document_compiles_with_xelatex(example: Path, language: str) 
 def test_every_formula_typesets_in_mathjax(example: Path, language: str, tmp_path: Path) -> None:
     problem = derive.load(example)
     for kind in KINDS:
-        html = render(problem, kind, "html", language, MATHJAX.as_uri())
-        typeset, errors = _typeset(html, tmp_path)
-        assert errors == [], (kind, "html", errors)
-        assert typeset == _formula_count(html), (kind, "html")
+        assert _mathml_count(render(problem, kind, "html", language)) > 5, (kind, "html")
         page = _markdown_as_page(render(problem, kind, "md", language))
         typeset, errors = _typeset(page, tmp_path)
         assert errors == [], (kind, "md", errors)
@@ -112,9 +117,7 @@ def test_every_formula_typesets_in_mathjax(example: Path, language: str, tmp_pat
         page = _markdown_as_page(render_matrix(problem, "md", language))
         typeset, errors = _typeset(page, tmp_path)
         assert errors == [] and typeset == _formula_count(page) > 5, ("matrix", errors)
-        html = render_matrix(problem, "html", language, MATHJAX.as_uri())
-        typeset, errors = _typeset(html, tmp_path)
-        assert errors == [] and typeset == _formula_count(html) > 5, ("matrix", "html", errors)
+        assert _mathml_count(render_matrix(problem, "html", language)) > 5, ("matrix", "html")
 
 
 @needs_browser
@@ -124,8 +127,7 @@ def test_the_mathjax_check_does_catch_a_broken_formula(tmp_path: Path) -> None:
     assert typeset == 1 and set(errors) == {"Undefined control sequence \\notacommand"}
 
 
-@needs_browser
-def test_feedback_pages_load_the_given_mathjax_and_typeset(tmp_path: Path) -> None:
+def test_feedback_pages_show_their_formulas_as_mathml(tmp_path: Path) -> None:
     import json
 
     from ..test_cli import _run
@@ -138,13 +140,11 @@ def test_feedback_pages_load_the_given_mathjax_and_typeset(tmp_path: Path) -> No
     rows = [["student", *right], ["all_right", *right.values()], ["sign", *flipped.values()], ["blank", *[""] * len(right)]]
     submissions = tmp_path / "subs.csv"
     submissions.write_text("\n".join(",".join(row) for row in rows) + "\n", encoding="utf-8")
-    result = _run("grade", str(key), str(submissions), "-o", str(tmp_path / "g"), "--mathjax", MATHJAX.as_uri())
+    result = _run("grade", str(key), str(submissions), "-o", str(tmp_path / "g"))
     assert result.returncode == 0, result.stderr
     for student in ("all_right", "sign", "blank"):
         html = (tmp_path / "g" / "feedback" / f"{student}.html").read_text(encoding="utf-8")
-        assert f'src="{MATHJAX.as_uri()}"' in html
-        typeset, errors = _typeset(html, tmp_path)
-        assert errors == [] and typeset == _formula_count(html) > 0, (student, errors)
+        assert _mathml_count(html) >= len(right), student
 
 
 @needs_browser
