@@ -110,6 +110,8 @@ def rounding_rule(problem: Problem, language: str) -> str:
     text = words["rule"].format(digits=policy.digits, unit=unit, rounding=words[policy.rounding])
     if exceptions:
         text += words["except"].format(", ".join(words["kinds"][kind].format(digits) for kind, digits in exceptions))
+    else:
+        text += "."  # without exceptions the sentence still ends before the next one starts
     return text + " " + words["carry_" + policy.carry]
 
 

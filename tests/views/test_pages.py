@@ -98,6 +98,16 @@ def test_the_rounding_rule_is_written_on_every_page(kind: str, language: str) ->
         assert rule in render(problem, kind, fmt, language), fmt
 
 
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_a_rule_without_exceptions_is_a_sentence_of_its_own(language: str) -> None:
+    problem = PROBLEMS["2-3-2 tanh softmax cross-entropy, biases"]  # 3 digits for every kind
+    rule = {
+        "ko": "모든 값은 유효숫자 3자리로 반올림합니다. 다음 단계는 반올림한 값으로 계산합니다.",
+        "en": "Every value is rounded to 3 significant digits, half up. Later steps use the rounded values.",
+    }[language]
+    assert rule in render(problem, "handout", "md", language)
+
+
 def test_numbers_keep_the_trailing_zeros_their_digits_call_for() -> None:
     text = PROBLEMS["2-2-1-sigmoid-mse.yaml"].document("handout", "md")
     assert "= 0.600" in text  # seed 004's z3, at 3 significant digits
