@@ -113,7 +113,10 @@ def block(rows: list[str], environment: str = "aligned", gap: str = "10pt", clos
         table.append(
             "<mtr>"
             + "".join(
-                f'<mtd style="text-align: {aligns[column % len(aligns)]}; padding: 0.1em 0 {below} 0">'
+                # Chromium lays out a cell by the -webkit- alignments only (a plain `right`
+                # is ignored and the cell starts left); Firefox and Safari read columnalign.
+                f'<mtd columnalign="{aligns[column % len(aligns)]}" style="text-align: {aligns[column % len(aligns)]}; '
+                f'text-align: -webkit-{aligns[column % len(aligns)]}; padding: 0.1em 0 {below} 0">'
                 f"<mstyle displaystyle=\"true\">{_inner(cell)}</mstyle></mtd>"
                 for column, cell in enumerate(cells)
             )
