@@ -174,6 +174,7 @@ class Renderer:
     reused_note: str = ""  # "already computed above", under a boxed shared factor
     blanks: list[str] = field(default_factory=list)  # item ids in the order the blanks appear
     blank: str = "numbers"  # on a worksheet, "steps" also blanks the derivative lines (an exam)
+    width: float = ROW_WIDTH  # visible characters a row may take (a slide's column holds fewer than a page)
 
     # numbers ---------------------------------------------------------------------------
 
@@ -247,7 +248,7 @@ class Renderer:
         """z_1 = w_1 x_1 + w_3 x_2 = 0.3 . 0.5 + 0.2 . 0.3 = 0.210"""
         alternatives = [self._printed(step.expression)]
         alternatives += self._value_alternatives(step, self._printed(step.expression, numbers=True))
-        return equation_rows(step.latex, alternatives)
+        return equation_rows(step.latex, alternatives, self.width)
 
     # backward ---------------------------------------------------------------------------
 
@@ -273,7 +274,7 @@ class Renderer:
         and the output activation cancel, then the numbers."""
         d = self.derivation
         if self.blanks_steps:
-            return equation_rows(step.latex, [[self.work_space()], [self.answer(step)]])
+            return equation_rows(step.latex, [[self.work_space()], [self.answer(step)]], self.width)
         symbols = [self._product([d[up].latex, d[f].latex]) for up, f in step.terms]
         forms = [self._product([self._form(up), self._form(f)]) for up, f in step.terms]
         alternatives = [symbols, forms]
@@ -283,7 +284,7 @@ class Renderer:
         else:
             numbers = [self._product([self._wrap(self.number(d[up])), self._wrap(self.number(d[f]))]) for up, f in step.terms]
         alternatives += self._value_alternatives(step, numbers)
-        return equation_rows(step.latex, alternatives)
+        return equation_rows(step.latex, alternatives, self.width)
 
     def full_chain_rows(self, step: Step, shown_signals: set[str]) -> list[str]:
         """Seed 000's derivation of one gradient: the chain, each factor's definition, the
@@ -292,7 +293,7 @@ class Renderer:
         if self.blanks_steps:
             for up, _ in step.terms:
                 shown_signals.add(up)
-            return equation_rows(step.latex, [[self.work_space()], [self.answer(step)]])
+            return equation_rows(step.latex, [[self.work_space()], [self.answer(step)]], self.width)
         chains = d.chains(step.id)
         products = []
         for chain in chains:
@@ -318,7 +319,7 @@ class Renderer:
         numbers = [self._product([self._wrap(self.number(d[f])) for f in chain]) for chain in chains]
         for up, _ in step.terms:
             shown_signals.add(up)
-        return equation_rows(step.latex, [products, definitions, forms, *self._value_alternatives(step, numbers)])
+        return equation_rows(step.latex, [products, definitions, forms, *self._value_alternatives(step, numbers)], self.width)
 
 
 def _halves(text: str) -> list[str]:

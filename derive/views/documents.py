@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ..engine.network import Network
     from ..engine.problem import Problem
 
-FORMATS = ("md", "tex", "pdf", "html")
+FORMATS = ("md", "tex", "pdf", "html", "slides")  # slides: lecture slides (slides.tex, .pdf, .html; views/slides.py)
 KINDS = ("handout", "worksheet", "key")
 MATHJAX_URL = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"
 DIAGRAM_FILE = "network.svg"
