@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 MAX_PAGES = 200  # a lecture's worth; --slides-all lifts it
 SEED_PARAMETERS = 9  # the seeds' networks (2-2-1 with biases) are worked parameter by parameter
 CAPACITY = 6.8  # cm of formula rows in a slide's math column, at \small
-PICTURE_WIDTH, PICTURE_HEIGHT = 3.8, 4.4  # cm the network picture may take on a slide
+PICTURE_WIDTH, PICTURE_HEIGHT = 5.4, 4.6  # cm the network picture may take on a slide
 ROW_WIDTH = 40  # visible characters of a formula row in the math column (blocks.ROW_WIDTH is a page's)
 MAX_EDGE_LABELS = 8  # edges named on the picture: more would cover it
 TABLE_ROWS = 7  # rows of a gradient table per slide
@@ -198,6 +198,10 @@ class _DeckBuilder:
         for name, value in self.network.inputs.items():
             if value is not None:
                 self.known["n:" + name] = self.renderer.numbers[self.d.primitives[name]]
+        for parameter in self.network.parameters:
+            if parameter.value is not None:
+                for key in self._edges_of(parameter.name):
+                    self.known[key] = self.renderer.numbers[self.d.primitives[parameter.name]]
         self.units = {name: unit for unit in self.network.units for name in (unit.pre, unit.post)}
 
     # what lights up -------------------------------------------------------------------
@@ -233,7 +237,9 @@ class _DeckBuilder:
                 if weight is not None:
                     lit |= self._edges_of(weight.name, step.of)
             return frozenset(lit)
-        if step.role in ("gradient", "signal"):
+        if step.role == "signal":  # its unit and the local factors it sums over
+            return frozenset(self._node(step.wrt or "").union(*(self.lit(self.d[f]) for _, f in step.terms)))
+        if step.role == "gradient":  # the whole path from the loss
             return frozenset().union(*(self.lit(self.d[f]) for chain in self.d.chains(step.id) for f in chain))
         return frozenset("n:" + unit.post for unit in self.network.outputs)  # the loss
 
@@ -423,7 +429,7 @@ def picture(network: Network) -> tuple[list[Mark], list[Link], float]:
     """The handout's network layout, scaled to the slide's corner, with stable keys:
     n:<unit or input>, n:<bias node> and e:<parameter>:<target unit>."""
     plan = layout(network, with_values=False)
-    scale = min(0.62, PICTURE_WIDTH / max(plan.width, 1e-9), PICTURE_HEIGHT / max(plan.height, 1e-9))
+    scale = min(0.7, PICTURE_WIDTH / max(plan.width, 1e-9), PICTURE_HEIGHT / max(plan.height, 1e-9))
     names = {network.latex(name): name for name in [*network.inputs, *(unit.post for unit in network.units)]}
     marks: dict[int, Mark] = {}
     for node in plan.nodes:

@@ -78,7 +78,8 @@ def _picture(deck: Deck, frame: Frame) -> dict[str, object]:
             "source": f"m{index[link.source.key]}", "target": f"m{index[link.target.key]}", "link": link,
             "lit": frame.lit_on(link.key), "value": frame.values.get(link.key, ""),
             "line": (round(x1 + ux * radius, 1), round(y1 + uy * radius, 1), round(x2 - ux * (radius + 3), 1), round(y2 - uy * (radius + 3), 1)),
-            "label": (round(x1 + 0.3 * (x2 - x1) + uy * 8, 1), round(y1 + 0.3 * (y2 - y1) - ux * 8, 1)),
+            "label": (round(x1 + (radius + 0.3 * (length - 2 * radius)) * ux + uy * 8, 1),
+                      round(y1 + (radius + 0.3 * (length - 2 * radius)) * uy - ux * 8, 1)),
         })
     width = (max(mark.x for mark in deck.marks) - left) * SVG_CM + 2 * SVG_MARGIN
     height = (top - min(mark.y for mark in deck.marks)) * SVG_CM + 2 * SVG_MARGIN + 10
