@@ -12,6 +12,7 @@ HTML deck are two templates over the same frames (slides_render.py renders them)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -29,10 +30,11 @@ if TYPE_CHECKING:
 MAX_PAGES = 200  # a lecture's worth; --slides-all lifts it
 SEED_PARAMETERS = 9  # the seeds' networks (2-2-1 with biases) are worked parameter by parameter
 CAPACITY = 6.8  # cm of formula rows in a slide's math column, at \small
-PICTURE_WIDTH, PICTURE_HEIGHT = 5.4, 4.6  # cm the network picture may take on a slide
-ROW_WIDTH = 40  # visible characters of a formula row in the math column (blocks.ROW_WIDTH is a page's)
+PICTURE_WIDTH, PICTURE_HEIGHT = 5.0, 4.6  # cm the network picture may take on a slide
+ROW_WIDTH = 38  # visible characters of a formula row in the math column (blocks.ROW_WIDTH is a page's)
 MAX_EDGE_LABELS = 8  # edges named on the picture: more would cover it
 TABLE_ROWS = 7  # rows of a gradient table per slide
+GIVEN_ROWS = 8  # rows of given values per slide (three values to a row)
 
 Parts = list[tuple[bool, str]]  # words and formulas: (is_math, text)
 
@@ -94,13 +96,14 @@ class Frame:
     """One slide and its overlays. `lines` are (rows, the build they appear on)."""
 
     title: Parts
-    kind: str = "lines"  # title | lines | table
+    kind: str = "lines"  # title | givens (the given values the title slide had no room for) | lines | table
     lines: list[tuple[tuple[str, ...], int]] = field(default_factory=list)
     lit: list[frozenset[str]] = field(default_factory=list)
     notes: list[Parts] = field(default_factory=list)
     values: dict[str, str] = field(default_factory=dict)  # picture element -> its value, as printed
     text: Parts = field(default_factory=list)
     table: list[list[str]] = field(default_factory=list)  # gradient, its product, its numbers, value, new weight
+    givens: list[str] = field(default_factory=list)  # rows of given values (title and givens slides)
 
     @property
     def builds(self) -> int:
@@ -141,8 +144,6 @@ class Deck:
     links: list[Link]
     node_size: float
     edge_labels: bool
-    initial: list[str]
-    learning_rate: str
     rule: str
 
     @property
@@ -174,9 +175,16 @@ def _alternatives(rows: list[str]) -> list[tuple[str, ...]]:
     return [tuple(group) for group in groups]
 
 
-def _sentence(template: str, math: dict[str, str]) -> Parts:
-    import re
+def _givens(rows: list[str], most: int = 3) -> list[str]:
+    """The handout's rows of given values, at most `most` to a row: a slide's column is
+    narrower than a page."""
+    items = [item for row in rows for item in row.split(r",\quad ")]
+    if len(items) == len(rows):  # a symbolic spec's names: short rows already
+        return rows
+    return [r",\quad ".join(items[start:start + most]) for start in range(0, len(items), most)]
 
+
+def _sentence(template: str, math: dict[str, str]) -> Parts:
     parts = re.split(r"\{(\w+)\}", template)
     return [(bool(i % 2), math[part] if i % 2 else part) for i, part in enumerate(parts) if part]
 
@@ -185,7 +193,6 @@ class _DeckBuilder:
     """Walks the derivation in seed 004's order and collects frames."""
 
     def __init__(self, problem: Problem, language: str, every: bool) -> None:
-        self.problem = problem
         self.d: Derivation = problem.derivation
         self.network: Network = problem.network
         self.language = language
@@ -291,7 +298,7 @@ class _DeckBuilder:
                 unit = self.units[step.id.rstrip("'")]
                 note = (self.note("sum", name=step.latex) if step.kind == "weighted_sum"
                         else self.note("activation", name=step.latex, pre=d[unit.pre + prime].latex))
-                builds += [Build(rows, self.lit(step), note) for rows in [tuple(r.definition_rows(step))]]
+                builds.append(Build(tuple(r.definition_rows(step)), self.lit(step), note))
             self.add([(False, f"{heading}: {layer_name}")], builds)
             self.learn(steps)
 
@@ -317,8 +324,9 @@ class _DeckBuilder:
                 derived.add(factor_id)
                 builds.append(Build(tuple(self._factor_rows(d[factor_id])), self.lit(d[factor_id]),
                                     self.note("factor", factor=d[factor_id].latex)))
-        tail = groups[-2:] if d.is_numeric else groups[-1:]
-        for index, rows in enumerate(tail[: max(0, len(groups) - 1)]):
+        rest = groups[1:]  # the definitions and lecture forms, then the numbers and the value
+        tail = rest[-2:] if d.is_numeric else rest[-1:]
+        for index, rows in enumerate(tail):
             last = index == len(tail) - 1 and d.is_numeric
             note = self.note("result", gradient=gradient.latex, value=r.number(gradient)) if last else self.note("numbers")
             builds.append(Build(rows, self.lit(gradient), note))
@@ -341,11 +349,23 @@ class _DeckBuilder:
         return equation_rows(step.latex, alternatives, ROW_WIDTH)
 
     def signal(self, step: Step) -> None:
-        groups = _alternatives(self.renderer.signal_rows(step))
+        """An error signal (or, in the error-signal form, a gradient and then the new value
+        of its parameter) from the signals above it, one alternative of the handout's
+        derivation per build."""
+        d, r = self.d, self.renderer
+        groups = _alternatives(r.signal_rows(step))
         lit = self.lit(step)
-        builds = [Build(groups[0], lit, self.note("signal", name=step.latex))]
-        builds += [Build(rows, lit, self.note("numbers")) for rows in groups[1:]]
-        self.add([(False, self.headings["signals"] + ": "), (True, step.latex)], builds)
+        is_signal = step.role == "signal"
+        first = self.note("signal", name=step.latex) if is_signal else self.note("chain", gradient=step.latex)
+        builds = [Build(groups[0], lit, first)] + [Build(rows, lit, self.note("numbers")) for rows in groups[1:]]
+        update = None if is_signal or not d.is_numeric else d[(step.wrt or "") + "'"]
+        if update is not None:
+            builds.append(Build(tuple(r.definition_rows(update)), self.lit(update),
+                                self.note("update", name=d.network.latex(step.wrt or ""), value=r.number(update))))
+        heading = self.headings["signals"] if is_signal else self.headings["gradients"]
+        self.add([(False, f"{heading}: "), (True, step.latex)], builds)
+        if update is not None:
+            self.learn([update])
 
     def gradient_table(self) -> None:
         """The gradients of a large network: each is an error signal times an input."""
@@ -389,8 +409,12 @@ def build_deck(problem: Problem, language: str | None = None, every: bool = Fals
     builder = _DeckBuilder(problem, language, every)
     d = problem.derivation
     context = document_context(problem, "handout", language)
-    builder.frames.append(Frame([(False, problem.spec.title)], kind="title", values=dict(builder.known),
-                                lit=[frozenset()], notes=[builder.note("title")]))
+    givens = _givens(context["initial"])  # type: ignore[arg-type]
+    givens[-1] += rf",\quad \eta = {context['learning_rate']}"
+    for start in range(0, len(givens), GIVEN_ROWS):
+        title = problem.spec.title if not start else builder.words["given"] + builder.words["cont"]
+        builder.frames.append(Frame([(False, title)], kind="givens" if start else "title", values=dict(builder.known),
+                                    lit=[frozenset()], notes=[builder.note("title")], givens=givens[start:start + GIVEN_ROWS]))
     builder.forward("forward")
     builder.loss()
     if d.chain == "full" and not builder.large:
@@ -406,17 +430,11 @@ def build_deck(problem: Problem, language: str | None = None, every: bool = Fals
         else:
             for gradient in d.with_role("gradient"):
                 builder.signal(gradient)
-                update = d[(gradient.wrt or "") + "'"]
-                if d.is_numeric:
-                    builder.add([(True, update.latex)], [Build(tuple(builder.renderer.definition_rows(update)), builder.lit(update),
-                                builder.note("update", name=update.latex, value=builder.renderer.number(update)))])
-                    builder.learn([update])
     if d.is_numeric:
         builder.forward("after")
         builder.compare()
     marks, links, size = picture(problem.network)
-    deck = Deck(problem.spec.title, language, builder.frames, marks, links, size, len(links) <= MAX_EDGE_LABELS,
-                context["initial"], str(context["learning_rate"]), str(context["rule"]))  # type: ignore[arg-type]
+    deck = Deck(problem.spec.title, language, builder.frames, marks, links, size, len(links) <= MAX_EDGE_LABELS, str(context["rule"]))
     if deck.pages > MAX_PAGES and not every:
         raise SpecError(
             f"{problem.origin}: this network's slides would be {deck.pages} pages, more than the {MAX_PAGES} a lecture "
