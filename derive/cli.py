@@ -77,6 +77,11 @@ reveal_option = click.option("--reveal", is_flag=True, help="The self-check page
 
 MAX_WORKSHEET_PARAMETERS = 200
 
+slides_all_option = click.option(
+    "--slides-all", is_flag=True,
+    help="Slides: derive every parameter on its own slides, past the seeds' size and past 200 pages too.",
+)
+
 
 def _small_enough(problem: Any) -> Any:
     """A worksheet writes a chain-rule derivation per parameter: past a few hundred it is
@@ -139,7 +144,8 @@ def key(spec: Path, output: Path | None, notation: str | None, chain: str | None
 @main.command()
 @click.argument("spec", required=False, type=click.Path(path_type=Path))
 @click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the documents (default: the spec's).")
-@click.option("--format", "formats", default="md,tex,pdf,html", show_default=True, help="Comma-separated: md, tex, pdf, html, check (check.html, the self-check page).")
+@click.option("--format", "formats", default="md,tex,pdf,html", show_default=True,
+              help="Comma-separated: md, tex, pdf, html, check (check.html, the self-check page), slides (lecture slides: slides.tex, slides.pdf, slides.html).")
 @click.option("--kind", "kinds", default="handout,worksheet,key", show_default=True, help="Comma-separated: handout, worksheet, key.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True, help="Folder for the documents.")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that derive did not create.")
@@ -151,10 +157,12 @@ def key(spec: Path, output: Path | None, notation: str | None, chain: str | None
               help="What the worksheet leaves blank: numbers (the values), or steps (the derivative lines too, for an exam).")
 @chain_option
 @reveal_option
+@slides_all_option
 @_user_errors
 def worksheet(
     spec: Path | None, lang: str | None, formats: str, kinds: str, output: Path, force: bool,
     mathjax_url: str | None, user_templates: Path | None, notation: str, blank: str, chain: str | None, reveal: bool,
+    slides_all: bool,
 ) -> None:
     """Write the handout, worksheet and answer key of SPEC (default: the seed-000 example)."""
     from .views.documents import FORMATS, KINDS, MATHJAX_URL
@@ -169,7 +177,7 @@ def worksheet(
     written = write_documents(
         problem, output, chosen_formats, chosen_kinds, lang,
         force=force, mathjax_url=mathjax_url or MATHJAX_URL, user_templates=user_templates.resolve() if user_templates else None,
-        notation=notation, blank=blank, reveal=reveal,
+        notation=notation, blank=blank, reveal=reveal, slides_all=slides_all,
         echo=lambda line: click.echo(line, err=True),
     )
     click.echo(f"wrote {len(written)} file{'s' if len(written) != 1 else ''} to {written[0].parent if written else output}")
@@ -181,16 +189,17 @@ def worksheet(
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed: the same spec and seed give the same versions.")
 @click.option("--roster", type=click.Path(path_type=Path), help="CSV with columns student, name: one version per student, names on the pages.")
 @click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the documents (default: the spec's).")
-@click.option("--format", "formats", default="md,pdf", show_default=True, help="Comma-separated: md, tex, pdf, html, check (each version's self-check page).")
+@click.option("--format", "formats", default="md,pdf", show_default=True, help="Comma-separated: md, tex, pdf, html, check (each version's self-check page), slides.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True, help="Folder for the versions.")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that derive did not create.")
 @mathjax_option
 @chain_option
 @reveal_option
+@slides_all_option
 @_user_errors
 def variants(
     spec: Path, count: int, seed: int, roster: Path | None, lang: str | None, formats: str, output: Path, force: bool,
-    mathjax_url: str | None, chain: str | None, reveal: bool,
+    mathjax_url: str | None, chain: str | None, reveal: bool, slides_all: bool,
 ) -> None:
     """Write one version of SPEC's worksheet and key per student, with fresh numbers."""
     from .views.documents import FORMATS, MATHJAX_URL
@@ -217,7 +226,7 @@ def variants(
                 bar.update(1)
 
         written = write_variants(chosen, output, chosen_formats, lang, force=force, mathjax_url=mathjax_url or MATHJAX_URL,
-                                 reveal=reveal, progress=writing, echo=lambda line: click.echo(line, err=True))
+                                 reveal=reveal, slides_all=slides_all, progress=writing, echo=lambda line: click.echo(line, err=True))
     folder = output / f"{problem.name}-variants"
     click.echo(f"wrote {len(chosen)} versions ({len(written)} files) to {folder}")
 

@@ -30,6 +30,7 @@ def document_files(
     notation: str = "scalar",
     blank: str = "numbers",
     reveal: bool = False,
+    slides_all: bool = False,
     echo: Callable[[str], None] = print,
 ) -> tuple[dict[str, bytes], list[str]]:
     """File name -> bytes, and notes for the user (such as a PDF skipped for want of TeX).
@@ -63,6 +64,13 @@ def document_files(
                 files[f"{kind}.pdf"] = compile_pdf(texts["tex"], kind)
             except TexMissing as missing:
                 notes.append(f"note: PDFs skipped: {missing}.")
+    if "slides" in formats:
+        from .views.slides_render import slide_files
+
+        echo("  compiling slides.pdf with XeLaTeX ...")
+        slides, slide_notes = slide_files(problem, language, mathjax_url, every=slides_all)
+        files.update(slides)
+        notes += slide_notes
     files["key.json"] = key_json(problem).encode()
     return files, notes
 
@@ -106,13 +114,14 @@ def write_documents(
     notation: str = "scalar",
     blank: str = "numbers",
     reveal: bool = False,
+    slides_all: bool = False,
     echo: Callable[[str], None] = print,
 ) -> list[Path]:
     folder = output / problem.name
     check_folder(folder, force)
     files, notes = document_files(
         problem, formats, kinds, language, mathjax_url=mathjax_url, user_templates=user_templates, notation=notation, blank=blank,
-        reveal=reveal, echo=echo,
+        reveal=reveal, slides_all=slides_all, echo=echo,
     )
     paths = write_all(folder, files)
     for path in paths:
@@ -162,6 +171,7 @@ def write_variants(
     mathjax_url: str = MATHJAX_URL,
     workers: int | None = None,
     reveal: bool = False,
+    slides_all: bool = False,
     progress: Callable[[Iterable[VersionOutput]], Iterable[VersionOutput]] = lambda items: items,
     echo: Callable[[str], None] = print,
 ) -> list[Path]:
@@ -169,8 +179,8 @@ def write_variants(
 
     folder = output / f"{variants[0].problem.name}-variants"
     check_folder(folder, force)
-    files, notes = variant_files(variants, formats, language, mathjax_url=mathjax_url, workers=workers, reveal=reveal, progress=progress,
-                                 echo=echo)
+    files, notes = variant_files(variants, formats, language, mathjax_url=mathjax_url, workers=workers, reveal=reveal, slides_all=slides_all,
+                                 progress=progress, echo=echo)
     paths = write_all(folder, files)
     for note in notes:
         echo(note)

@@ -38,6 +38,7 @@ class Job:
     language: str
     mathjax_url: str
     reveal: bool = False  # the self-check page (format `check`) shows the right value of a wrong answer
+    slides_all: bool = False  # --slides-all: every parameter derived, however long the deck
 
 
 @dataclass
@@ -69,6 +70,10 @@ def _render_version(job: Job) -> VersionOutput:
             files[f"{folder}/{kind}.{fmt}"] = text.encode()
         if "pdf" in job.formats:
             bodies[kind] = render(problem, kind, "tex_body", job.language, **labels)
+    if "slides" in job.formats:
+        from ..views.slides_render import slide_files
+
+        files.update(slide_files(problem, job.language, job.mathjax_url, every=job.slides_all, prefix=f"{folder}/")[0])
     key = grading_key(problem)
     key["version"] = variant.id
     # Compact JSON: pretty-printing turns off json's C encoder, and a class has many keys.
@@ -92,6 +97,7 @@ def variant_files(
     mathjax_url: str = MATHJAX_URL,
     workers: int | None = None,
     reveal: bool = False,
+    slides_all: bool = False,
     progress: Callable[[Iterable[VersionOutput]], Iterable[VersionOutput]] = lambda items: items,
     echo: Callable[[str], None] = print,
 ) -> tuple[dict[str, bytes], list[str]]:
@@ -99,7 +105,8 @@ def variant_files(
 
     first = variants[0].problem
     language = language or first.spec.language
-    jobs = [Job(v.problem.spec, v.problem.origin, v.problem.name, v.number, v.student, tuple(formats), language, mathjax_url, reveal) for v in variants]
+    jobs = [Job(v.problem.spec, v.problem.origin, v.problem.name, v.number, v.student, tuple(formats), language, mathjax_url, reveal, slides_all)
+            for v in variants]
     files: dict[str, bytes] = {}
     notes: list[str] = []
     bodies: dict[str, list[str]] = {kind: [] for kind in VARIANT_KINDS}

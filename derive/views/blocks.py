@@ -177,6 +177,7 @@ class Renderer:
     # the item ids asked for (views/key.py asked_ids): blanked on a worksheet, boxed on a key;
     # every other value is printed as on the handout. None: every value a row ends with.
     asked: frozenset[str] | None = None
+    width: float = ROW_WIDTH  # visible characters a row may take (a slide's column holds fewer than a page)
 
     # numbers ---------------------------------------------------------------------------
 
@@ -250,7 +251,7 @@ class Renderer:
         """z_1 = w_1 x_1 + w_3 x_2 = 0.3 . 0.5 + 0.2 . 0.3 = 0.210"""
         alternatives = [self._printed(step.expression)]
         alternatives += self._value_alternatives(step, self._printed(step.expression, numbers=True))
-        return equation_rows(step.latex, alternatives)
+        return equation_rows(step.latex, alternatives, self.width)
 
     # backward ---------------------------------------------------------------------------
 
@@ -276,7 +277,7 @@ class Renderer:
         and the output activation cancel, then the numbers."""
         d = self.derivation
         if self.blanks_steps:
-            return equation_rows(step.latex, [[self.work_space()], [self.answer(step)]])
+            return equation_rows(step.latex, [[self.work_space()], [self.answer(step)]], self.width)
         symbols = [self._product([d[up].latex, d[f].latex]) for up, f in step.terms]
         forms = [self._product([self._form(up), self._form(f)]) for up, f in step.terms]
         alternatives = [symbols, forms]
@@ -286,7 +287,7 @@ class Renderer:
         else:
             numbers = [self._product([self._wrap(self.number(d[up])), self._wrap(self.number(d[f]))]) for up, f in step.terms]
         alternatives += self._value_alternatives(step, numbers)
-        return equation_rows(step.latex, alternatives)
+        return equation_rows(step.latex, alternatives, self.width)
 
     def full_chain_rows(self, step: Step, shown_signals: set[str]) -> list[str]:
         """Seed 000's derivation of one gradient: the chain, each factor's definition, the
@@ -296,7 +297,7 @@ class Renderer:
         if self.blanks_steps:
             for up, _ in step.terms:
                 shown_signals.add(up)
-            return asked_factors + equation_rows(step.latex, [[self.work_space()], [self.answer(step)]])
+            return asked_factors + equation_rows(step.latex, [[self.work_space()], [self.answer(step)]], self.width)
         chains = d.chains(step.id)
         products = []
         for chain in chains:
@@ -322,7 +323,7 @@ class Renderer:
         numbers = [self._product([self._wrap(self.number(d[f])) for f in chain]) for chain in chains]
         for up, _ in step.terms:
             shown_signals.add(up)
-        return asked_factors + equation_rows(step.latex, [products, definitions, forms, *self._value_alternatives(step, numbers)])
+        return asked_factors + equation_rows(step.latex, [products, definitions, forms, *self._value_alternatives(step, numbers)], self.width)
 
     def asked_factor_rows(self, step: Step) -> list[str]:
         """A chain factor the spec's `ask` names (seed 004 asks for dC/do1 and do1/dz3) is a
@@ -336,7 +337,7 @@ class Renderer:
         for chain in d.chains(step.id):
             for factor in chain:
                 if factor in self.asked and factor not in self.blanks:
-                    rows += equation_rows(d[factor].latex, [[self._form(factor)], [self.answer(d[factor])]])
+                    rows += equation_rows(d[factor].latex, [[self._form(factor)], [self.answer(d[factor])]], self.width)
         return rows
 
     def asked_elsewhere_rows(self) -> list[str]:
@@ -348,7 +349,7 @@ class Renderer:
         rows: list[str] = []
         for step in d.steps:
             if step.id in self.asked and step.id not in self.blanks and step.value is not None:
-                rows += equation_rows(step.latex, [[self._form(step.id)], [self.answer(step)]])
+                rows += equation_rows(step.latex, [[self._form(step.id)], [self.answer(step)]], self.width)
         return rows
 
 

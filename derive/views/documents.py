@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..engine.network import Network
     from ..engine.problem import Problem
 
-FORMATS = ("md", "tex", "pdf", "html")
+FORMATS = ("md", "tex", "pdf", "html", "slides")  # slides: lecture slides (slides.tex, .pdf, .html; views/slides.py)
 KINDS = ("handout", "worksheet", "key")
 # derive's own HTML templates carry MathML and load no script; the URL is still handed to
 # every template as `mathjax_url`, so a user's --templates page that loads MathJax keeps working.

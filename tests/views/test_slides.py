@@ -1,0 +1,214 @@
+"""Lecture slides (issue 19): the decks of the four examples and of a 2-3-2 softmax network
+compile without an overfull box, have one PDF page per build, each build's page holds the
+text of the build before it, every number the key grades is on a slide, and the HTML deck
+steps through as many builds as the PDF has pages, forward and back, from disk."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import derive
+from derive.views.pdf import overfull_boxes, tex_engine
+from derive.views.slides import MAX_PAGES, build_deck
+from derive.views.slides_render import compile_slides, render_slides
+from derive.spec.schema import SpecError
+from derive.views.key import grading_key
+
+from ..conftest import EXAMPLES
+from ..shapes import SEED_EXAMPLES, SHAPES
+
+needs_tex = pytest.mark.skipif(tex_engine() is None or shutil.which("pdftotext") is None, reason="needs XeLaTeX and pdftotext")
+CASES = [*SEED_EXAMPLES, "2-3-2 tanh softmax cross-entropy, biases"]
+
+
+def _problem(case: str) -> derive.Problem:
+    return derive.load(SHAPES[case] if case in SHAPES else EXAMPLES / case)
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """Each deck compiled once: its frames, its pages' text and XeLaTeX's log."""
+    results = {}
+    for case in CASES:
+        problem = _problem(case)
+        deck = build_deck(problem)
+        pdf, log = compile_slides(render_slides(deck, "tex"))
+        path = tmp_path_factory.mktemp("slides") / "slides.pdf"
+        path.write_bytes(pdf)
+        text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+        pages = text.split("\f")[:-1]
+        results[case] = {"problem": problem, "deck": deck, "log": log, "pages": pages}
+    return results
+
+
+@needs_tex
+@pytest.mark.parametrize("case", CASES)
+def test_the_deck_compiles_with_no_overfull_box(compiled: dict[str, dict[str, Any]], case: str) -> None:
+    log = compiled[case]["log"]
+    assert overfull_boxes(log) == []
+    assert [line for line in log.splitlines() if line.startswith("Overfull \\vbox")] == []  # nothing runs off a slide's foot
+
+
+@needs_tex
+@pytest.mark.parametrize("case", CASES)
+def test_each_build_is_one_page_and_holds_the_build_before(compiled: dict[str, dict[str, Any]], case: str) -> None:
+    deck, pages = compiled[case]["deck"], compiled[case]["pages"]
+    assert len(pages) == deck.pages == sum(frame.builds for frame in deck.frames)
+    first = 0
+    growing = 0
+    for frame in deck.frames:
+        for build in range(1, frame.builds):
+            # pdftotext reads the picture's sloped labels in an order that depends on what
+            # else is on the page, so the text is compared as characters, not words
+            before, after = (Counter("".join(pages[first + page].split())) for page in (build - 1, build))
+            assert before - after == Counter(), f"page {first + build + 1} lost {before - after} of the page before it"
+            growing += after != before
+        first += frame.builds
+    assert growing > 0  # the builds do add lines, not only light the picture
+
+
+def _printed(value: float, kind: str, problem: derive.Problem) -> str:
+    """A key value as the policy prints it (0.47 -> 0.470), from the key's own item."""
+    text = format(problem.policy.to_decimal(value, kind), "f")
+    return text
+
+
+@needs_tex
+@pytest.mark.parametrize("case", CASES)
+def test_every_number_the_key_grades_is_on_a_slide(compiled: dict[str, dict[str, Any]], case: str) -> None:
+    problem = compiled[case]["problem"]
+    text = " ".join(compiled[case]["pages"]).replace("\u2212", "-")
+    words = set(text.replace("(", " ").replace(")", " ").replace(",", " ").split())
+    items = [item for item in grading_key(problem)["items"] if item["graded"] and item["value"] is not None]
+    assert items or not problem.derivation.is_numeric
+    missing = [(item["id"], _printed(item["value"], item["kind"], problem)) for item in items
+               if _printed(item["value"], item["kind"], problem) not in words]
+    assert missing == []
+
+
+def test_seed_004_order_on_one_parameter() -> None:
+    """w5 of seed 004: the update rule, the chain, the factors, the product, the new weight,
+    in that order, with the lecture's numbers (-0.708, 0.229, 0.615; 0.5600)."""
+    deck = build_deck(derive.load(EXAMPLES / "2-2-1-sigmoid-mse.yaml"))
+    frames = [frame for frame in deck.frames if frame.title[0] == (True, r"\frac{\partial C}{\partial w_{5}}")]
+    lines = list(dict.fromkeys(" ".join(rows) for frame in frames for rows, _ in frame.lines))  # a continued slide repeats its last line
+    assert lines[0].startswith("w_{5}' &= w_{5} - ")
+    assert lines[1].startswith(r"\frac{\partial C}{\partial w_{5}} &= \frac{\partial C}{\partial o_{1}} \cdot")
+    factors = [line.split(" &= ")[0] for line in lines[2:5]]
+    assert factors == [r"\frac{\partial C}{\partial o_{1}}", r"\frac{\partial o_{1}}{\partial z_{3}}", r"\frac{\partial z_{3}}{\partial w_{5}}"]
+    assert lines[2].endswith(r"&= -2\left(1 - 0.646\right) &= -0.708") and lines[3].endswith("&= 0.229")
+    assert lines[5] == r"&= \left(-0.708\right) \cdot 0.229 \cdot 0.615" and lines[6] == "&= -0.0997"
+    assert round(-0.708 * 0.229 * 0.615, 4) == -0.0997  # the product row multiplies out
+    assert lines[7].startswith("w_{5}' &= ") and lines[7].endswith(r"&= 0.55 - 0.1 \cdot \left(-0.0997\right) &= 0.5600")
+    assert round(0.55 - 0.1 * -0.0997, 4) == 0.5600
+    assert round(-0.708 * 0.229 * 0.615, 4) == -0.0997
+
+
+def test_a_large_network_works_the_signals_once_and_tables_the_gradients() -> None:
+    problem = derive.load(SHAPES["3-4-4-2 tanh mse"])
+    deck = build_deck(problem)
+    tables = [frame for frame in deck.frames if frame.kind == "table"]
+    gradients = problem.derivation.with_role("gradient")
+    assert sum(len(frame.table) for frame in tables) == len(gradients)
+    assert "36 parameters" in "".join(part for _, part in tables[0].text)  # says why: 3·4 + 4·4 + 4·2 weights
+    every = build_deck(problem, every=True)
+    assert every.pages > deck.pages and not any(frame.kind == "table" for frame in every.frames)
+
+
+def test_no_deck_past_200_pages_without_slides_all() -> None:
+    problem = derive.load(SHAPES["6-10-8-4 near 200 parameters"])
+    with pytest.raises(SpecError, match=r"would be \d+ pages, more than the 200.*--slides-all"):
+        build_deck(problem)
+    assert build_deck(problem, every=True).pages > MAX_PAGES
+
+
+def test_the_deck_is_the_same_twice_and_english_from_the_same_templates() -> None:
+    problem = derive.load(EXAMPLES / "2-2-1-sigmoid-mse.yaml")
+    korean = render_slides(build_deck(problem), "tex")
+    assert korean == render_slides(build_deck(problem), "tex")
+    english = render_slides(build_deck(problem, "en"), "tex")
+    assert "순전파" in korean and "Forward propagation" in english and "순전파" not in english
+    assert r"\note<1>" in english  # speaker notes
+
+
+def test_hostile_title_is_text_in_both_decks() -> None:
+    spec = {**SHAPES["2-3-2 tanh softmax cross-entropy, biases"], "title": r"\input{/etc/passwd} <script>alert(1)</script> $x$"}
+    deck = build_deck(derive.load(spec))
+    tex, html = render_slides(deck, "tex"), render_slides(deck, "html")
+    assert r"\input{" not in tex and r"\textbackslash{}input\{/etc/passwd\}" in tex
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)" in html
+
+
+def test_slides_on_the_command_line(tmp_path: Path) -> None:
+    """`derive worksheet --format slides` writes the three files; `derive variants` too."""
+    if tex_engine() is None:
+        pytest.skip("needs XeLaTeX")
+    example = EXAMPLES / "1-1-sigmoid-xent.yaml"
+    result = subprocess.run([*_derive(), "worksheet", str(example), "--format", "slides", "-o", str(tmp_path / "w")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "w" / "1-1-sigmoid-xent"
+    assert {path.name for path in folder.iterdir() if not path.name.startswith(".")} == {"slides.tex", "slides.pdf", "slides.html", "key.json"}
+    assert folder.joinpath("slides.pdf").read_bytes().startswith(b"%PDF")
+    randomized = tmp_path / "1-1-sigmoid-xent.yaml"
+    randomized.write_text(example.read_text(encoding="utf-8") + "\nrandomize: {inputs: {min: 0.1, max: 0.9}, weights: {min: -0.9, max: 0.9}}\n",
+                          encoding="utf-8")
+    result = subprocess.run([*_derive(), "variants", str(randomized), "--count", "1", "--format", "slides", "-o", str(tmp_path / "v")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "v" / "1-1-sigmoid-xent-variants" / "v01" / "slides.html").exists()
+
+
+def _derive() -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "derive"]
+
+
+def test_the_html_deck_steps_with_the_keyboard_from_disk(compiled: dict[str, dict[str, Any]], tmp_path: Path) -> None:
+    """Forward through every build and back, notes on N, no request but file: and data:."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    from .test_rendering import MATHJAX
+
+    if not Path("/usr/bin/chromium").exists() or not MATHJAX.exists():
+        pytest.skip("needs /usr/bin/chromium and tests/browser's MathJax")
+    case = "2-2-1-sigmoid-mse.yaml"
+    deck = compiled[case]["deck"]
+    page_file = tmp_path / "slides.html"
+    page_file.write_text(render_slides(deck, "html", MATHJAX.as_uri()), encoding="utf-8")
+    requests: list[str] = []
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(page_file.as_uri())
+        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
+        page.evaluate("MathJax.startup.promise")
+        assert page.evaluate("document.body.dataset.steps") == str(len(compiled[case]["pages"]))
+        steps = len(compiled[case]["pages"])
+
+        def visible_rows() -> int:
+            return page.evaluate("document.querySelectorAll('section.current .row:not(.off)').length")
+
+        page.keyboard.press("ArrowRight")
+        assert page.evaluate("document.body.dataset.step") == "2"
+        shown = visible_rows()
+        page.keyboard.press("ArrowRight")
+        assert visible_rows() == shown + 1  # the forward slide's next line
+        for _ in range(steps):
+            page.keyboard.press("ArrowRight")
+        assert page.evaluate("document.body.dataset.step") == str(steps)  # stops at the last build
+        page.keyboard.press("n")
+        assert page.evaluate("getComputedStyle(document.querySelector('section.current .notes')).display") == "block"
+        for _ in range(steps + 2):
+            page.keyboard.press("ArrowLeft")
+        assert page.evaluate("document.body.dataset.step") == "1"
+        browser.close()
+    assert requests and all(url.startswith(("file:", "data:")) for url in requests), [url for url in requests if not url.startswith("file:")]
