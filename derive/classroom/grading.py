@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import sympy
@@ -116,11 +116,24 @@ class _Trace:
     answered: dict[str, float] = field(default_factory=dict)
     sources: dict[str, frozenset[str]] = field(default_factory=dict)
     blanks: dict[str, frozenset[str]] = field(default_factory=dict)
+    box: dict[str, Interval] = field(default_factory=dict)  # where later steps let it move
+
+    def copy_step(self, step: Step, into: _Trace) -> None:
+        """This trace's record of one step, into a trace that agrees with it so far."""
+        key = step.id
+        into.own[key], into.interval[key], into.used[key] = self.own[key], self.interval[key], self.used[key]
+        into.sources[key], into.blanks[key], into.box[key] = self.sources[key], self.blanks[key], self.box[key]
+        if key in self.answered:
+            into.answered[key] = self.answered[key]
 
 
 def _trace(
-    derivation: Derivation, answers: dict[str, Answer], sheet: set[str], rules: GradingRules, override: Override | None = None
+    derivation: Derivation, answers: dict[str, Answer], sheet: set[str], rules: GradingRules, override: Override | None = None,
+    base: _Trace | None = None,
 ) -> _Trace:
+    """`base`, the same sheet's trace without the override, is followed step by step for as
+    long as the override leaves the steps alone (the two traces agree until it first
+    changes one), so a mistake made in the updates does not redo the forward pass."""
     policy = derivation.policy
     values: dict[sympy.Symbol, float] = dict(derivation.primitive_values)
     boxes: dict[sympy.Symbol, Interval] = {}
@@ -128,12 +141,18 @@ def _trace(
     for step in derivation.steps:
         try:
             replaced = override(step, values) if override else None
+            if base is not None and replaced is None:
+                base.copy_step(step, trace)
+                values[step.symbol], boxes[step.symbol] = trace.used[step.id], trace.box[step.id]
+                continue
+            base = None
             if replaced is not None:
                 center, low, high = replaced, replaced, replaced
             else:
                 center, low, high = spread(step, input_symbols(derivation, step), values, boxes)
             interval = widened(policy, step.kind, low, high) if math.isfinite(low) and math.isfinite(high) else (math.nan, math.nan)
         except _FAILED:
+            base = None
             center, interval = math.nan, (math.nan, math.nan)
         trace.own[step.id], trace.interval[step.id] = center, interval
         sources: set[str] = set()
@@ -155,7 +174,7 @@ def _trace(
             values[step.symbol], boxes[step.symbol] = given, (given - radius, given + radius)
         else:
             values[step.symbol], boxes[step.symbol] = center, interval
-        trace.used[step.id] = values[step.symbol]
+        trace.used[step.id], trace.box[step.id] = values[step.symbol], boxes[step.symbol]
     return trace
 
 
@@ -211,6 +230,14 @@ def _activation_factor(derivation: Derivation, step: Step) -> str | None:
 
 
 def _mistakes(derivation: Derivation) -> dict[str, Override]:
+    """Each common mistake as an override of the steps it changes; made once per derivation."""
+    cached = derivation.__dict__.get("_mistakes")
+    if cached is None:
+        cached = derivation.__dict__["_mistakes"] = _mistake_overrides(derivation)
+    return cached
+
+
+def _mistake_overrides(derivation: Derivation) -> dict[str, Override]:
     d = derivation
     sym = {step.id: step.symbol for step in d.steps}
     loss = d.network.loss_symbol
@@ -306,26 +333,38 @@ def _run(derivation: Derivation, answers: dict[str, Answer], override: Override 
     return out
 
 
-Runs = dict[str, tuple[_Trace, dict[str, float]]]
+class _Mistaken:
+    """One sheet's runs under each common mistake, in a fixed order, each made only when a
+    wrong answer first asks for it (the first match names the mistake, so most sheets need
+    only a few): through the student's own answers, with the rounding intervals around
+    them, and at full precision from the given numbers, since calculators keep more digits
+    than students write. The full-precision runs do not depend on the sheet, so they are
+    made once per derivation."""
 
+    def __init__(self, derivation: Derivation, answers: dict[str, Answer], sheet: set[str], rules: GradingRules, base: _Trace) -> None:
+        self.derivation, self.answers, self.sheet, self.rules, self.base = derivation, answers, sheet, rules, base
+        self._runs: dict[str, tuple[_Trace, dict[str, float]]] = {}
 
-def _mistake_runs(derivation: Derivation, answers: dict[str, Answer], sheet: set[str], rules: GradingRules) -> Runs:
-    """Each mistake run twice: through the student's own answers, with the rounding
-    intervals around them, and at full precision from the given numbers, since calculators
-    keep more digits than students write."""
-    runs = {
-        name: (_trace(derivation, answers, sheet, rules, override), _run(derivation, {}, override))
-        for name, override in _mistakes(derivation).items()
-    }
-    other = _other_weight_order(derivation)
-    if other is not None:
-        exact = {step.id: step.exact for step in other.steps if step.exact is not None}
-        runs["weight_order_swapped"] = (_trace(other, answers, sheet & set(exact), rules), exact)
-    return runs
+    def __iter__(self) -> Iterator[tuple[str, _Trace, dict[str, float]]]:
+        d = self.derivation
+        exact_runs: dict[str, dict[str, float]] = d.__dict__.setdefault("_mistaken_exactly", {})
+        for name, override in _mistakes(d).items():
+            if name not in self._runs:
+                if name not in exact_runs:
+                    exact_runs[name] = _run(d, {}, override)
+                self._runs[name] = (_trace(d, self.answers, self.sheet, self.rules, override, self.base), exact_runs[name])
+            yield name, *self._runs[name]
+        other = _other_weight_order(d)
+        if other is not None:
+            name = "weight_order_swapped"
+            if name not in self._runs:
+                exact = {step.id: step.exact for step in other.steps if step.exact is not None}
+                self._runs[name] = (_trace(other, self.answers, self.sheet & set(exact), self.rules), exact)
+            yield name, *self._runs[name]
 
 
 def _likely_mistake(
-    given: float, written: tuple[int, int] | None, step: Step, trace: _Trace, mistaken: Callable[[], Runs], derivation: Derivation
+    given: float, written: tuple[int, int] | None, step: Step, trace: _Trace, mistaken: _Mistaken, derivation: Derivation
 ) -> str | None:
     key = acceptance_intervals(derivation)[step.id]
     own, interval = trace.own[step.id], trace.interval[step.id]
@@ -339,7 +378,7 @@ def _likely_mistake(
         right = [value for value in (step.value, step.exact, own if has_own else math.nan) if math.isfinite(value)]
         if any(abs(given - coarser.round(value, step.kind)) <= 1e-12 * max(1.0, abs(given)) for value in right):
             return "too_few_digits"
-    for name, (through_answers, through_exact) in mistaken().items():
+    for name, through_answers, through_exact in mistaken:
         candidate, (low, high) = through_answers.own.get(step.id, math.nan), through_answers.interval.get(step.id, (math.nan, math.nan))
         exact_candidate = through_exact.get(step.id, math.nan)
         if not all(math.isfinite(number) for number in (candidate, low, high, exact_candidate)):
@@ -365,13 +404,7 @@ def grade(derivation: Derivation, submission: Submission, rules: GradingRules = 
     sheet = set(asked_ids(derivation)) | set(submission.answers)
     trace = _trace(derivation, submission.answers, sheet, rules)
     intervals = acceptance_intervals(derivation)
-    cached: Runs = {}
-
-    def mistakes() -> Runs:
-        """Only for a sheet with a wrong answer, so a right sheet costs one pass."""
-        if not cached:
-            cached.update(_mistake_runs(derivation, submission.answers, sheet, rules))
-        return cached
+    mistakes = _Mistaken(derivation, submission.answers, sheet, rules, trace)  # runs only for a wrong answer
 
     items: dict[str, ItemResult] = {}
     statuses: dict[str, str] = {}
