@@ -127,29 +127,39 @@ class _Trace:
             into.answered[key] = self.answered[key]
 
 
-def _trace(
-    derivation: Derivation, answers: dict[str, Answer], sheet: set[str], rules: GradingRules, override: Override | None = None,
-    base: _Trace | None = None,
-) -> _Trace:
-    """`base`, the same sheet's trace without the override, is followed step by step for as
-    long as the override leaves the steps alone (the two traces agree until it first
-    changes one), so a mistake made in the updates does not redo the forward pass."""
+def _trace(derivation: Derivation, answers: dict[str, Answer], sheet: set[str], rules: GradingRules, override: Override | None = None) -> _Trace:
+    trace = _Trace()
+    for _ in _tracing(trace, derivation, answers, sheet, rules, override):
+        pass
+    return trace
+
+
+def _tracing(
+    trace: _Trace, derivation: Derivation, answers: dict[str, Answer], sheet: set[str], rules: GradingRules,
+    override: Override | None = None, base: _Trace | None = None,
+) -> Iterator[None]:
+    """Fills `trace` one step at a time, pausing after each, so a mistake's run goes only as
+    far as the step being checked. `base`, the same sheet's trace without the override, is
+    followed for as long as the override leaves the steps alone (the two agree until it
+    first changes one), so a mistake made in the updates does not redo the forward pass."""
     policy = derivation.policy
     values: dict[sympy.Symbol, float] = dict(derivation.primitive_values)
     boxes: dict[sympy.Symbol, Interval] = {}
-    trace = _Trace()
+    inputs = _input_symbols(derivation)
+    set_aside = _set_aside if rules.plausible_within is not None else None
     for step in derivation.steps:
         try:
             replaced = override(step, values) if override else None
             if base is not None and replaced is None:
                 base.copy_step(step, trace)
                 values[step.symbol], boxes[step.symbol] = trace.used[step.id], trace.box[step.id]
+                yield None
                 continue
             base = None
             if replaced is not None:
                 center, low, high = replaced, replaced, replaced
             else:
-                center, low, high = spread(step, input_symbols(derivation, step), values, boxes)
+                center, low, high = spread(step, inputs[step.id], values, boxes)
             interval = widened(policy, step.kind, low, high) if math.isfinite(low) and math.isfinite(high) else (math.nan, math.nan)
         except _FAILED:
             base = None
@@ -160,7 +170,7 @@ def _trace(
         for dep in step.depends_on:
             if dep in trace.answered:
                 sources.add(dep)
-            elif dep in sheet and not _set_aside(dep, answers, derivation, rules):
+            elif dep in sheet and not (set_aside and set_aside(dep, answers, derivation, rules)):
                 blanks.add(dep)
             else:
                 sources |= trace.sources[dep]
@@ -168,14 +178,22 @@ def _trace(
         trace.sources[step.id], trace.blanks[step.id] = frozenset(sources), frozenset(blanks)
         answer = answers.get(step.id)
         given = answer.value if answer is not None else None
-        if given is not None and math.isfinite(given) and not _set_aside(step.id, answers, derivation, rules):
+        if given is not None and math.isfinite(given) and not (set_aside and set_aside(step.id, answers, derivation, rules)):
             trace.answered[step.id] = given
             radius = rounding_radius(policy, given, step.kind)
             values[step.symbol], boxes[step.symbol] = given, (given - radius, given + radius)
         else:
             values[step.symbol], boxes[step.symbol] = center, interval
         trace.used[step.id], trace.box[step.id] = values[step.symbol], boxes[step.symbol]
-    return trace
+        yield None
+
+
+def _input_symbols(derivation: Derivation) -> dict[str, list[sympy.Symbol]]:
+    """Each step's inputs, listed once per derivation for every trace of every sheet."""
+    cached = derivation.__dict__.get("_input_symbols")
+    if cached is None:
+        cached = derivation.__dict__["_input_symbols"] = {step.id: input_symbols(derivation, step) for step in derivation.steps}
+    return cached
 
 
 def _set_aside(step_id: str, answers: dict[str, Answer], derivation: Derivation, rules: GradingRules) -> bool:
@@ -343,24 +361,34 @@ class _Mistaken:
 
     def __init__(self, derivation: Derivation, answers: dict[str, Answer], sheet: set[str], rules: GradingRules, base: _Trace) -> None:
         self.derivation, self.answers, self.sheet, self.rules, self.base = derivation, answers, sheet, rules, base
-        self._runs: dict[str, tuple[_Trace, dict[str, float]]] = {}
+        self._runs: dict[str, tuple[_Trace, Iterator[None], dict[str, float]]] = {}
 
-    def __iter__(self) -> Iterator[tuple[str, _Trace, dict[str, float]]]:
+    def through(self, step_id: str) -> Iterator[tuple[str, _Trace, dict[str, float]]]:
+        """Each mistake's name, its run through the student's answers (made as far as
+        `step_id`) and its full-precision run."""
         d = self.derivation
         exact_runs: dict[str, dict[str, float]] = d.__dict__.setdefault("_mistaken_exactly", {})
         for name, override in _mistakes(d).items():
             if name not in self._runs:
                 if name not in exact_runs:
                     exact_runs[name] = _run(d, {}, override)
-                self._runs[name] = (_trace(d, self.answers, self.sheet, self.rules, override, self.base), exact_runs[name])
-            yield name, *self._runs[name]
+                trace = _Trace()
+                self._runs[name] = (trace, _tracing(trace, d, self.answers, self.sheet, self.rules, override, self.base), exact_runs[name])
+            yield self._made(name, step_id)
         other = _other_weight_order(d)
         if other is not None:
             name = "weight_order_swapped"
             if name not in self._runs:
                 exact = {step.id: step.exact for step in other.steps if step.exact is not None}
-                self._runs[name] = (_trace(other, self.answers, self.sheet & set(exact), self.rules), exact)
-            yield name, *self._runs[name]
+                trace = _Trace()
+                self._runs[name] = (trace, _tracing(trace, other, self.answers, self.sheet & set(exact), self.rules), exact)
+            yield self._made(name, step_id)
+
+    def _made(self, name: str, step_id: str) -> tuple[str, _Trace, dict[str, float]]:
+        trace, steps, exact = self._runs[name]
+        while step_id not in trace.own and next(steps, StopIteration) is not StopIteration:
+            pass
+        return name, trace, exact
 
 
 def _likely_mistake(
@@ -378,7 +406,7 @@ def _likely_mistake(
         right = [value for value in (step.value, step.exact, own if has_own else math.nan) if math.isfinite(value)]
         if any(abs(given - coarser.round(value, step.kind)) <= 1e-12 * max(1.0, abs(given)) for value in right):
             return "too_few_digits"
-    for name, through_answers, through_exact in mistaken:
+    for name, through_answers, through_exact in mistaken.through(step.id):
         candidate, (low, high) = through_answers.own.get(step.id, math.nan), through_answers.interval.get(step.id, (math.nan, math.nan))
         exact_candidate = through_exact.get(step.id, math.nan)
         if not all(math.isfinite(number) for number in (candidate, low, high, exact_candidate)):
