@@ -535,61 +535,7 @@ DUPLICATES = ("last", "best", "all")
 def grade_class(
     key: GradingKey, submissions: list[Submission], rules: GradingRules = GradingRules(), duplicates: str = "last"
 ) -> list[StudentResult]:
-    """One result per submission, in order, so no row is lost. A version the key lacks makes
-    the row ungradable (reported to the instructor, left out of the class's numbers); a
-    version cell `23`, `v23` or `V23` names v23. A student on several rows counts once:
-    their last row, or their best (`duplicates`), or with "all" every row; the others are
-    kept in the results with `counted` False."""
-    if duplicates not in DUPLICATES:
-        raise ValueError(f"duplicates must be one of {', '.join(DUPLICATES)}")
-    results = []
-    graded: dict[tuple[object, ...], StudentResult] = {}
-    for submission in submissions:
-        version = find_version(submission.version, key.versions) if None not in key.versions else None
-        derivation = key.versions.get(version)
-        common: dict[str, object] = {"rules": rules, "name": submission.name, "row": submission.row}
-        if derivation is None:
-            known = ", ".join(str(v) for v in key.versions)
-            reason = f"version {submission.version or '(empty)'} is not in the key (known: {known})"
-            result = StudentResult(submission.student, submission.version, {}, list(submission.problems), notes=[reason],
-                                   ungradable=reason, **common)  # type: ignore[arg-type]
-            result.items = {item_id: ItemResult("invalid", "", None) for item_id in key.item_ids}
-            results.append(result)
-            continue
-        # Identical answer sheets (blank ones, copies) are graded once.
-        sheet = (version, tuple(sorted((item, answer.text) for item, answer in submission.answers.items())))
-        if sheet not in graded:
-            graded[sheet] = grade(derivation, submission, rules)
-        first = graded[sheet]
-        results.append(StudentResult(submission.student, version or submission.version, first.items, list(submission.problems), **common))  # type: ignore[arg-type]
-    _mark_duplicates(results, duplicates)
-    return results
+    """One result per submission, in order (derive/classroom/gradebook.py grades a class)."""
+    from .gradebook import grade_class as graded
 
-
-def _mark_duplicates(results: list[StudentResult], duplicates: str) -> None:
-    rows: dict[str, list[StudentResult]] = {}
-    for result in results:
-        rows.setdefault(result.student, []).append(result)
-    for student, same in rows.items():
-        if len(same) < 2:
-            continue
-        gradable = [result for result in same if result.ungradable is None] or same
-        kept = max(reversed(gradable), key=lambda result: result.score) if duplicates == "best" else gradable[-1]
-        for result in same:
-            others = ", ".join(str(other.row) for other in same if other is not result)
-            where = f"student {student} also appears on row{'s' if len(same) > 2 else ''} {others}"
-            if duplicates == "all":
-                # Every row counted and given its page: each page says there are others.
-                result.problems.append(f"{where}; every row is counted")
-                continue
-            result.counted = result is kept
-            verdict = "this row is counted" if result is kept else f"row {kept.row} is counted instead"
-            result.notes.append(f"{where}; {verdict} (--duplicates {duplicates})")
-
-
-def duplicated_students(results: list[StudentResult]) -> dict[str, list[int]]:
-    """Each student on more than one row, with the rows' line numbers."""
-    rows: dict[str, list[int]] = {}
-    for result in results:
-        rows.setdefault(result.student, []).append(result.row)
-    return {student: lines for student, lines in rows.items() if len(lines) > 1}
+    return graded(key, submissions, rules, duplicates)
