@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,25 +28,51 @@ PYTHON = sys.executable
 class Row:
     target: str
     measured: float
-    bound: float
+    bound: float | None  # None: measured, not a target
     unit: str
     note: str = ""
 
     @property
-    def met(self) -> bool:
-        return self.measured <= self.bound
+    def met(self) -> bool | None:
+        return None if self.bound is None else self.measured <= self.bound
 
 
-# Runs a command as its only child and records that child's peak resident memory: the
-# launcher's RUSAGE_CHILDREN then belongs to the measured process alone.
-# It also times the child itself, so its own start-up is not counted.
+# Runs a command as its only child and records its peak resident memory: the larger of the
+# launcher's RUSAGE_CHILDREN (the largest single process of the measured command, workers
+# included) and the peak of the resident memory of the command's whole process tree added
+# up, sampled every 50 ms from /proc by a thread (children as /proc/PID/task/TID/children
+# lists them; a command that grades on every core has several processes at once, and pages
+# they share are counted once per process, so this errs high). It times the child itself,
+# from its start to its exit, so the launcher's own start-up is not counted.
 LAUNCHER = """
-import resource, subprocess, sys, time
+import os, resource, subprocess, sys, threading, time
+def tree_rss(root):
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                todo += map(int, open(f"/proc/{pid}/task/{task}/children").read().split())
+            total += int(open(f"/proc/{pid}/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            pass
+    return total // 1024
+peaks = [0]
+def sample(pid, done):
+    while not done.wait(0.05):
+        peaks.append(max(peaks.pop(), tree_rss(pid)))
 start = time.perf_counter()
-result = subprocess.run(sys.argv[2:])
+child = subprocess.Popen(sys.argv[2:])
+done = threading.Event()
+sampler = threading.Thread(target=sample, args=(child.pid, done))
+sampler.start()
+child.wait()
 elapsed = time.perf_counter() - start
-open(sys.argv[1], "w").write(f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss} {elapsed}")
-sys.exit(result.returncode)
+done.set()
+sampler.join()
+peak = max(peaks[0], resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+open(sys.argv[1], "w").write(f"{peak} {elapsed}")
+sys.exit(child.returncode)
 """
 
 
@@ -140,6 +167,54 @@ json.dump(spec(sizes), open(sys.argv[1], "w"))
     rows.append(Row("6a. peak memory of 3a", small_peak, 300, "MB"))
 
 
+def class_packs(rows: list[Row], counts: tuple[int, ...] = (1000, 5000)) -> None:
+    """`derive variants --format pdf`: every worksheet in one PDF and every key in another,
+    compiled in chunks on both cores and merged, as one whole process each (one run: the
+    5,000-version pack takes minutes)."""
+    bounds = {1000: 45.0}
+    for count in counts:
+        with tempfile.TemporaryDirectory() as folder:
+            seconds, peak, _ = run([PYTHON, "-m", "derive", "variants", "examples/2-2-1-linear-mse.yaml", "--count", str(count),
+                                    "--seed", "1", "--format", "pdf", "-o", folder])
+            pack = Path(folder) / "2-2-1-linear-mse-variants"
+            pages = {name: _pdf_pages(pack / f"{name}.pdf") for name in ("worksheets", "keys")}
+        note = f"worksheets.pdf {pages['worksheets']} pages, keys.pdf {pages['keys']} pages; peak {peak:.0f} MB"
+        rows.append(Row(f"5. class pack: {count} versions, worksheets and keys as PDF, both cores", seconds,
+                        bounds.get(count), "s", note if count in bounds else note + "; bound: completes without error"))
+
+
+def _pdf_pages(path: Path) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(path).pages)
+
+
+def grading_at_scale(rows: list[Row], count: int = 100_000) -> None:
+    """`derive grade` of `count` realistic rows (benchmarks/submissions.py: 30 versions from
+    `derive variants`, every row a different sheet, planted mistakes), as one whole process,
+    with the default feedback (none at this size) and with every page asked for; best of 3
+    for the default, one run with pages. Generating the file is not timed."""
+    with tempfile.TemporaryDirectory() as folder:
+        subprocess.run([PYTHON, "-m", "derive", "variants", "examples/2-2-1-linear-mse.yaml", "--count", "30", "--seed", "2026",
+                        "--format", "md", "-o", folder], check=True, cwd=ROOT, capture_output=True)
+        keys = f"{folder}/2-2-1-linear-mse-variants"
+        submissions = f"{folder}/class.csv"
+        subprocess.run([PYTHON, "benchmarks/submissions.py", keys, str(count), submissions], check=True, cwd=ROOT)
+        grade = [PYTHON, "-m", "derive", "grade", keys, submissions, "--force"]
+        times, peak = [], 0.0
+        for attempt in range(3):
+            seconds, memory, _ = run([*grade, "-o", f"{folder}/grades-{attempt}"])
+            times.append(seconds)
+            peak = max(peak, memory)
+        same = all(Path(f"{folder}/grades-{n}/grades.json").read_bytes() == Path(f"{folder}/grades-0/grades.json").read_bytes() for n in (1, 2))
+        paged, paged_peak, _ = run([*grade, "-o", f"{folder}/pages", "--feedback", "md,html"])
+    rows.append(Row(f"6. grading {count:,} realistic rows (30 versions, every row different), default --feedback (none), best of 3",
+                    min(times), 60.0, "s", f"runs {', '.join(f'{t:.1f}' for t in times)} s; the 3 grades.json identical: {same}"))
+    rows.append(Row("6a. peak memory of 6 (the process and its workers together)", peak, 1000.0, "MB"))
+    rows.append(Row(f"6b. the same with --feedback md,html ({2 * count:,} pages; not a target)", paged, None, "s",
+                    f"peak {paged_peak:.0f} MB"))
+
+
 def naive_comparison(rows: list[Row], budget: float) -> None:
     ours_code = SPEC_BUILDER + """
 import time, derive
@@ -218,23 +293,54 @@ print(error, a, t)
     rows.append(Row("6b. peak memory of 4", peak, 1000, "MB"))
 
 
+STEPS = {
+    "cold_start": cold_start,
+    "batch": batch,
+    "linear_growth": linear_growth,
+    "matrix_against_torch": matrix_against_torch,
+    "naive_comparison": None,  # takes its budget: set in main
+    "class_packs": class_packs,
+    "grading_at_scale": grading_at_scale,
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json")
     parser.add_argument("--naive-budget", type=float, default=120.0, help="seconds the naive sympy.diff run may take")
+    parser.add_argument("--only", default=",".join(STEPS), help=f"comma-separated steps to run ({', '.join(STEPS)}); "
+                        "the other steps' rows are kept from the JSON file, so a long run can be taken in parts")
     args = parser.parse_args()
-    rows: list[Row] = []
-    for step in (cold_start, batch, linear_growth, matrix_against_torch):
-        print(f"running {step.__name__} ...", file=sys.stderr, flush=True)
-        step(rows)
-    print("running naive_comparison ...", file=sys.stderr, flush=True)
-    naive_comparison(rows, args.naive_budget)
-    width = max(len(row.target) for row in rows)
+    chosen = [name for name in args.only.split(",") if name]
+    unknown = [name for name in chosen if name not in STEPS]
+    if unknown:
+        parser.error(f"unknown step {', '.join(unknown)}; the steps are {', '.join(STEPS)}")
+    kept: list[dict[str, object]] = []
+    if args.json.exists() and set(chosen) != set(STEPS):
+        kept = [row for row in json.loads(args.json.read_text(encoding="utf-8"))["rows"] if row.get("step") not in chosen]
+    measured: list[dict[str, object]] = []
+    for name in STEPS:
+        if name not in chosen:
+            continue
+        print(f"running {name} ... (load average {os.getloadavg()[0]:.2f})", file=sys.stderr, flush=True)
+        rows: list[Row] = []
+        load_before = os.getloadavg()[0]
+        if name == "naive_comparison":
+            naive_comparison(rows, args.naive_budget)
+        else:
+            STEPS[name](rows)  # type: ignore[misc]
+        load = f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
+        measured += [asdict(row) | {"met": row.met, "step": name, "load": load, "taken": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())} for row in rows]
+    order = list(STEPS)
+    table = sorted(kept + measured, key=lambda row: (order.index(str(row.get("step", order[0]))), 0))
+    width = max(len(str(row["target"])) for row in table)
     print(f"{'target':<{width}}  {'measured':>10}  {'bound':>8}  met  note")
-    for row in rows:
-        print(f"{row.target:<{width}}  {row.measured:>10.4g}  {row.bound:>8.4g}  {'yes' if row.met else 'NO ':3}  {row.note}")
+    for row in table:
+        met = {True: "yes", False: "NO ", None: "-  "}[row["met"]]  # type: ignore[index]
+        bound = f"{row['bound']:>8.4g}" if row["bound"] is not None else f"{'-':>8}"
+        print(f"{row['target']:<{width}}  {row['measured']:>10.4g}  {bound}  {met:3}  {row['note']} (load {row.get('load', '?')})")
     machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine()}
-    args.json.write_text(json.dumps({"machine": machine, "rows": [asdict(row) | {"met": row.met} for row in rows]}, indent=2) + "\n", encoding="utf-8")
+    args.json.write_text(json.dumps({"machine": machine, "rows": table}, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.json}", file=sys.stderr)
 
 
