@@ -50,7 +50,7 @@ class ItemResult:
     status: str
     given: str
     expected: float | None  # the right value
-    carried_from: float | None = None  # what the step gives from the student's own inputs
+    carried_from: float | None = None  # what the step gives from the student's own inputs, for a carried answer
     mistake: str | None = None
 
 
@@ -442,8 +442,7 @@ def grade(derivation: Derivation, submission: Submission, rules: GradingRules = 
         answer = submission.answers.get(step.id, Answer(""))
         assert step.value is not None and step.exact is not None
         own = trace.own[step.id]
-        carried_from = derivation.policy.round(own, step.kind) if math.isfinite(own) else None
-        result = ItemResult("blank", answer.text.strip(), step.value, carried_from)
+        result = ItemResult("blank", answer.text.strip(), step.value)
         if answer.problem:
             result.status = "invalid"
             result.mistake = answer.problem
@@ -461,6 +460,7 @@ def grade(derivation: Derivation, submission: Submission, rules: GradingRules = 
                 result.status = "correct"  # right, or right from right inputs that differ only by rounding
             elif consistent and blocked is None:
                 result.status = "carried"
+                result.carried_from = derivation.policy.round(own, step.kind)  # finite: consistent
             else:
                 result.status = "wrong"
                 # Right from the student's own numbers but blocked: the block is the reason.
