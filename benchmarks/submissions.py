@@ -52,7 +52,7 @@ def student_sheet(problem: derive.Problem, items: list[str], rng: random.Random)
     asked = [step for step in derivation.steps if step.id in items]
     mistake = rng.choice(MISTAKES) if rng.random() < 0.6 else None
     target = rng.choice(asked).id if mistake else None
-    extra = rng.choice((0, 0, 1, 2, 4))  # digits beyond the policy's: 0 is the rule, 4 a calculator
+    habit = rng.choice((0, 0, 1, 2, 4))  # digits beyond the policy's the student usually writes: 0 is the rule, 4 a calculator
     sheet: dict[str, str] = {}
     for step in derivation.steps:
         value = evaluate(step.expression, values)
@@ -67,6 +67,7 @@ def student_sheet(problem: derive.Problem, items: list[str], rng: random.Random)
                 value = evaluate(step.expression.xreplace({eta: 1 if mistake == "no_eta" else -eta}), values)
             elif here and mistake == "sign":
                 value = -value
+        extra = habit if rng.random() < 0.8 else rng.choice((0, 1, 2, 4))  # now and then one more or fewer
         digits = policy.digits_for(step.kind) + extra
         text = _written(policy.round(value, step.kind) if extra == 0 else value, digits)
         if here and mistake == "few_digits":
