@@ -314,7 +314,8 @@ STEPS = {
     "linear_growth": linear_growth,
     "matrix_against_torch": matrix_against_torch,
     "naive_comparison": None,  # takes its budget: set in main
-    "class_packs": class_packs,
+    "class_pack_1000": lambda rows: class_packs(rows, (1000,)),
+    "class_pack_5000": lambda rows: class_packs(rows, (5000,)),
     "grading_at_scale": grading_at_scale,
     "grading_with_pages": grading_with_pages,
 }
