@@ -39,15 +39,15 @@ class Row:
         return None if self.bound is None else self.measured <= self.bound
 
 
-# Runs a command as its only child and records its peak resident memory: the larger of the
-# launcher's RUSAGE_CHILDREN (the largest single process of the measured command, workers
-# included) and the peak of the resident memory of the command's whole process tree added
-# up, sampled every 50 ms from /proc by a thread (children as /proc/PID/task/TID/children
-# lists them; a command that grades on every core has several processes at once, and pages
-# they share are counted once per process, so this errs high). It times the child itself,
-# from its start to its exit, so the launcher's own start-up is not counted, and records the
-# CPU seconds (user + system) of the command and every process it waited for: on a machine
-# that other work shares, CPU seconds over the cores used bound what an idle one would take.
+# Runs a command as its only child and records its peak memory: the larger of the launcher's
+# RUSAGE_CHILDREN (the largest resident set of any single process of the command) and the
+# peak of the command's whole process tree added up, sampled every 50 ms by a thread from
+# /proc (children as /proc/PID/task/TID/children lists them, each process's proportional set
+# size from smaps_rollup, so pages that forked workers share with their parent count once).
+# It times the child itself, from its start to its exit, so the launcher's own start-up is
+# not counted, and records the CPU seconds (user + system) of the command and every process
+# it waited for: on a machine that other work shares, CPU seconds over the cores used bound
+# what an idle one would take.
 LAUNCHER = """
 import os, resource, subprocess, sys, threading, time
 def tree_rss(root):
@@ -57,10 +57,10 @@ def tree_rss(root):
         try:
             for task in os.listdir(f"/proc/{pid}/task"):
                 todo += map(int, open(f"/proc/{pid}/task/{task}/children").read().split())
-            total += int(open(f"/proc/{pid}/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except OSError:
+            total += next(int(line.split()[1]) for line in open(f"/proc/{pid}/smaps_rollup") if line.startswith("Pss:"))
+        except (OSError, StopIteration):
             pass
-    return total // 1024
+    return total
 peaks = [0]
 def sample(pid, done):
     while not done.wait(0.05):

@@ -9,6 +9,7 @@ same with one core or many and can be written as it arrives."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -198,6 +199,7 @@ def graded_chunks(setup: Setup, rows: Iterable[Row], count: int, workers: int | 
             yield _graded(chunk, setup)
         return
     context = multiprocessing.get_context("fork")
+    gc.freeze()  # the workers' collector leaves what they inherit alone, so its pages stay shared, not copied
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(setup,)) as pool:
         pending: list[Future[Chunk]] = []
         for chunk in chunks:
