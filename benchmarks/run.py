@@ -1,9 +1,11 @@
 """`make bench`: every performance target of derive, measured on this machine.
 
-Each target runs in a fresh Python process (so imports and memory are its own), a few
-times, and the median is kept; ratios compare two measurements taken in the same run.
-Prints a table (target, measured, bound, ratio, met) and writes it as JSON. Not a test:
-timings depend on the machine, so nothing here runs in `make test`."""
+Each target runs as whole processes (so imports and memory are their own): the median of
+a few runs, or the best of 3 where the issue says so (the key's marginal cost); ratios
+compare two measurements taken in the same run. Prints a table (target, measured, bound,
+met, note with the load average before and after) and writes it as JSON after every step;
+a step that fails is a row saying so. `--only` runs some steps and keeps the others' rows.
+Not a test: timings depend on the machine, so nothing here runs in `make test`."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,26 +30,58 @@ PYTHON = sys.executable
 class Row:
     target: str
     measured: float
-    bound: float
+    bound: float | None  # None: measured, not a target
     unit: str
     note: str = ""
 
     @property
-    def met(self) -> bool:
-        return self.measured <= self.bound
+    def met(self) -> bool | None:
+        return None if self.bound is None else self.measured <= self.bound
 
 
-# Runs a command as its only child and records that child's peak resident memory: the
-# launcher's RUSAGE_CHILDREN then belongs to the measured process alone.
-# It also times the child itself, so its own start-up is not counted.
+# Runs a command as its only child and records its peak memory: the larger of the launcher's
+# RUSAGE_CHILDREN (the largest resident set of any single process of the command) and the
+# peak of the command's whole process tree added up, sampled every 0.5 s by a thread from
+# /proc (children as /proc/PID/task/TID/children lists them, each process's proportional set
+# size from smaps_rollup, so pages that forked workers share with their parent count once).
+# It times the child itself, from its start to its exit, so the launcher's own start-up is
+# not counted, and records the CPU seconds (user + system) of the command and every process
+# it waited for: on a machine that other work shares, CPU seconds over the cores used bound
+# what an idle one would take.
 LAUNCHER = """
-import resource, subprocess, sys, time
+import os, resource, subprocess, sys, threading, time
+def tree_rss(root):
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                todo += map(int, open(f"/proc/{pid}/task/{task}/children").read().split())
+            total += next(int(line.split()[1]) for line in open(f"/proc/{pid}/smaps_rollup") if line.startswith("Pss:"))
+        except (OSError, StopIteration):
+            pass
+    return total
+peaks = [0]
+def sample(pid, done):
+    while not done.wait(0.5):
+        peaks.append(max(peaks.pop(), tree_rss(pid)))
 start = time.perf_counter()
-result = subprocess.run(sys.argv[2:])
+child = subprocess.Popen(sys.argv[2:])
+done = threading.Event()
+sampler = threading.Thread(target=sample, args=(child.pid, done))
+sampler.start()
+child.wait()
 elapsed = time.perf_counter() - start
-open(sys.argv[1], "w").write(f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss} {elapsed}")
-sys.exit(result.returncode)
+done.set()
+sampler.join()
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+peak = max(peaks[0], usage.ru_maxrss)
+open(sys.argv[1], "w").write(f"{peak} {elapsed} {usage.ru_utime + usage.ru_stime}")
+sys.exit(child.returncode)
 """
+
+
+CPU_SECONDS: list[float] = []  # of every run, in order: the notes of the longer targets quote them
 
 
 def run(code: str | list[str], repeat: int = 1) -> tuple[float, float, str]:
@@ -58,9 +93,10 @@ def run(code: str | list[str], repeat: int = 1) -> tuple[float, float, str]:
             result = subprocess.run([PYTHON, "-c", LAUNCHER, peak_file.name, *command], cwd=ROOT, capture_output=True, text=True)
             if result.returncode:
                 raise RuntimeError(f"benchmark step failed: {' '.join(command[:4])}\n{result.stderr}")
-            peak, elapsed = Path(peak_file.name).read_text().split()
+            peak, elapsed, cpu = Path(peak_file.name).read_text().split()
             peaks.append(int(peak) / 1024)
             times.append(float(elapsed))
+            CPU_SECONDS.append(float(cpu))
             out = result.stdout
     return statistics.median(times), max(peaks), out
 
@@ -133,11 +169,64 @@ json.dump(spec(sizes), open(sys.argv[1], "w"))
     per_small = (measured[372][0] - base) / 372
     per_large = (large_s - base) / large_p
     per_mid = (mid_s - base) / mid_p
+    # A marginal cost at or below 0 is the machine's noise swamping the small key: no ratio.
     rows.append(Row("3b. marginal cost per parameter, 10,290 / 372 parameters (best of 3, less the 2-2-1 process)",
-                    per_large / per_small, 1.3, "x",
+                    per_large / per_small if per_small > 0 else float("nan"), 1.3, "x",
                     f"{per_small * 1000:.2f} ms at 372, {per_mid * 1000:.2f} ms at {mid_p}, {per_large * 1000:.2f} ms at {large_p}"))
     rows.append(Row(f"3d. key of 4-70-70-70-3 ({large_p} parameters), whole process", large_s, 15.0, "s", f"peak {large_peak:.0f} MB"))
     rows.append(Row("6a. peak memory of 3a", small_peak, 300, "MB"))
+
+
+def class_packs(rows: list[Row], counts: tuple[int, ...] = (1000, 5000)) -> None:
+    """`derive variants --format pdf`: every worksheet in one PDF and every key in another,
+    compiled in chunks on both cores and merged, as one whole process each (one run: the
+    5,000-version pack takes minutes)."""
+    bounds = {1000: 45.0}
+    for count in counts:
+        with tempfile.TemporaryDirectory() as folder:
+            seconds, peak, _ = run([PYTHON, "-m", "derive", "variants", "examples/2-2-1-linear-mse.yaml", "--count", str(count),
+                                    "--seed", "1", "--format", "pdf", "-o", folder])
+            pack = Path(folder) / "2-2-1-linear-mse-variants"
+            pages = {name: _pdf_pages(pack / f"{name}.pdf") for name in ("worksheets", "keys")}
+        note = f"worksheets.pdf {pages['worksheets']} pages, keys.pdf {pages['keys']} pages; CPU {CPU_SECONDS[-1]:.0f} s; peak {peak:.0f} MB"
+        rows.append(Row(f"5. class pack: {count} versions, worksheets and keys as PDF, both cores", seconds,
+                        bounds.get(count), "s", note if count in bounds else note + "; bound: completes without error"))
+
+
+def _pdf_pages(path: Path) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(path).pages)
+
+
+def _class_of(folder: str, count: int) -> tuple[str, str]:
+    """30 versions from `derive variants` and `count` realistic rows answering them
+    (benchmarks/submissions.py: every row a different sheet, planted mistakes); not timed."""
+    subprocess.run([PYTHON, "-m", "derive", "variants", "examples/2-2-1-linear-mse.yaml", "--count", "30", "--seed", "2026",
+                    "--format", "md", "-o", folder], check=True, cwd=ROOT, capture_output=True)
+    keys, submissions = f"{folder}/2-2-1-linear-mse-variants", f"{folder}/class.csv"
+    subprocess.run([PYTHON, "benchmarks/submissions.py", keys, str(count), submissions], check=True, cwd=ROOT)
+    return keys, submissions
+
+
+def grading_at_scale(rows: list[Row], count: int = 100_000) -> None:
+    """`derive grade` of `count` realistic rows as one whole process, with the default
+    feedback (none at this size)."""
+    with tempfile.TemporaryDirectory() as folder:
+        keys, submissions = _class_of(folder, count)
+        seconds, peak, _ = run([PYTHON, "-m", "derive", "grade", keys, submissions, "-o", f"{folder}/grades"])
+    rows.append(Row(f"6. grading {count:,} realistic rows (30 versions, every row different), default --feedback (none)",
+                    seconds, 60.0, "s", f"CPU {CPU_SECONDS[-1]:.0f} s (user + system, every process)"))
+    rows.append(Row("6a. peak memory of 6 (the process and its workers together)", peak, 1000.0, "MB"))
+
+
+def grading_with_pages(rows: list[Row], count: int = 100_000) -> None:
+    """The same class graded with every feedback page asked for (not a target)."""
+    with tempfile.TemporaryDirectory() as folder:
+        keys, submissions = _class_of(folder, count)
+        seconds, peak, _ = run([PYTHON, "-m", "derive", "grade", keys, submissions, "-o", f"{folder}/grades", "--feedback", "md,html"])
+    rows.append(Row(f"6b. the same with --feedback md,html ({2 * count:,} pages; not a target)", seconds, None, "s",
+                    f"CPU {CPU_SECONDS[-1]:.0f} s; peak {peak:.0f} MB"))
 
 
 def naive_comparison(rows: list[Row], budget: float) -> None:
@@ -174,10 +263,12 @@ print(time.perf_counter() - start, done, len(problem.network.parameters))
 def matrix_against_torch(rows: list[Row]) -> None:
     code = """
 import time, numpy as np, torch
-from derive.engine.matrix import random_network, gradients
-torch.set_num_threads(os.cpu_count()) if False else None
+from derive.engine.matrix import random_network
+from derive.spec.schema import parse_spec
 sizes = [784, 100, 10]
-net = random_network(sizes, ["sigmoid", "softmax"], "cross_entropy", seed=0)
+spec = parse_spec({"layers": [{"units": 100, "activation": "sigmoid", "bias": "per_unit"}, {"units": 10, "activation": "softmax", "bias": "per_unit"}], "loss": "cross_entropy",
+                   "data": {"inputs": "x.npy", "targets": "y.npy"}, "weight_seed": 0, "learning_rate": 0.1})
+net = random_network(spec, sizes, 0)
 rng = np.random.default_rng(1)
 x = rng.normal(size=(784, 64)); y = np.eye(10)[:, rng.integers(0, 10, size=64)]
 def ours():
@@ -204,7 +295,7 @@ for _ in range(5):
     ours(); theirs()
 a, t = best(ours), best(theirs)
 print(error, a, t)
-""".replace("torch.set_num_threads(os.cpu_count()) if False else None\n", "")
+"""
     try:
         _, peak, out = run(code)
     except RuntimeError as error:
@@ -218,24 +309,65 @@ print(error, a, t)
     rows.append(Row("6b. peak memory of 4", peak, 1000, "MB"))
 
 
+STEPS = {
+    "cold_start": cold_start,
+    "batch": batch,
+    "linear_growth": linear_growth,
+    "matrix_against_torch": matrix_against_torch,
+    "naive_comparison": None,  # takes its budget: set in main
+    "class_pack_1000": lambda rows: class_packs(rows, (1000,)),
+    "class_pack_5000": lambda rows: class_packs(rows, (5000,)),
+    "grading_at_scale": grading_at_scale,
+    "grading_with_pages": grading_with_pages,
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json")
     parser.add_argument("--naive-budget", type=float, default=120.0, help="seconds the naive sympy.diff run may take")
+    parser.add_argument("--only", default=",".join(STEPS), help=f"comma-separated steps to run ({', '.join(STEPS)}); "
+                        "the other steps' rows are kept from the JSON file, so a long run can be taken in parts")
     args = parser.parse_args()
-    rows: list[Row] = []
-    for step in (cold_start, batch, linear_growth, matrix_against_torch):
-        print(f"running {step.__name__} ...", file=sys.stderr, flush=True)
-        step(rows)
-    print("running naive_comparison ...", file=sys.stderr, flush=True)
-    naive_comparison(rows, args.naive_budget)
-    width = max(len(row.target) for row in rows)
+    chosen = [name for name in args.only.split(",") if name]
+    unknown = [name for name in chosen if name not in STEPS]
+    if unknown:
+        parser.error(f"unknown step {', '.join(unknown)}; the steps are {', '.join(STEPS)}")
+    kept: list[dict[str, object]] = []
+    if args.json.exists() and set(chosen) != set(STEPS):
+        kept = [row for row in json.loads(args.json.read_text(encoding="utf-8"))["rows"] if row.get("step") not in chosen]
+    measured: list[dict[str, object]] = []
+    for name in STEPS:
+        if name not in chosen:
+            continue
+        print(f"running {name} ... (load average {os.getloadavg()[0]:.2f})", file=sys.stderr, flush=True)
+        rows: list[Row] = []
+        load_before = os.getloadavg()[0]
+        try:
+            if name == "naive_comparison":
+                naive_comparison(rows, args.naive_budget)
+            else:
+                STEPS[name](rows)  # type: ignore[misc]
+        except RuntimeError as error:  # one step failing is a row of the table, not the end of the run
+            print(error, file=sys.stderr)
+            rows.append(Row(f"{name}: failed", float("nan"), 0.0, "", str(error).splitlines()[-1][:200]))
+        load = f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
+        measured += [asdict(row) | {"met": row.met, "step": name, "load": load, "taken": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())} for row in rows]
+        _write(args.json, kept, measured)  # after every step, so a long run stopped midway keeps what it measured
+
+
+def _write(path: Path, kept: list[dict[str, object]], measured: list[dict[str, object]]) -> None:
+    order = list(STEPS)
+    table = sorted(kept + measured, key=lambda row: order.index(str(row.get("step", order[0]))))
+    width = max(len(str(row["target"])) for row in table)
     print(f"{'target':<{width}}  {'measured':>10}  {'bound':>8}  met  note")
-    for row in rows:
-        print(f"{row.target:<{width}}  {row.measured:>10.4g}  {row.bound:>8.4g}  {'yes' if row.met else 'NO ':3}  {row.note}")
+    for row in table:
+        met = {True: "yes", False: "NO ", None: "-  "}[row["met"]]  # type: ignore[index]
+        bound = f"{row['bound']:>8.4g}" if row["bound"] is not None else f"{'-':>8}"
+        print(f"{row['target']:<{width}}  {row['measured']:>10.4g}  {bound}  {met:3}  {row['note']} (load {row.get('load', '?')})")
     machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine()}
-    args.json.write_text(json.dumps({"machine": machine, "rows": [asdict(row) | {"met": row.met} for row in rows]}, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.json}", file=sys.stderr)
+    path.write_text(json.dumps({"machine": machine, "rows": table}, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {path}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -231,6 +231,11 @@ def variants(
     click.echo(f"wrote {len(chosen)} versions ({len(written)} files) to {folder}")
 
 
+# Feedback pages for every student by default in a class up to this size; a course's
+# hundred thousand rows would write two hundred thousand files nobody asked for.
+FEEDBACK_BY_DEFAULT_UP_TO = 2_000
+
+
 @main.command()
 @click.argument("key_path", metavar="KEY_OR_DIR", type=click.Path(path_type=Path))
 @click.argument("submissions", type=click.Path(path_type=Path))
@@ -241,31 +246,40 @@ def variants(
 @click.option("--sigfig", is_flag=True, help="Compare at the policy's significant digits instead of the rtol/atol tolerance.")
 @click.option("--duplicates", type=click.Choice(["last", "best", "all"]), default="last", show_default=True,
               help="A student on several rows: count the last row, the best one, or every row.")
+@click.option("--feedback", default=None,
+              help=f"Per-student feedback pages: md, html, md,html or none (default: md,html up to {FEEDBACK_BY_DEFAULT_UP_TO:,} rows, none above).")
 @click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the feedback (default: the spec's).")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that derive did not create.")
 @mathjax_option
 @_user_errors
 def grade(
     key_path: Path, submissions: Path, output: Path, as_json: bool, carried_credit: float, plausible_within: float | None, sigfig: bool,
-    duplicates: str, lang: str | None, force: bool, mathjax_url: str | None,
+    duplicates: str, feedback: str | None, lang: str | None, force: bool, mathjax_url: str | None,
 ) -> None:
     """Grade a class's SUBMISSIONS (CSV: student, version, one column per item id; without
     a version column, each student's version comes from KEY_OR_DIR's versions.csv)."""
-    from .classroom.answers import assign_versions, class_list, has_version_column, parse_submissions
+    from .classroom.answers import Submission, assign_versions, class_list, has_version_column, read_header
     from .spec.files import read_key_file, read_text_any_encoding, read_versions_file
     from .spec.schema import SpecError
     from .views.documents import MATHJAX_URL
-    from .classroom.grading import GradingRules, duplicated_students, grade_class, key_from_data
-    from .output import check_folder, write_all
-    from .classroom.reports import class_mean, results_json
-    from .writer import grade_files
+    from .classroom.gradebook import Grader, Row, Setup, duplicated_rows, mark_duplicates
+    from .classroom.grading import GradingRules, key_from_data
+    from .output import check_folder
+    from .classroom.reports import FeedbackWriter, JSON_END, JSON_SEPARATOR, JSON_START
+    from .writer import write_grades
 
+    chosen = _split(feedback, ("md", "html", "none"), "--feedback") if feedback is not None else None
+    if chosen is not None and "none" in chosen and len(chosen) > 1:
+        raise click.BadParameter("'none' cannot be combined with a format.", param_hint="--feedback")
     key = key_from_data(*read_key_file(key_path))
     check_folder(output, force)
     text = read_text_any_encoding(submissions)
     # Every step is gradable: a column for a chain factor or an error signal is graded too.
-    rows, notes = parse_submissions(text, str(submissions), set(key.step_ids))
-    key = key.with_columns({item for row in rows for item in row.answers})
+    columns, lines = read_header(text, str(submissions), set(key.step_ids))
+    notes = list(columns.notes)
+    # A first look at every row (who, which version), without the answers.
+    rows = [row for line, cells in lines if (row := columns.submission(line, cells, answers=False)) is not None]
+    key = key.with_columns(set(columns.items.values()) if rows else set())
     versions = read_versions_file(key_path)
     if versions is not None:
         entries = class_list(*versions)
@@ -281,28 +295,58 @@ def grade(
             "Add a version column (v01, v02, ...) or give the folder `derive variants` wrote."
         )
     rules = GradingRules(carried_credit=carried_credit, plausible_within=plausible_within, sigfig=sigfig)
-    with click.progressbar(rows, label="grading", file=sys.stderr) as bar:
-        results = grade_class(key, list(bar), rules, duplicates)
-    write_all(output, grade_files(results, key, lang, mathjax_url or MATHJAX_URL))
+    grader = Grader(key, rules, duplicates)
+
+    def read_rows() -> Iterator[tuple[int, Submission, list[str]]]:
+        """The data rows again, each with its first look (version and name settled)."""
+        index = 0
+        for line, cells in read_header(text, str(submissions), set(key.step_ids))[1]:
+            if any(cell.strip() for cell in cells):
+                yield index, rows[index], cells
+                index += 1
+
+    def scores(indices: list[int]) -> dict[int, float]:
+        wanted = set(indices)
+        found = {}
+        for index, row, cells in read_rows():
+            if index in wanted:
+                submission = columns.submission(row.row, cells)
+                assert submission is not None
+                submission.version, submission.name = row.version, row.name
+                found[index] = grader.result(submission).score
+        return found
+
+    marks = mark_duplicates(key, rows, duplicates, scores)
+    formats = chosen if chosen is not None else (["md", "html"] if len(rows) <= FEEDBACK_BY_DEFAULT_UP_TO else ["none"])
+    if chosen is None and formats == ["none"]:
+        click.echo(f"note: {len(rows):,} rows: no feedback pages (written by default up to {FEEDBACK_BY_DEFAULT_UP_TO:,} rows; "
+                   "--feedback md,html writes them)", err=True)
+    language = lang or key.language
+    setup = Setup(grader, columns, tuple(fmt for fmt in formats if fmt != "none"), FeedbackWriter(key.latex, language, mathjax_url or MATHJAX_URL))
+    graded_rows = (Row(index, row.row, cells, row.version, row.name, marks.get(index)) for index, row, cells in read_rows())
+    entries: list[str] | None = [] if as_json else None
+    with click.progressbar(length=len(rows), label="grading", file=sys.stderr) as bar:
+        tally = write_grades(output, setup, graded_rows, len(rows), language, entries=entries, advance=bar.update)
     for note in notes:
         click.echo(f"note: {note}", err=True)
-    repeated = duplicated_students(results)
+    repeated = {student: [rows[index].row for index in found] for student, found in duplicated_rows(rows).items()}
     if repeated and duplicates != "all":
-        listed = "; ".join(f"{student} (rows {', '.join(map(str, lines))})" for student, lines in repeated.items())
+        listed = "; ".join(f"{student} (rows {', '.join(map(str, found))})" for student, found in repeated.items())
         click.echo(f"warning: {len(repeated)} student{'s' if len(repeated) != 1 else ''} on several rows, "
                    f"only the {duplicates} row of each counted (--duplicates): {listed}", err=True)
     elif repeated:
         click.echo(f"warning: {len(repeated)} student(s) on several rows, every row counted (--duplicates all): {', '.join(repeated)}", err=True)
-    ungradable = [result for result in results if result.ungradable is not None]
-    for result in ungradable:
-        click.echo(f"warning: row {result.row}, student {result.student}: not graded: {result.ungradable}", err=True)
-    if as_json:
-        click.echo(results_json(results), nl=False)
+    for left_out in tally.ungradable:
+        click.echo(f"warning: row {left_out.row}, student {left_out.student}: not graded: {left_out.ungradable}", err=True)
+    if entries is not None:
+        click.echo(JSON_START + JSON_SEPARATOR.join(entries) + JSON_END, nl=False)
     else:
-        mean = class_mean(results)
-        counted = sum(result.graded for result in results)
+        mean = tally.mean
+        counted = len(tally.scores)
+        ungradable = tally.ungradable
         left_out = f"; {len(ungradable)} row{'s' if len(ungradable) != 1 else ''} not graded (see summary.md)" if ungradable else ""
-        click.echo(f"graded {counted} students (mean {mean or 0.0:.1f}){left_out}; wrote grades.csv, feedback/ and summary.md to {output}")
+        wrote = "grades.csv, feedback/ and summary.md" if setup.feedback else "grades.csv and summary.md"
+        click.echo(f"graded {counted} students (mean {mean or 0.0:.1f}){left_out}; wrote {wrote} to {output}")
 
 
 @main.command()

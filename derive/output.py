@@ -13,7 +13,9 @@ import errno
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 
 def _umask() -> int:
@@ -81,23 +83,30 @@ def _checked_names(files: dict[str, bytes]) -> None:
             raise ValueError(f"not a file name inside the output folder: {name!r}")
 
 
-def write_all(folder: Path, files: dict[str, bytes]) -> list[Path]:
-    """Write a set of files prepared in memory as the folder's whole content, marked as
-    derive's. A folder derive was forced into (it holds other files) is written file by
-    file instead, keeping those files, and marked as shared."""
-    _checked_names(files)
+# Files too large to hold (a large class's grades) are written as they are made: a producer
+# is handed `open_new(name)`, writes and closes the files it opens, and returns the rest as
+# bytes. They land in the folder being built, so the folder still appears whole or not at all.
+Producer = Callable[[Callable[[str], BinaryIO]], dict[str, bytes]]
+
+
+def write_all(folder: Path, files: dict[str, bytes] | Producer) -> list[Path]:
+    """Write a set of files prepared in memory (or made by a producer) as the folder's whole
+    content, marked as derive's. A folder derive was forced into (it holds other files) is
+    written file by file instead, keeping those files, and marked as shared."""
+    if not callable(files):
+        _checked_names(files)
     if folder.is_symlink():
         raise OutputError(f"{folder} is a symbolic link; give the folder it points to as -o.")
     try:
         if folder.is_dir() and any(folder.iterdir()) and not _is_own(folder):
-            _write_into(folder, files)
+            made = _write_into(folder, files)
         else:
-            _swap_in(folder, files)
+            made = _swap_in(folder, files)
     except OSError as error:
         reason = error.strerror or str(error)
         where = f" ({error.filename})" if error.filename else ""
         raise OutputError(f"could not write {folder}: {reason}{where}. The earlier files, if any, are as they were.") from None
-    return [folder / name for name in files]
+    return [folder / name for name in made]
 
 
 def _leftovers(folder: Path) -> list[Path]:
@@ -127,7 +136,25 @@ def _recover(folder: Path) -> None:
         os.rename(asides[0], folder)
 
 
-def _swap_in(folder: Path, files: dict[str, bytes]) -> None:
+def _produced(staging: Path, files: dict[str, bytes] | Producer) -> dict[str, bytes | None]:
+    """The files to write, by name (None for one a producer wrote into `staging` itself)."""
+    if not callable(files):
+        return dict(files)
+    streamed: dict[str, bytes | None] = {}
+
+    def open_new(name: str) -> BinaryIO:
+        _checked_names({name: b""})
+        streamed[name] = None
+        path = staging / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666), "wb")
+
+    rest = files(open_new)
+    _checked_names(rest)
+    return streamed | dict(rest)
+
+
+def _swap_in(folder: Path, files: dict[str, bytes] | Producer) -> dict[str, bytes | None]:
     parent = folder.parent
     parent.mkdir(parents=True, exist_ok=True)
     _recover(folder)
@@ -135,8 +162,10 @@ def _swap_in(folder: Path, files: dict[str, bytes]) -> None:
         _remove(leftover)
     staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{folder.name}{STAGING}"))  # 0700 while it is built
     try:
-        for name, data in files.items():
-            _write_new(staging / name, data)
+        made = _produced(staging, files)
+        for name, data in made.items():
+            if data is not None:
+                _write_new(staging / name, data)
         _write_new(staging / MARKER, b"")
         os.chmod(staging, 0o777 & ~_umask())
         if not (folder.exists() or folder.is_symlink()):
@@ -150,6 +179,7 @@ def _swap_in(folder: Path, files: dict[str, bytes]) -> None:
             _remove(aside)
     finally:
         _remove(staging)
+    return made
 
 
 _RENAME_EXCHANGE = 2
@@ -178,16 +208,31 @@ def _write_new(path: Path, data: bytes) -> None:
         file.write(data)
 
 
-def _write_into(folder: Path, files: dict[str, bytes]) -> None:
+def _write_into(folder: Path, files: dict[str, bytes] | Producer) -> dict[str, bytes | None]:
     """Each file atomically into a folder that holds others' files (--force). A subfolder
     that is a link is refused, so nothing is written outside the folder; a file that is a
-    link is replaced by the new file, not written through."""
+    link is replaced by the new file, not written through. A producer's files are made in a
+    hidden folder inside first, then each renamed into place."""
+    staging = Path(tempfile.mkdtemp(dir=folder, prefix=STAGING))
+    try:
+        made = _produced(staging, files)
+        _refuse_linked_folders(folder, made)
+        for name, data in made.items():
+            if data is None:
+                (folder / name).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staging / name, folder / name)
+            else:
+                write_bytes_atomic(folder / name, data)
+    finally:
+        _remove(staging)
+    write_bytes_atomic(folder / MARKER, SHARED)
+    return made
+
+
+def _refuse_linked_folders(folder: Path, files: dict[str, bytes | None]) -> None:
     for name in files:
         inside = folder
         for part in Path(name).parts[:-1]:
             inside = inside / part
             if inside.is_symlink():
                 raise OutputError(f"{inside} is a symbolic link; derive does not write through one. Remove it or choose another -o.")
-    for name, data in files.items():
-        write_bytes_atomic(folder / name, data)
-    write_bytes_atomic(folder / MARKER, SHARED)

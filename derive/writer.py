@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from .views.documents import DIAGRAM_FILE, MATHJAX_URL, PLOT_FILE, render_diagram, render_formats, render_loss_plot
 from .output import check_folder, write_all
 
 if TYPE_CHECKING:
     from .classroom.batch import VersionOutput
-    from .classroom.grading import GradingKey, StudentResult
+    from .classroom.gradebook import Row, Setup
+    from .classroom.reports import Tally
     from .classroom.variants import Variant
     from .engine.problem import Problem
 
@@ -131,34 +132,63 @@ def write_documents(
     return paths
 
 
-def grade_files(results: list[StudentResult], key: GradingKey, language: str | None, mathjax_url: str = MATHJAX_URL) -> dict[str, bytes]:
-    """grades.csv and grades.json (every row), feedback/<student>.{md,html} (one per student
-    counted: an ungradable row gets none, since its page would have nothing to say but an
-    instructor's message, and a student's other rows under --duplicates last or best get
-    none), summary.md and histogram.svg (the rows that count)."""
+def write_grades(
+    output: Path,
+    setup: Setup,
+    rows: Iterable[Row],
+    count: int,
+    language: str,
+    *,
+    workers: int | None = None,
+    entries: list[str] | None = None,
+    advance: Callable[[int], None] = lambda rows: None,
+) -> Tally:
+    """grades.csv and grades.json (every row), feedback/<student>.md and/or .html (as
+    `setup.feedback` asks: one per student counted; an ungradable row gets none, since its
+    page would have nothing to say but an instructor's message, and a student's other rows
+    under --duplicates last or best get none), summary.md and histogram.svg (the rows that
+    count). grades.csv, grades.json and the pages are written as the rows are graded, so a
+    course's rows are never all held; `entries` collects grades.json's rows if given."""
     from .views.plot import score_histogram_svg
-    from .classroom.reports import FeedbackWriter, grades_csv, results_json, safe_file_name, summary_markdown
+    from .classroom.gradebook import graded_chunks
+    from .classroom.reports import JSON_END, JSON_SEPARATOR, JSON_START, Tally, grades_csv_header, safe_file_name, summary_markdown
 
-    language = language or key.language
-    files = {
-        "grades.csv": grades_csv(results, key.item_ids).encode("utf-8"),
-        "grades.json": results_json(results).encode("utf-8"),
-    }
-    used: set[str] = set()
-    feedback = FeedbackWriter(key.latex, language, mathjax_url)
-    for result in results:
-        if not result.graded:
-            continue
-        name = safe_file_name(result.student)
-        while name in used:
-            name += "_"
-        used.add(name)
-        for fmt in ("md", "html"):
-            files[f"feedback/{name}.{fmt}"] = feedback.page(result, fmt).encode("utf-8")
-    files["summary.md"] = summary_markdown(results, key.item_ids, key.latex, language).encode("utf-8")
-    scores = [result.score for result in results if result.graded]
-    files["histogram.svg"] = score_histogram_svg(scores, language).encode("utf-8")
-    return files
+    key = setup.grader.key
+    tally = Tally(key.item_ids)
+
+    def produce(open_new: Callable[[str], BinaryIO]) -> dict[str, bytes]:
+        used: set[str] = set()
+        with open_new("grades.csv") as grades, open_new("grades.json") as students:
+            grades.write(grades_csv_header(key.item_ids).encode("utf-8"))
+            students.write(JSON_START.encode("utf-8"))
+            separator = ""
+            for chunk in graded_chunks(setup, rows, count, workers):
+                grades.write("".join(chunk.lines).encode("utf-8"))
+                students.write((separator + JSON_SEPARATOR.join(chunk.entries)).encode("utf-8"))
+                separator = JSON_SEPARATOR
+                if entries is not None:
+                    entries.extend(chunk.entries)
+                for page in chunk.pages:
+                    if page is None:
+                        continue
+                    student, texts = page
+                    name = safe_file_name(student)
+                    while name in used:
+                        name += "_"
+                    used.add(name)
+                    for fmt, text in texts.items():
+                        with open_new(f"feedback/{name}.{fmt}") as file:
+                            file.write(text.encode("utf-8"))
+                tally.merge(chunk.tally)
+                advance(len(chunk.lines))
+            students.write(JSON_END.encode("utf-8"))
+        return {
+            "summary.md": summary_markdown(tally, key.latex, language).encode("utf-8"),
+            "histogram.svg": score_histogram_svg(tally.scores, language).encode("utf-8"),
+        }
+
+    write_all(output, produce)
+    return tally
 
 
 def write_variants(

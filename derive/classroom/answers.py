@@ -6,12 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from ..spec.files import csv_rows
+from ..spec.files import iter_csv_rows
 from ..spec.schema import SpecError
 from ..spec.vocabulary import shown, unprintable
 
@@ -92,10 +92,54 @@ def parse_submissions(text: str, path: str, item_ids: set[str]) -> tuple[list[Su
     is refused, naming the row as the spreadsheet numbers it: a column named twice, and a
     student, version or name cell holding a character no page can print (most often a
     quote that is not closed, which swallows the rows after it into one cell)."""
-    rows = csv_rows(text, path)
-    if not rows:
+    columns, rows = read_header(text, path, item_ids)
+    submissions = [submission for line, row in rows if (submission := columns.submission(line, row)) is not None]
+    return submissions, columns.notes
+
+
+@dataclass(frozen=True)
+class Columns:
+    """What a submissions file's header says: where the student, version and name are, and
+    which column holds which item. `submission` turns one row into a Submission, so a
+    large class's rows can be read one at a time (and on several cores)."""
+
+    width: int
+    student: int
+    version: int | None
+    name: int | None
+    items: dict[int, str]
+    notes: list[str]
+    path: str  # the file, for messages
+
+    def submission(self, line: int, row: list[str], answers: bool = True) -> Submission | None:
+        """Row `row` (line `line` of the file) as a submission; None for an empty row. With
+        `answers` False only who wrote it, for a first look at the whole class."""
+        if not any(cell.strip() for cell in row):
+            return None
+        cells = row + [""] * (self.width - len(row))
+        for column_name, column in (("student", self.student), ("version", self.version), ("name", self.name)):
+            character = unprintable(cells[column].strip()) if column is not None else None
+            if character is not None:
+                raise SpecError(f"{self.path}: row {line}: the {column_name} cell holds {character}, which no page can print "
+                                f"(is a quote not closed?); got {shown(cells[column].strip())}.")
+        student = cells[self.student].strip() or f"(row {line})"
+        version = cells[self.version].strip() if self.version is not None else None
+        parsed = {name: parse_answer(cells[index]) for index, name in self.items.items()} if answers else {}
+        name = cells[self.name].strip() if self.name is not None else ""
+        submission = Submission(line, student, version or None, parsed, name=name)
+        if len(row) > self.width:
+            submission.problems.append(f"row {line} has {len(row)} cells for {self.width} columns; the extra cells were ignored")
+        return submission
+
+
+def read_header(text: str, path: str, item_ids: set[str]) -> tuple[Columns, Iterator[tuple[int, list[str]]]]:
+    """The header of a submissions CSV, and its data rows (with their line numbers) still to
+    be read."""
+    rows = enumerate(iter_csv_rows(text, path), start=1)
+    first = next(rows, None)
+    if first is None:
         raise SpecError(f"{path}: the submissions file is empty; it needs a header row: student, version, then item ids.")
-    header = [cell.strip() for cell in rows[0]]
+    header = [cell.strip() for cell in first[1]]
     lowered = [cell.lower() for cell in header]
     for index, name in enumerate(header):
         if (character := unprintable(name)) is not None:
@@ -110,26 +154,8 @@ def parse_submissions(text: str, path: str, item_ids: set[str]) -> tuple[list[Su
     item_columns = {index: name for index, name in enumerate(header) if name in item_ids}
     known = (student_column, version_column, name_column)
     unknown = [name for index, name in enumerate(header) if index not in item_columns and index not in known and name]
-    submissions = []
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        cells = row + [""] * (len(header) - len(row))
-        for column_name, column in (("student", student_column), ("version", version_column), ("name", name_column)):
-            character = unprintable(cells[column].strip()) if column is not None else None
-            if character is not None:
-                raise SpecError(f"{path}: row {line}: the {column_name} cell holds {character}, which no page can print "
-                                f"(is a quote not closed?); got {shown(cells[column].strip())}.")
-        student = cells[student_column].strip() or f"(row {line})"
-        version = cells[version_column].strip() if version_column is not None else None
-        answers = {name: parse_answer(cells[index]) for index, name in item_columns.items()}
-        name = cells[name_column].strip() if name_column is not None else ""
-        submission = Submission(line, student, version or None, answers, name=name)
-        if len(row) > len(header):
-            submission.problems.append(f"row {line} has {len(row)} cells for {len(header)} columns; the extra cells were ignored")
-        submissions.append(submission)
     notes = [f"columns not in the key were ignored: {', '.join(unknown)}"] if unknown else []
-    return submissions, notes
+    return Columns(len(header), student_column, version_column, name_column, item_columns, notes, path), rows
 
 
 def _no_column_twice(header: list[str], item_ids: set[str], path: str) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import sympy
@@ -51,7 +51,7 @@ class ItemResult:
     status: str
     given: str
     expected: float | None  # the right value
-    carried_from: float | None = None  # what the step gives from the student's own inputs
+    carried_from: float | None = None  # what the step gives from the student's own inputs, for a carried answer
     mistake: str | None = None
 
 
@@ -117,24 +117,53 @@ class _Trace:
     answered: dict[str, float] = field(default_factory=dict)
     sources: dict[str, frozenset[str]] = field(default_factory=dict)
     blanks: dict[str, frozenset[str]] = field(default_factory=dict)
+    box: dict[str, Interval] = field(default_factory=dict)  # where later steps let it move
+
+    def copy_step(self, step: Step, into: _Trace) -> None:
+        """This trace's record of one step, into a trace that agrees with it so far."""
+        key = step.id
+        into.own[key], into.interval[key], into.used[key] = self.own[key], self.interval[key], self.used[key]
+        into.sources[key], into.blanks[key], into.box[key] = self.sources[key], self.blanks[key], self.box[key]
+        if key in self.answered:
+            into.answered[key] = self.answered[key]
 
 
-def _trace(
-    derivation: Derivation, answers: dict[str, Answer], sheet: set[str], rules: GradingRules, override: Override | None = None
-) -> _Trace:
+def _trace(derivation: Derivation, answers: dict[str, Answer], sheet: set[str], rules: GradingRules, override: Override | None = None) -> _Trace:
+    trace = _Trace()
+    for _ in _tracing(trace, derivation, answers, sheet, rules, override):
+        pass
+    return trace
+
+
+def _tracing(
+    trace: _Trace, derivation: Derivation, answers: dict[str, Answer], sheet: set[str], rules: GradingRules,
+    override: Override | None = None, base: _Trace | None = None,
+) -> Iterator[None]:
+    """Fills `trace` one step at a time, pausing after each, so a mistake's run goes only as
+    far as the step being checked. `base`, the same sheet's trace without the override, is
+    followed for as long as the override leaves the steps alone (the two agree until it
+    first changes one), so a mistake made in the updates does not redo the forward pass."""
     policy = derivation.policy
     values: dict[sympy.Symbol, float] = dict(derivation.primitive_values)
     boxes: dict[sympy.Symbol, Interval] = {}
-    trace = _Trace()
+    inputs = _input_symbols(derivation)
+    set_aside = _set_aside if rules.plausible_within is not None else None
     for step in derivation.steps:
         try:
             replaced = override(step, values) if override else None
+            if base is not None and replaced is None:
+                base.copy_step(step, trace)
+                values[step.symbol], boxes[step.symbol] = trace.used[step.id], trace.box[step.id]
+                yield None
+                continue
+            base = None
             if replaced is not None:
                 center, low, high = replaced, replaced, replaced
             else:
-                center, low, high = spread(step, input_symbols(derivation, step), values, boxes)
+                center, low, high = spread(step, inputs[step.id], values, boxes)
             interval = widened(policy, step.kind, low, high) if math.isfinite(low) and math.isfinite(high) else (math.nan, math.nan)
         except _FAILED:
+            base = None
             center, interval = math.nan, (math.nan, math.nan)
         trace.own[step.id], trace.interval[step.id] = center, interval
         sources: set[str] = set()
@@ -142,7 +171,7 @@ def _trace(
         for dep in step.depends_on:
             if dep in trace.answered:
                 sources.add(dep)
-            elif dep in sheet and not _set_aside(dep, answers, derivation, rules):
+            elif dep in sheet and not (set_aside and set_aside(dep, answers, derivation, rules)):
                 blanks.add(dep)
             else:
                 sources |= trace.sources[dep]
@@ -150,14 +179,22 @@ def _trace(
         trace.sources[step.id], trace.blanks[step.id] = frozenset(sources), frozenset(blanks)
         answer = answers.get(step.id)
         given = answer.value if answer is not None else None
-        if given is not None and math.isfinite(given) and not _set_aside(step.id, answers, derivation, rules):
+        if given is not None and math.isfinite(given) and not (set_aside and set_aside(step.id, answers, derivation, rules)):
             trace.answered[step.id] = given
             radius = rounding_radius(policy, given, step.kind)
             values[step.symbol], boxes[step.symbol] = given, (given - radius, given + radius)
         else:
             values[step.symbol], boxes[step.symbol] = center, interval
-        trace.used[step.id] = values[step.symbol]
-    return trace
+        trace.used[step.id], trace.box[step.id] = values[step.symbol], boxes[step.symbol]
+        yield None
+
+
+def _input_symbols(derivation: Derivation) -> dict[str, list[sympy.Symbol]]:
+    """Each step's inputs, listed once per derivation for every trace of every sheet."""
+    cached = derivation.__dict__.get("_input_symbols")
+    if cached is None:
+        cached = derivation.__dict__["_input_symbols"] = {step.id: input_symbols(derivation, step) for step in derivation.steps}
+    return cached
 
 
 def _set_aside(step_id: str, answers: dict[str, Answer], derivation: Derivation, rules: GradingRules) -> bool:
@@ -212,6 +249,14 @@ def _activation_factor(derivation: Derivation, step: Step) -> str | None:
 
 
 def _mistakes(derivation: Derivation) -> dict[str, Override]:
+    """Each common mistake as an override of the steps it changes; made once per derivation."""
+    cached = derivation.__dict__.get("_mistakes")
+    if cached is None:
+        cached = derivation.__dict__["_mistakes"] = _mistake_overrides(derivation)
+    return cached
+
+
+def _mistake_overrides(derivation: Derivation) -> dict[str, Override]:
     d = derivation
     sym = {step.id: step.symbol for step in d.steps}
     loss = d.network.loss_symbol
@@ -308,26 +353,48 @@ def _run(derivation: Derivation, answers: dict[str, Answer], override: Override 
     return out
 
 
-Runs = dict[str, tuple[_Trace, dict[str, float]]]
+class _Mistaken:
+    """One sheet's runs under each common mistake, in a fixed order, each made only when a
+    wrong answer first asks for it (the first match names the mistake, so most sheets need
+    only a few): through the student's own answers, with the rounding intervals around
+    them, and at full precision from the given numbers, since calculators keep more digits
+    than students write. The full-precision runs do not depend on the sheet, so they are
+    made once per derivation."""
 
+    def __init__(self, derivation: Derivation, answers: dict[str, Answer], sheet: set[str], rules: GradingRules, base: _Trace) -> None:
+        self.derivation, self.answers, self.sheet, self.rules, self.base = derivation, answers, sheet, rules, base
+        self._runs: dict[str, tuple[_Trace, Iterator[None], dict[str, float]]] = {}
 
-def _mistake_runs(derivation: Derivation, answers: dict[str, Answer], sheet: set[str], rules: GradingRules) -> Runs:
-    """Each mistake run twice: through the student's own answers, with the rounding
-    intervals around them, and at full precision from the given numbers, since calculators
-    keep more digits than students write."""
-    runs = {
-        name: (_trace(derivation, answers, sheet, rules, override), _run(derivation, {}, override))
-        for name, override in _mistakes(derivation).items()
-    }
-    other = _other_weight_order(derivation)
-    if other is not None:
-        exact = {step.id: step.exact for step in other.steps if step.exact is not None}
-        runs["weight_order_swapped"] = (_trace(other, answers, sheet & set(exact), rules), exact)
-    return runs
+    def through(self, step_id: str) -> Iterator[tuple[str, _Trace, dict[str, float]]]:
+        """Each mistake's name, its run through the student's answers (made as far as
+        `step_id`) and its full-precision run."""
+        d = self.derivation
+        exact_runs: dict[str, dict[str, float]] = d.__dict__.setdefault("_mistaken_exactly", {})
+        for name, override in _mistakes(d).items():
+            if name not in self._runs:
+                if name not in exact_runs:
+                    exact_runs[name] = _run(d, {}, override)
+                trace = _Trace()
+                self._runs[name] = (trace, _tracing(trace, d, self.answers, self.sheet, self.rules, override, self.base), exact_runs[name])
+            yield self._made(name, step_id)
+        other = _other_weight_order(d)
+        if other is not None:
+            name = "weight_order_swapped"
+            if name not in self._runs:
+                exact = {step.id: step.exact for step in other.steps if step.exact is not None}
+                trace = _Trace()
+                self._runs[name] = (trace, _tracing(trace, other, self.answers, self.sheet & set(exact), self.rules), exact)
+            yield self._made(name, step_id)
+
+    def _made(self, name: str, step_id: str) -> tuple[str, _Trace, dict[str, float]]:
+        trace, steps, exact = self._runs[name]
+        while step_id not in trace.own and next(steps, StopIteration) is not StopIteration:
+            pass
+        return name, trace, exact
 
 
 def _likely_mistake(
-    given: float, written: tuple[int, int] | None, step: Step, trace: _Trace, mistaken: Callable[[], Runs], derivation: Derivation
+    given: float, written: tuple[int, int] | None, step: Step, trace: _Trace, mistaken: _Mistaken, derivation: Derivation
 ) -> str | None:
     key = acceptance_intervals(derivation)[step.id]
     own, interval = trace.own[step.id], trace.interval[step.id]
@@ -341,7 +408,7 @@ def _likely_mistake(
         right = [value for value in (step.value, step.exact, own if has_own else math.nan) if math.isfinite(value)]
         if any(abs(given - coarser.round(value, step.kind)) <= 1e-12 * max(1.0, abs(given)) for value in right):
             return "too_few_digits"
-    for name, (through_answers, through_exact) in mistaken().items():
+    for name, through_answers, through_exact in mistaken.through(step.id):
         candidate, (low, high) = through_answers.own.get(step.id, math.nan), through_answers.interval.get(step.id, (math.nan, math.nan))
         exact_candidate = through_exact.get(step.id, math.nan)
         if not all(math.isfinite(number) for number in (candidate, low, high, exact_candidate)):
@@ -367,13 +434,7 @@ def grade(derivation: Derivation, submission: Submission, rules: GradingRules = 
     sheet = set(asked_ids(derivation)) | set(submission.answers)
     trace = _trace(derivation, submission.answers, sheet, rules)
     intervals = acceptance_intervals(derivation)
-    cached: Runs = {}
-
-    def mistakes() -> Runs:
-        """Only for a sheet with a wrong answer, so a right sheet costs one pass."""
-        if not cached:
-            cached.update(_mistake_runs(derivation, submission.answers, sheet, rules))
-        return cached
+    mistakes = _Mistaken(derivation, submission.answers, sheet, rules, trace)  # runs only for a wrong answer
 
     items: dict[str, ItemResult] = {}
     statuses: dict[str, str] = {}
@@ -383,8 +444,7 @@ def grade(derivation: Derivation, submission: Submission, rules: GradingRules = 
         answer = submission.answers.get(step.id, Answer(""))
         assert step.value is not None and step.exact is not None
         own = trace.own[step.id]
-        carried_from = derivation.policy.round(own, step.kind) if math.isfinite(own) else None
-        result = ItemResult("blank", answer.text.strip(), step.value, carried_from)
+        result = ItemResult("blank", answer.text.strip(), step.value)
         if answer.problem:
             result.status = "invalid"
             result.mistake = answer.problem
@@ -402,6 +462,7 @@ def grade(derivation: Derivation, submission: Submission, rules: GradingRules = 
                 result.status = "correct"  # right, or right from right inputs that differ only by rounding
             elif consistent and blocked is None:
                 result.status = "carried"
+                result.carried_from = derivation.policy.round(own, step.kind)  # finite: consistent
             else:
                 result.status = "wrong"
                 # Right from the student's own numbers but blocked: the block is the reason.
@@ -476,61 +537,7 @@ DUPLICATES = ("last", "best", "all")
 def grade_class(
     key: GradingKey, submissions: list[Submission], rules: GradingRules = GradingRules(), duplicates: str = "last"
 ) -> list[StudentResult]:
-    """One result per submission, in order, so no row is lost. A version the key lacks makes
-    the row ungradable (reported to the instructor, left out of the class's numbers); a
-    version cell `23`, `v23` or `V23` names v23. A student on several rows counts once:
-    their last row, or their best (`duplicates`), or with "all" every row; the others are
-    kept in the results with `counted` False."""
-    if duplicates not in DUPLICATES:
-        raise ValueError(f"duplicates must be one of {', '.join(DUPLICATES)}")
-    results = []
-    graded: dict[tuple[object, ...], StudentResult] = {}
-    for submission in submissions:
-        version = find_version(submission.version, key.versions) if None not in key.versions else None
-        derivation = key.versions.get(version)
-        common: dict[str, object] = {"rules": rules, "name": submission.name, "row": submission.row}
-        if derivation is None:
-            known = ", ".join(str(v) for v in key.versions)
-            reason = f"version {submission.version or '(empty)'} is not in the key (known: {known})"
-            result = StudentResult(submission.student, submission.version, {}, list(submission.problems), notes=[reason],
-                                   ungradable=reason, **common)  # type: ignore[arg-type]
-            result.items = {item_id: ItemResult("invalid", "", None) for item_id in key.item_ids}
-            results.append(result)
-            continue
-        # Identical answer sheets (blank ones, copies) are graded once.
-        sheet = (version, tuple(sorted((item, answer.text) for item, answer in submission.answers.items())))
-        if sheet not in graded:
-            graded[sheet] = grade(derivation, submission, rules)
-        first = graded[sheet]
-        results.append(StudentResult(submission.student, version or submission.version, first.items, list(submission.problems), **common))  # type: ignore[arg-type]
-    _mark_duplicates(results, duplicates)
-    return results
+    """One result per submission, in order (derive/classroom/gradebook.py grades a class)."""
+    from .gradebook import grade_class as graded
 
-
-def _mark_duplicates(results: list[StudentResult], duplicates: str) -> None:
-    rows: dict[str, list[StudentResult]] = {}
-    for result in results:
-        rows.setdefault(result.student, []).append(result)
-    for student, same in rows.items():
-        if len(same) < 2:
-            continue
-        gradable = [result for result in same if result.ungradable is None] or same
-        kept = max(reversed(gradable), key=lambda result: result.score) if duplicates == "best" else gradable[-1]
-        for result in same:
-            others = ", ".join(str(other.row) for other in same if other is not result)
-            where = f"student {student} also appears on row{'s' if len(same) > 2 else ''} {others}"
-            if duplicates == "all":
-                # Every row counted and given its page: each page says there are others.
-                result.problems.append(f"{where}; every row is counted")
-                continue
-            result.counted = result is kept
-            verdict = "this row is counted" if result is kept else f"row {kept.row} is counted instead"
-            result.notes.append(f"{where}; {verdict} (--duplicates {duplicates})")
-
-
-def duplicated_students(results: list[StudentResult]) -> dict[str, list[int]]:
-    """Each student on more than one row, with the rows' line numbers."""
-    rows: dict[str, list[int]] = {}
-    for result in results:
-        rows.setdefault(result.student, []).append(result.row)
-    return {student: lines for student, lines in rows.items() if len(lines) > 1}
+    return graded(key, submissions, rules, duplicates)

@@ -9,6 +9,7 @@ import io
 import json
 import re
 from collections import Counter
+from dataclasses import dataclass
 
 from ..views import escape
 from ..views.documents import render_text_template
@@ -69,47 +70,121 @@ def grades_csv(results: list[StudentResult], item_ids: list[str]) -> str:
     problems that quote them, and the key's item ids) goes through `csv_cell`, so a
     spreadsheet never runs one as a formula; the score is derive's own number and the
     statuses its own words."""
-    cell = escape.csv_cell
+    return grades_csv_header(item_ids) + "".join(grades_csv_row(result, item_ids) for result in results)
+
+
+def _csv_line(cells: list[str]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "version", "score", "name", "counted", *map(cell, item_ids), "problems"])
-    for result in results:
-        statuses = [result.items[item_id].status if item_id in result.items else "invalid" for item_id in item_ids]
-        score = format_number(result.score) if result.ungradable is None else ""
-        writer.writerow([
-            cell(result.student), cell(result.version or ""), score, cell(result.name), "yes" if result.graded else "no",
-            *statuses, cell("; ".join([*result.problems, *result.notes])),
-        ])
-    return "\ufeff" + buffer.getvalue()
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    return buffer.getvalue()
+
+
+def grades_csv_header(item_ids: list[str]) -> str:
+    """grades.csv's first line, with the BOM; the rows follow one at a time (a large class's
+    file is written as it is graded)."""
+    return "\ufeff" + _csv_line(["student", "version", "score", "name", "counted", *map(escape.csv_cell, item_ids), "problems"])
+
+
+def grades_csv_row(result: StudentResult, item_ids: list[str]) -> str:
+    cell = escape.csv_cell
+    statuses = [result.items[item_id].status if item_id in result.items else "invalid" for item_id in item_ids]
+    score = format_number(result.score) if result.ungradable is None else ""
+    return _csv_line([
+        cell(result.student), cell(result.version or ""), score, cell(result.name), "yes" if result.graded else "no",
+        *statuses, cell("; ".join([*result.problems, *result.notes])),
+    ])
 
 
 def results_json(results: list[StudentResult]) -> str:
     """Every row, as grades.csv has them: `score` is null for an ungradable row, `counted`
     false for a row left out of the class, `notes` the instructor's messages about it."""
-    students = [
-        {
-            "student": result.student,
-            "name": result.name,
-            "version": result.version,
-            "score": result.score if result.ungradable is None else None,
-            "counted": result.graded,
-            "problems": result.problems,
-            "notes": result.notes,
-            "items": {
-                item_id: {"status": item.status, "given": item.given, "expected": item.expected, **({"mistake": item.mistake} if item.mistake else {})}
-                for item_id, item in result.items.items()
-            },
-        }
-        for result in results
-    ]
-    # Compact: pretty-printing turns off json's C encoder, which a large class needs.
-    return json.dumps({"students": students}, ensure_ascii=False) + "\n"
+    return JSON_START + ", ".join(result_json(result) for result in results) + JSON_END
+
+
+# grades.json is {"students": [row, row, ...]}, written a row at a time: these are its ends,
+# and `result_json` each row, as json.dumps writes them (compact: pretty-printing turns off
+# json's C encoder, which a large class needs).
+JSON_START, JSON_SEPARATOR, JSON_END = '{"students": [', ", ", "]}\n"
+
+
+def result_json(result: StudentResult) -> str:
+    return json.dumps({
+        "student": result.student,
+        "name": result.name,
+        "version": result.version,
+        "score": result.score if result.ungradable is None else None,
+        "counted": result.graded,
+        "problems": result.problems,
+        "notes": result.notes,
+        "items": {
+            item_id: {"status": item.status, "given": item.given, "expected": item.expected, **({"mistake": item.mistake} if item.mistake else {})}
+            for item_id, item in result.items.items()
+        },
+    }, ensure_ascii=False)
 
 
 def class_mean(results: list[StudentResult]) -> float | None:
     """The mean score of the rows that count (graded, one per student), or None for none."""
-    scores = [result.score for result in results if result.graded]
-    return sum(scores) / len(scores) if scores else None
+    return Tally.of(results).mean
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A row the class's numbers leave out, as the summary names it."""
+
+    student: str
+    row: int
+    ungradable: str | None
+
+
+class Tally:
+    """What the summary and the histogram need of a class, gathered a row at a time (so a
+    large class is never held whole): per item the statuses and mistakes of the rows that
+    count, their scores, and the rows left out."""
+
+    def __init__(self, item_ids: list[str]) -> None:
+        self.item_ids = item_ids
+        self.counts: dict[str, Counter[str]] = {item_id: Counter() for item_id in item_ids}
+        self.mistakes: dict[str, Counter[str]] = {item_id: Counter() for item_id in item_ids}
+        self.scores: list[float] = []
+        self.ungradable: list[LeftOut] = []
+        self.not_counted: list[LeftOut] = []
+
+    @classmethod
+    def of(cls, results: list[StudentResult], item_ids: list[str] | None = None) -> Tally:
+        tally = cls(item_ids or [])
+        for result in results:
+            tally.add(result)
+        return tally
+
+    def add(self, result: StudentResult) -> None:
+        if result.ungradable is not None:
+            self.ungradable.append(LeftOut(result.student, result.row, result.ungradable))
+        elif not result.counted:
+            self.not_counted.append(LeftOut(result.student, result.row, None))
+        if not result.graded:
+            return
+        self.scores.append(result.score)
+        for item_id in self.item_ids:
+            item = result.items.get(item_id)
+            if item is not None:
+                self.counts[item_id][item.status] += 1
+                if item.mistake:
+                    self.mistakes[item_id][item.mistake] += 1
+
+    def merge(self, other: Tally) -> None:
+        """Another part of the class, graded after this one (counts keep the order in which
+        mistakes first appear, so the most common one ties the same way)."""
+        for item_id in self.item_ids:
+            self.counts[item_id].update(other.counts[item_id])
+            self.mistakes[item_id].update(other.mistakes[item_id])
+        self.scores += other.scores
+        self.ungradable += other.ungradable
+        self.not_counted += other.not_counted
+
+    @property
+    def mean(self) -> float | None:
+        return sum(self.scores) / len(self.scores) if self.scores else None
 
 
 def feedback_context(result: StudentResult, latex: dict[str, str], language: str) -> dict[str, object]:
@@ -142,17 +217,25 @@ _NAME_SLOT = "\x00student\x00"
 
 class FeedbackWriter:
     """Feedback pages, rendered once per distinct graded sheet (identical sheets share their
-    results) with the student's name filled in afterwards, escaped for the format."""
+    results) with the student's name filled in afterwards, escaped for the format. Only the
+    last few hundred sheets are remembered, so a large class's pages are not all held."""
+
+    REMEMBERED = 512
 
     def __init__(self, latex: dict[str, str], language: str, mathjax_url: str) -> None:
         self.latex = latex
         self.language = language
         self.mathjax_url = mathjax_url
         self._pages: dict[tuple[object, ...], str] = {}
+        self._items: dict[int, dict[str, object]] = {}  # the items dicts of the sheets remembered, so their ids stay theirs
 
     def page(self, result: StudentResult, fmt: str) -> str:
         sheet = (id(result.items), result.version, tuple(result.problems), fmt)
         if sheet not in self._pages:
+            if len(self._pages) >= self.REMEMBERED:
+                self._pages.clear()
+                self._items.clear()
+            self._items[id(result.items)] = result.items  # type: ignore[assignment]
             context = feedback_context(result, self.latex, self.language)
             context["student"] = _NAME_SLOT
             context["mathjax_url"] = self.mathjax_url
@@ -161,17 +244,15 @@ class FeedbackWriter:
         return self._pages[sheet].replace(_NAME_SLOT, name)
 
 
-def summary_context(results: list[StudentResult], item_ids: list[str], latex: dict[str, str], language: str) -> dict[str, object]:
+def summary_context(tally: Tally, latex: dict[str, str], language: str) -> dict[str, object]:
     """Per item, the share of students who got it right (carried counts as right work), over
     the rows that count: an ungradable row and a student's other rows are left out."""
-    counted = [result for result in results if result.graded]
     per_item = []
-    for item_id in item_ids:
-        counts = Counter(result.items[item_id].status for result in counted if item_id in result.items)
+    for item_id in tally.item_ids:
+        counts = tally.counts[item_id]
         total = sum(counts.values()) or 1
         right = counts["correct"] + counts["carried"]
-        mistakes = Counter(result.items[item_id].mistake for result in counted if item_id in result.items and result.items[item_id].mistake)
-        common = mistakes.most_common(1)
+        common = tally.mistakes[item_id].most_common(1)
         per_item.append({
             "id": item_id,
             "latex": latex.get(item_id, item_id),
@@ -179,15 +260,15 @@ def summary_context(results: list[StudentResult], item_ids: list[str], latex: di
             "right": format_number(round(100 * right / total, 1)),
             "mistake": MISTAKES[language].get(common[0][0], common[0][0]) if common else "",
         })
-    mean = class_mean(results)
+    mean = tally.mean
     return {
         "language": language,
-        "students": len(counted),
+        "students": len(tally.scores),
         "mean": format_number(round(mean, 1)) if mean is not None else "0",
         "statuses": STATUSES,
         "items": per_item,
-        "ungradable": [result for result in results if result.ungradable is not None],
-        "not_counted": [result for result in results if result.ungradable is None and not result.counted],
+        "ungradable": tally.ungradable,
+        "not_counted": tally.not_counted,
     }
 
 
@@ -199,15 +280,15 @@ LEFT_OUT = {
 }
 
 
-def summary_markdown(results: list[StudentResult], item_ids: list[str], latex: dict[str, str], language: str) -> str:
+def summary_markdown(tally: Tally, latex: dict[str, str], language: str) -> str:
     """summary.md: the template's table, then the rows left out of it, for the instructor
     (ungradable rows with their reason, and the rows duplicates did not count)."""
-    context = summary_context(results, item_ids, latex, language)
+    context = summary_context(tally, latex, language)
     text = render_text_template("summary.md.j2", context, "md")
     heading, why, other_heading, other_why = LEFT_OUT[language]
     text_of = escape.markdown_text
-    ungradable: list[StudentResult] = context["ungradable"]  # type: ignore[assignment]
-    not_counted: list[StudentResult] = context["not_counted"]  # type: ignore[assignment]
+    ungradable: list[LeftOut] = context["ungradable"]  # type: ignore[assignment]
+    not_counted: list[LeftOut] = context["not_counted"]  # type: ignore[assignment]
     if ungradable:
         text += f"\n## {heading} ({len(ungradable)})\n\n{why}\n\n"
         text += "".join(f"- {text_of(r.student)} (row {r.row}): {text_of(r.ungradable or '')}\n" for r in ungradable)

@@ -5,6 +5,8 @@ UTF-8, with or without BOM. Later stages receive text, mappings and arrays."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import csv
 import io
 import json
@@ -56,16 +58,22 @@ def read_text_any_encoding(path: Path) -> str:
 def csv_rows(text: str, path: str) -> list[list[str]]:
     """A CSV's text (read by read_text_any_encoding) as its rows; row n of the result is row
     n + 1 of the spreadsheet, blank rows included, so messages can name rows as the
-    spreadsheet numbers them. Old Mac line ends (a bare CR) are line ends, and a cell too
-    long for Python's csv module is a message naming its row, not a traceback."""
-    rows: list[list[str]] = []
+    spreadsheet numbers them."""
+    return list(iter_csv_rows(text, path))
+
+
+def iter_csv_rows(text: str, path: str) -> Iterator[list[str]]:
+    """csv_rows one row at a time, for a class too large to hold twice: old Mac line ends (a
+    bare CR) are line ends, and a cell too long for Python's csv module, or a quote left
+    open, is a message naming its row, not a traceback."""
+    read = 0
     try:
         for row in csv.reader(io.StringIO(text, newline=""), strict=True):
-            rows.append(row)  # noqa: PERF402 - one by one, so the rows read before a bad one number it
+            read += 1
+            yield row
     except csv.Error as error:
         detail = "a cell is longer than 131,072 characters" if "field limit" in str(error) else str(error)
-        raise SpecError(f"{path}: row {len(rows) + 1}: cannot be read as CSV: {detail}; perhaps a quote is not closed.") from None
-    return rows
+        raise SpecError(f"{path}: row {read + 1}: cannot be read as CSV: {detail}; perhaps a quote is not closed.") from None
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

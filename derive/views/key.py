@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import sympy
 
 from .latex import to_latex
-from ..engine.numeric import EvaluationError, evaluate
+from ..engine.numeric import Compiled, EvaluationError, compiled
 from ..spec.schema import SpecError, as_plain_data
 from ..spec.vocabulary import shown
 
@@ -70,14 +70,46 @@ def rounding_radius(policy: Policy, value: float, kind: str) -> float:
     if policy.mode == "significant":
         if value == 0:
             return 0.0
-        rounded = policy.to_decimal(value, kind)
-        if rounded == 0 or not rounded.is_finite():
-            return 0.0
-        exponent = rounded.adjusted() - digits + 1
+        exponent = _leading_exponent(abs(value), digits)
+        if exponent is None:
+            rounded = policy.to_decimal(value, kind)
+            if rounded == 0 or not rounded.is_finite():
+                return 0.0
+            exponent = rounded.adjusted()
+        exponent = exponent - digits + 1
     else:
         exponent = -digits
     unit = 10.0**exponent
     return unit if policy.rounding == "truncate" else unit / 2
+
+
+def _leading_exponent(magnitude: float, digits: int) -> int | None:
+    """The power of ten of the leading digit of `magnitude` rounded to `digits` significant
+    digits, by float arithmetic where that is certain: the grader asks this for every step
+    of every sheet, and the Decimal rounding it stands in for was most of grading's time.
+    None (ask the Decimal rounding) near a power of ten, where float noise or the rounding
+    itself (0.99996 to 1.000) could move the leading digit, and for digits past float's."""
+    if digits > 12 or not 1e-300 < magnitude < 1e300:
+        return None
+    exponent = math.floor(math.log10(magnitude))
+    power = 10.0**exponent
+    if power * (1 + 1e-9) <= magnitude <= 10 * power * (1 - 10.0**-digits):
+        return exponent
+    return None
+
+
+def _terms(step: Step) -> tuple[list[Compiled], dict[sympy.Symbol, list[int]]]:
+    """The step's terms, compiled, and which terms hold each symbol: worked out once per step
+    (kept on it), since the grader spreads every step of every sheet."""
+    cached = step.__dict__.get("_compiled_terms")
+    if cached is None:
+        terms = step.expression.args if step.expression.is_Add else (step.expression,)
+        holding: dict[sympy.Symbol, list[int]] = {}
+        for index, term in enumerate(terms):
+            for symbol in term.free_symbols:
+                holding.setdefault(symbol, []).append(index)  # type: ignore[arg-type]
+        cached = step.__dict__["_compiled_terms"] = ([compiled(term) for term in terms], holding)
+    return cached
 
 
 def spread(step: Step, symbols: list[sympy.Symbol], values: dict[sympy.Symbol, float], boxes: dict[sympy.Symbol, Interval]) -> tuple[float, float, float]:
@@ -89,13 +121,9 @@ def spread(step: Step, symbols: list[sympy.Symbol], values: dict[sympy.Symbol, f
     A sum is evaluated term by term, and moving one input re-evaluates only the terms that
     hold it: a hidden unit's signal sums over every unit above it, and evaluating the whole
     sum once per input made a key quadratic in the layer width."""
-    terms = step.expression.args if step.expression.is_Add else (step.expression,)
-    term_values = [evaluate(term, values) for term in terms]
+    terms, holding = _terms(step)
+    term_values = [term(values) for term in terms]
     center = math.fsum(term_values)
-    holding: dict[sympy.Symbol, list[int]] = {}
-    for index, term in enumerate(terms):
-        for symbol in term.free_symbols:
-            holding.setdefault(symbol, []).append(index)  # type: ignore[arg-type]
     down = up = 0.0
     for symbol in symbols:
         box = boxes.get(symbol)
@@ -108,7 +136,7 @@ def spread(step: Step, symbols: list[sympy.Symbol], values: dict[sympy.Symbol, f
                 continue
             values[symbol] = end
             try:
-                moved = math.fsum(evaluate(terms[i], values) - term_values[i] for i in holding.get(symbol, ()))
+                moved = math.fsum(terms[i](values) - term_values[i] for i in holding.get(symbol, ()))
             except (EvaluationError, OverflowError, ZeroDivisionError, ValueError):
                 continue
             finally:
