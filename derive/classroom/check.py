@@ -22,7 +22,8 @@ import markupsafe
 import sympy
 from sympy.printing.jscode import JavascriptCodePrinter
 
-from ..views.documents import document_context, render_diagram, render_text_template
+from ..views.circuit_document import circuit_context, render_circuit_svg
+from ..views.documents import HEADINGS, document_context, render_diagram, render_text_template
 from ..views.key import acceptance_intervals, asked_ids
 from . import grading
 
@@ -154,6 +155,7 @@ def _overrides(derivation: Derivation, offset: int, model: dict[str, Any]) -> tu
     weights = {p.name for p in derivation.network.weights}
     functions: list[str] = []
     table: dict[str, dict[str, int]] = {name: {} for name in grading._mistakes(derivation)}
+    gates = {gate.name: gate for gate in getattr(derivation.network, "gates", ())}  # a computational graph's
 
     def add(name: str, step: Step, code: str) -> None:
         functions.append(code)
@@ -173,6 +175,19 @@ def _overrides(derivation: Derivation, offset: int, model: dict[str, Any]) -> tu
             add("update_sign_flipped", step, _function(printer, step.expression.xreplace({eta: -eta})))
         if step.role == "factor" and step.expression.is_Symbol and step.expression.name in weights:
             add("new_weight_in_backward", step, f"(v) => {derivation[step.expression.name + chr(39)].exact!r}")
+        # classroom/graph_mistakes.py, step for step
+        if step.role in ("signal", "gradient") and len(step.terms) >= 2:
+            upstream, factor = step.terms[0]
+            kept = derivation[factor].symbol if not upstream else derivation[upstream].symbol * derivation[factor].symbol
+            add("fork_sum_missing", step, _function(printer, kept))
+        gate = gates.get(step.of or "")
+        if gate is not None and not step.terms and step.wrt in gate.inputs and len(gate.inputs) >= 2:
+            if gate.op == "multiply":
+                add("wrong_gate_local", step, "(v) => 1")
+            elif gate.op == "add":
+                others = [derivation.primitives[name] if name in derivation.primitives else derivation[name].symbol
+                          for name in gate.inputs if name != step.wrt]
+                add("wrong_gate_local", step, _function(printer, sympy.Mul(*others, evaluate=False)))
     return table, functions
 
 
@@ -216,7 +231,7 @@ def check_page(problem: Problem, language: str, *, student: str = "", student_id
     if not derivation.is_numeric:
         raise SpecError(f"{problem.origin}: --format check: a self-check page compares numbers, and this spec has none "
                         "(give the inputs, targets and weights their values).")
-    context = document_context(problem, "worksheet", language)
+    context, svg = _worksheet_parts(problem, language)
     model, functions = check_model(derivation)
     asked = set(model["asked"])
     sections: list[tuple[str, list[tuple[str, str]]]] = []
@@ -233,9 +248,23 @@ def check_page(problem: Problem, language: str, *, student: str = "", student_id
     # </ cannot close the script element from inside the JSON (ids and names are user text).
     data = json.dumps(model, ensure_ascii=False, allow_nan=False, sort_keys=True).replace("</", "<\\/")
     return render_text_template("check.html.j2", {
-        **context, "sections": sections, "model": data, "functions": functions, "svg": markupsafe.Markup(render_diagram(problem, "worksheet")),
+        **context, "sections": sections, "model": data, "functions": functions, "svg": markupsafe.Markup(svg),
         "student": student, "student_id": student_id, "version": version, "reveal": reveal,
     }, "html")
+
+
+def _worksheet_parts(problem: Problem, language: str) -> tuple[dict[str, object], str]:
+    """What the page shares with the worksheet: title, words, rounding rule, the given values
+    as display rows (`givens`) and the picture; a computational graph's come from its own
+    documents (views/circuit_document.py)."""
+    if problem.spec.graph is not None:
+        circuit = circuit_context(problem, "worksheet", language)
+        words = {**circuit["words"], "initial": circuit["words"]["given"], "version": HEADINGS[language]["version"]}  # type: ignore[dict-item]
+        return {**circuit, "words": words, "givens": circuit["given"]}, render_circuit_svg(problem, "worksheet", inline=True)
+    context = document_context(problem, "worksheet", language)
+    initial = list(context["initial"])  # type: ignore[call-overload]
+    givens = [*initial[:-1], f"{initial[-1]},\\quad \\eta = {context['learning_rate']}"]
+    return {**context, "givens": givens}, render_diagram(problem, "worksheet")
 
 
 def context_number(problem: Problem, step: Step) -> str:
