@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 
 # The steps a worksheet leaves blank by default; chain factors and error signals are shown worked.
-GRADED_ROLES = ("forward", "loss", "gradient", "update", "after")
+GRADED_ROLES = ("forward", "loss", "gradient", "batch", "state", "update", "after")
 
 Interval = tuple[float, float]
 
@@ -187,6 +187,7 @@ def grading_key(problem: Problem) -> dict[str, Any]:
         "spec": as_plain_data(problem.spec),
         "policy": problem.policy.as_dict(),
         "loss_history": derivation.loss_history,
+        "history": derivation.history,  # per iteration: each parameter's value after it
         "items": items,
     }
 
