@@ -29,6 +29,7 @@ def document_files(
     user_templates: Path | None = None,
     notation: str = "scalar",
     blank: str = "numbers",
+    iterations: str = "first",
     echo: Callable[[str], None] = print,
 ) -> tuple[dict[str, bytes], list[str]]:
     """File name -> bytes, and notes for the user (such as a PDF skipped for want of TeX)."""
@@ -46,7 +47,8 @@ def document_files(
             files[PLOT_FILE] = plot.encode()
     wanted = [*formats, "tex"] if "pdf" in formats else formats  # a PDF is compiled from the .tex
     for kind in kinds:
-        texts = render_formats(problem, kind, wanted, language, mathjax_url, user_templates=user_templates, blank=blank)
+        texts = render_formats(problem, kind, wanted, language, mathjax_url, user_templates=user_templates, blank=blank,
+                               iterations=iterations)
         for fmt, text in texts.items():
             if fmt in formats:
                 files[f"{kind}.{fmt}"] = text.encode()
@@ -98,12 +100,14 @@ def write_documents(
     user_templates: Path | None = None,
     notation: str = "scalar",
     blank: str = "numbers",
+    iterations: str = "first",
     echo: Callable[[str], None] = print,
 ) -> list[Path]:
     folder = output / problem.name
     check_folder(folder, force)
     files, notes = document_files(
-        problem, formats, kinds, language, mathjax_url=mathjax_url, user_templates=user_templates, notation=notation, blank=blank, echo=echo
+        problem, formats, kinds, language, mathjax_url=mathjax_url, user_templates=user_templates, notation=notation, blank=blank, iterations=iterations,
+        echo=echo
     )
     paths = write_all(folder, files)
     for path in paths:

@@ -76,8 +76,13 @@ class Derivation:
     def loss_id(self) -> str:
         return self.network.loss_symbol
 
-    def with_role(self, *roles: str) -> list[Step]:
-        return [step for step in self.steps if step.role in roles]
+    def with_role(self, *roles: str, iteration: int | None = None) -> list[Step]:
+        """The steps of these roles, of one iteration when it is given."""
+        return [step for step in self.steps if step.role in roles and (iteration is None or step.iteration == iteration)]
+
+    def latex_of(self, name: str) -> str:
+        """The LaTeX of a step or a primitive, by id."""
+        return self[name].latex if name in self else self.primitive_latex[name]
 
     @cached_property
     def names(self) -> dict[sympy.Symbol, str]:
@@ -167,7 +172,7 @@ class Pass:
     sample: int | None = None
 
     def node(self, name: str) -> str:
-        """A unit's or the loss's id in this pass: z1, z1', z1''(2), z1^[4](2)."""
+        """A unit's or the loss's id in this pass: z1, z1', z1''(2), z1[4](2)."""
         return name + primes(self.updates) + (f"({self.sample})" if self.sample is not None else "")
 
     def given(self, name: str) -> str:
@@ -180,8 +185,8 @@ class Pass:
 
 def primes(updates: int) -> str:
     """The marks of a quantity after `updates` updates, as lecture notes write them: ', '',
-    ''' and from the fourth on ^[4] (w1^[4])."""
-    return "'" * updates if updates <= 3 else f"^[{updates}]"
+    ''' and from the fourth on [4] (w1[4])."""
+    return "'" * updates if updates <= 3 else f"[{updates}]"
 
 
 def marked_latex(latex: str, updates: int = 0, sample: int | None = None) -> str:
