@@ -21,7 +21,7 @@ import sympy
 from sympy import Add, Integer, Mul, Rational
 
 from ..spec.vocabulary import HYPER_SYMBOLS
-from .derivation import LEARNING_RATE, Derivation, Pass, StepBuilder, marked_latex
+from .derivation import LEARNING_RATE, Derivation, Pass, StepBuilder, marked_latex, primes
 from .names import partial
 from .network import Network, hyper_parameters
 from .policy import Policy
@@ -34,6 +34,11 @@ STATE_LATEX = {"v": "v", "m": "m", "mhat": r"\hat{m}", "vhat": r"\hat{v}"}
 def l2_in_loss(network: Network) -> bool:
     """Weight decay as an L2 term in the loss: every optimizer but adamw, which decouples it."""
     return "weight_decay" in hyper_parameters(network.spec) and network.spec.optimizer.name != "adamw"
+
+
+def penalty_id(updates: int) -> str:
+    """sumsq(w)': the sum of the squared parameters after `updates` updates, weight decay's L2 term."""
+    return "sumsq(w)" + primes(updates)
 
 
 def state_id(name: str, iteration: int, parameter: str) -> str:
@@ -61,13 +66,16 @@ class _Trainer:
         return [self.builder.sym(self.builder.parameter(p.name, updates)) for p in self.network.parameters]
 
     def batch_loss(self, updates: int, role: str) -> None:
-        """L = (1/n)·ΣL(s) (or the sum), + λ/2·Σw² when weight decay is in the loss."""
+        """L = (1/n)·ΣL(s) (or the sum), + λ/2·‖w‖² when weight decay is in the loss, with
+        ‖w‖² = Σw² a step of its own (sumsq(w)), so that its long sum can break across rows."""
         b, loss = self.builder, self.network.loss_symbol
         losses = [b.sym(where.node(loss)) for where in self.sample_passes(updates)]
         terms: list[sympy.Expr] = [self.reduced(losses)]
         if self.l2:
             squares = [sympy.Pow(w, 2, evaluate=False) for w in self.parameters(updates)]
-            terms.append(Mul(self.hyper["weight_decay"] / 2, _sum(squares), evaluate=False))
+            norm = b.add(penalty_id(updates), "loss", role, _sum(squares),
+                         rf"\lVert {marked_latex('w', updates)} \rVert^{{2}}").symbol
+            terms.append(Mul(self.hyper["weight_decay"] / 2, norm, evaluate=False))
         where = Pass(updates)
         b.add(where.node(loss), "loss", role, _sum(terms), where.node_latex(self.network.latex(loss)))
 

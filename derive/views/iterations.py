@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..engine.derivation import Pass
+from .blocks import ROW_WIDTH, visible_width
 
 if TYPE_CHECKING:
     from ..engine.derivation import Derivation, Step
@@ -97,15 +98,28 @@ def _per_parameter(d: Derivation, t: int, rows: Callable[[Step], list[str]]) -> 
 
 def compact_iteration(d: Derivation, renderer: Renderer, t: int) -> list[list[str]]:
     """A later iteration compactly: its loss and the gradients the optimizer reads, then
-    each parameter's state and update, each step as its symbol and its value (a blank on
-    a worksheet)."""
+    the optimizer's state and the updates, each step as its symbol and its value (a blank
+    on a worksheet), as many to a row as fit, in blocks short enough for a page."""
     loss = d[Pass(t - 1).node(d.network.loss_symbol)]
     gradients = d.with_role("batch", iteration=t) if d.batched else d.with_role("gradient", iteration=t)
+    rows = [f"&{loss.latex} = {renderer.answer(loss)}"]
+    for group in (gradients, d.with_role("state", "update", iteration=t)):
+        rows += _packed([f"{step.latex} = {renderer.answer(step)}" for step in group])
+    return [rows[start:start + COMPACT_ROWS] for start in range(0, len(rows), COMPACT_ROWS)]
 
-    def value_row(step: Step) -> list[str]:
-        return [f"{step.latex} &= {renderer.answer(step)}"]
 
-    return [[row for step in [loss, *gradients] for row in value_row(step)], *_per_parameter(d, t, value_row)]
+COMPACT_ROWS = 12  # rows to a block: a block never breaks across a page
+
+
+def _packed(items: list[str]) -> list[str]:
+    """Items joined by commas into rows of at most ROW_WIDTH visible characters."""
+    rows: list[list[str]] = []
+    for item in items:
+        if rows and visible_width(r",\quad ".join([*rows[-1], item])) <= ROW_WIDTH:
+            rows[-1].append(item)
+        else:
+            rows.append([item])
+    return ["&" + r",\quad ".join(row) for row in rows]
 
 
 def later_iterations(d: Derivation, renderer: Renderer, language: str, full: bool,
