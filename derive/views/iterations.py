@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..engine.derivation import Pass
 from .blocks import ROW_WIDTH, visible_width
+from .latex import to_latex
 
 if TYPE_CHECKING:
     from ..engine.derivation import Derivation, Step
@@ -102,9 +103,13 @@ def compact_iteration(d: Derivation, renderer: Renderer, t: int) -> list[list[st
     on a worksheet), as many to a row as fit, in blocks short enough for a page."""
     loss = d[Pass(t - 1).node(d.network.loss_symbol)]
     gradients = d.with_role("batch", iteration=t) if d.batched else d.with_role("gradient", iteration=t)
-    rows = [f"&{loss.latex} = {renderer.answer(loss)}"]
+
+    def shown(step: Step) -> str:  # a symbolic spec's step by its definition
+        return renderer.answer(step) if d.is_numeric else to_latex(step.expression, d.names)
+
+    rows = [f"&{loss.latex} = {shown(loss)}"]
     for group in (gradients, d.with_role("state", "update", iteration=t)):
-        rows += _packed([f"{step.latex} = {renderer.answer(step)}" for step in group])
+        rows += _packed([f"{step.latex} = {shown(step)}" for step in group])
     return [rows[start:start + COMPACT_ROWS] for start in range(0, len(rows), COMPACT_ROWS)]
 
 

@@ -61,3 +61,18 @@ def test_a_batch_gradient_summed_instead_of_averaged_is_wrong_and_carried_forwar
     result = _grade(problem, answers)
     assert result.items["dL/dw1"].status == "wrong"
     assert [result.items[i].status for i in ("v1[w1]", "w1'")] == ["carried", "carried"]
+
+
+def test_versions_of_a_mini_batch_draw_every_sample() -> None:
+    import yaml
+
+    from derive.classroom.variants import make_variants
+
+    spec = yaml.safe_load(BATCH.read_text())
+    spec["randomize"] = {"inputs": {"min": -0.9, "max": 0.9}}
+    versions = make_variants(derive.load(spec), 2, 7)
+    drawn = [[sample.inputs for sample in version.problem.spec.samples] for version in versions]
+    assert all(first != second for first, second in drawn)  # the second sample drawn too, not copied
+    assert drawn[0] != drawn[1]
+    for version in versions:  # each version's own key scores full marks
+        assert _grade(version.problem, _answers(version.problem)).score == 100.0
