@@ -221,7 +221,7 @@ def document_context(problem: Problem, kind: str, language: str, blank: str = "n
         "loss_rows": first.loss_rows,
         "backward": first.backward,
         "updates": [row for block in first.updates for row in block],
-        "update_blocks": ([rules] if (rules := rule_rows(d)) else []) + first.updates,
+        "update_blocks": ([rules] if (rules := rule_rows(network.spec.optimizer.name)) else []) + first.updates,
         "later": later,
         "later_heading": LATER_HEADING[language],
         "after": after,

@@ -173,10 +173,10 @@ PROSE = {
 NAMES = {"sgd": "SGD", "momentum": "momentum", "nesterov": "Nesterov momentum", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW"}
 
 
-def rule_rows(d: Derivation) -> list[str]:
+def rule_rows(optimizer: str) -> list[str]:
     """The optimizer's rules as rows of an aligned block (m_t &= ...), none for SGD."""
     rows = []
-    for rule in RULES.get(d.network.spec.optimizer.name, []):
+    for rule in RULES.get(optimizer, []):
         relation = r"\leftarrow" if r"\leftarrow" in rule else "="
         head, _, rest = rule.partition(f" {relation} ")
         rows.append(f"{head} &{relation} {rest}")

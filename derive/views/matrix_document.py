@@ -7,6 +7,7 @@ spec's rounding policy. Templates only lay the lines out."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import sympy
@@ -14,11 +15,13 @@ from sympy import HadamardProduct, MatrixSymbol
 
 from ..engine.names import default_latex
 from ..engine.policy import format_number
+from .iterations import rule_rows
 
 if TYPE_CHECKING:
     import numpy as np
 
     from ..engine.functions import Activation
+    from ..engine.optimizers import Training
     from ..engine.problem import Problem
 
 WORDS = {
@@ -83,6 +86,25 @@ def _matrix(values: np.ndarray, problem: Problem, kind: str) -> str:
     return r"\begin{pmatrix} " + r" \\ ".join(rows) + r" \end{pmatrix}"
 
 
+def _with_training(general: dict[str, list[str]], training: Training, loss_symbol: str) -> dict[str, list[str]]:
+    """The general lines under the spec's optimizer: its rules (m_t, v_t, ...) for every W and
+    b in place of plain gradient descent, + λW in each gradient with weight decay in the loss,
+    and the decoupled decay in AdamW's rule."""
+    if training.l2:
+        general["gradients"] = [f"{line} + \\lambda {_parameter_of(line)}" for line in general["gradients"]]
+    if training.name != "sgd":
+        each = rf"g_t &= \frac{{\partial {loss_symbol}}}{{\partial W}} \ \text{{for each }} W^{{(l)}}, b^{{(l)}}"
+        general["updates"] = [each, *rule_rows(training.name)]
+    return general
+
+
+def _parameter_of(line: str) -> str:
+    """W^{(2)} from the gradient line dL/dW^{(2)} &= ..."""
+    match = re.search(r"\\partial ((?:W|b)\^\{\(\d+\)\})\}", line)
+    assert match is not None, line
+    return match.group(1)
+
+
 def matrix_context(problem: Problem, language: str) -> dict[str, object]:
     """The lines of the matrix handout, printed from the problem's matrix form."""
     import numpy as np
@@ -118,7 +140,8 @@ def matrix_context(problem: Problem, language: str) -> dict[str, object]:
         "language": language,
         "words": WORDS[language],
         "shapes": [(l, sizes[l], f"{sizes[l]} \\times {sizes[l - 1]}" if l else "", functions[l - 1].name if l else "") for l in range(len(sizes))],
-        "general": general_lines(sizes, functions, problem.spec.loss if isinstance(problem.spec.loss, str) else "custom", loss_symbol, biased),
+        "general": _with_training(general_lines(sizes, functions, problem.spec.loss if isinstance(problem.spec.loss, str) else "custom",
+                                                loss_symbol, biased), form.training, loss_symbol),
         "numbers": numbers,
         "backward_numbers": backward_numbers,
         "update_numbers": update_numbers,

@@ -181,3 +181,22 @@ def test_a_name_taken_by_the_optimizer_is_refused() -> None:
     spec["loss_symbol"] = "beta1"
     with pytest.raises(SpecError, match=r"^spec: loss_symbol: the name 'beta1' is the symbol of optimizer.beta1; choose another name.$"):
         derive.load(spec)
+
+
+@pytest.mark.parametrize("case", range(0, 30, 3))
+def test_the_matrix_form_trains_as_the_derivation_does(case: int) -> None:
+    """The matrix form's optimizers (NumPy) against the per-scalar derivation's steps, which
+    the test above checks against torch.optim: every parameter after every iteration and
+    every loss."""
+    from derive.engine.matrix import parameter_names
+
+    problem = derive.load(batch_spec(case))
+    d, form = problem.derivation, problem.matrix
+    where = parameter_names(problem.network)
+    assert form.samples == len(problem.network.samples)
+    for t, network in enumerate(form.trajectory[1:], start=1):
+        for name, (group, layer, (row, column)) in where.items():
+            array = (network.weights if group == "W" else network.biases)[layer]
+            assert array[row, column] == pytest.approx(d[name + primes(t)].exact, rel=1e-10, abs=1e-12), (name, t)
+    expected = [d[problem.network.loss_symbol + primes(updates)].exact for updates in range(STEPS + 1)]
+    assert form.loss_history == pytest.approx(expected, rel=1e-10, abs=1e-12)
