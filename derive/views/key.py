@@ -236,8 +236,19 @@ def matrix_key(problem: Problem) -> dict[str, Any]:
         "samples": form.samples,
         "policy": problem.policy.as_dict(),
         "loss_history": form.loss_history,
+        "history": [_layer_parameters(network) for network in form.trajectory[1:]],  # per iteration, exact
         "items": items,
     }
+
+
+def _layer_parameters(network: Any) -> dict[str, Any]:
+    """W{l} and b{l} of one iteration's network, as the items name them, exact."""
+    arrays: dict[str, Any] = {}
+    for l, (weight, bias) in enumerate(zip(network.weights, network.biases, strict=True), start=1):
+        arrays[f"W{l}"] = weight.tolist()
+        if bias is not None:
+            arrays[f"b{l}"] = bias[:, 0].tolist()
+    return arrays
 
 
 def matrix_key_json(problem: Problem) -> str:

@@ -200,3 +200,15 @@ def test_the_matrix_form_trains_as_the_derivation_does(case: int) -> None:
             assert array[row, column] == pytest.approx(d[name + primes(t)].exact, rel=1e-10, abs=1e-12), (name, t)
     expected = [d[problem.network.loss_symbol + primes(updates)].exact for updates in range(STEPS + 1)]
     assert form.loss_history == pytest.approx(expected, rel=1e-10, abs=1e-12)
+
+
+def test_the_keys_history_holds_every_iteration() -> None:
+    from derive.views.key import matrix_key
+
+    problem = derive.load(batch_spec(6))  # adam, steps 3
+    key, layers = problem.key(), matrix_key(problem)
+    assert len(key["history"]) == STEPS and len(layers["history"]) == STEPS
+    last = problem.matrix.trajectory[-1]
+    assert layers["history"][-1]["W1"] == last.weights[0].tolist()
+    d = problem.derivation
+    assert key["history"][1] == {p.name: d[p.name + "''"].value for p in problem.network.parameters}
