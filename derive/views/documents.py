@@ -22,7 +22,7 @@ from .templating import TEMPLATES, _environment, _template_cache, _TARGETS  # no
 from .diagram import LABEL_POSITION, layout, plain_text
 
 if TYPE_CHECKING:
-    from ..engine.network import Network
+    from ..engine.derivation import Derivation
     from ..engine.problem import Problem
 
 FORMATS = ("md", "tex", "pdf", "html")
@@ -77,19 +77,24 @@ HEADINGS = {
 LATER_HEADING = {"ko": "이후 반복", "en": "Later iterations"}
 
 
-def _initial_rows(network: Network) -> list[str]:
+def _initial_rows(d: Derivation) -> list[str]:
     """Inputs, parameters and targets, at most five to a row: short enough for a page and for
-    a phone. A symbolic spec lists its symbols instead of "x = x"."""
+    a phone; a mini-batch's inputs and targets sample by sample. A symbolic spec lists its
+    symbols instead of "x = x"."""
+    network = d.network
+    samples = range(1, len(network.samples) + 1) if d.batched else [None]
+    inputs = [[Pass(sample=s).given(name) for name in network.inputs] for s in samples]
+    targets = [[Pass(sample=s).given(name) for name in network.targets] for s in samples]
+    groups = [*inputs, [p.name for p in network.parameters], *targets]
     if not network.is_numeric():
-        names = [*network.inputs, *(p.name for p in network.parameters), *network.targets]
-        return [r",\ ".join(network.latex(name) for name in names[i:i + 8]) for i in range(0, len(names), 8)]
+        names = [name for group in groups for name in group]
+        return [r",\ ".join(d.latex_of(name) for name in names[i:i + 8]) for i in range(0, len(names), 8)]
 
-    def equation(name: str, value: float | None) -> str:
-        return f"{network.latex(name)} = {format_number(value) if value is not None else network.latex(name)}"
+    def equation(name: str) -> str:
+        value = d.givens[name]
+        return f"{d.latex_of(name)} = {format_number(value) if value is not None else d.latex_of(name)}"
 
-    groups = [[equation(n, v) for n, v in network.inputs.items()], [equation(p.name, p.value) for p in network.parameters],
-              [equation(n, v) for n, v in network.targets.items()]]
-    return [r",\quad ".join(row) for group in groups for row in _balanced_rows(group, 5)]
+    return [r",\quad ".join(row) for group in groups for row in _balanced_rows([equation(n) for n in group], 5)]
 
 
 def _balanced_rows(items: list[str], most: int) -> list[list[str]]:
@@ -215,7 +220,7 @@ def document_context(problem: Problem, kind: str, language: str, blank: str = "n
         "history": history if len(history) > 2 and kind != "worksheet" else [],
         "plot_file": PLOT_FILE,
         "loss_latex": loss_latex,
-        "initial": _initial_rows(network),
+        "initial": _initial_rows(d),
         "learning_rate": format_number(network.learning_rate) if network.learning_rate is not None else r"\eta",
         "forward": first.forward,
         "loss_rows": first.loss_rows,
