@@ -21,7 +21,14 @@ import sympy
 from sympy import Add, Integer, Mul, Rational
 
 from ..spec.vocabulary import HYPER_SYMBOLS
-from .derivation import LEARNING_RATE, Derivation, Pass, StepBuilder, marked_latex, primes
+from .derivation import (
+    LEARNING_RATE,
+    Derivation,
+    Pass,
+    StepBuilder,
+    marked_latex,
+    primes,
+)
 from .names import partial
 from .network import Network, hyper_parameters
 from .policy import Policy
