@@ -47,15 +47,18 @@ class Problem(engine.Problem):
         return render(self, kind, fmt, language)
 
 
-def load(source: str | Path | dict[str, Any]) -> Problem:
+def load(source: str | Path | dict[str, Any], chain: str | None = None) -> Problem:
     """Load and validate a spec from a file path or a dict; raises SpecError on bad input.
     Data files named by a spec are read relative to the spec's folder (a dict: the
-    current folder)."""
+    current folder). `chain` (auto | full | signals) overrides the spec's `chain:` the way
+    the command line's --chain does: in the spec itself, so a key embeds the form it used."""
     if isinstance(source, dict):
         data, origin, name, folder = source, "spec", "problem", Path(".")
     else:
         path = Path(source)
         data, origin, name, folder = read_spec_file(path), str(path), path.stem, path.parent
+    if chain is not None:
+        data = {**data, "chain": chain}
     spec = parse_spec(data, origin)
     samples = read_samples(spec, folder, origin) if spec.data is not None else None
     problem = Problem(spec, origin, name, samples)

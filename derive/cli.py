@@ -16,6 +16,14 @@ import click
 DEFAULT_EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "2-2-1-linear-mse.yaml"
 
 
+# The backward pass's form, for every command that derives: overrides the spec's `chain:`.
+chain_option = click.option(
+    "--chain", type=click.Choice(["auto", "full", "signals"]), default=None,
+    help="full: every path of chain factors written out; signals: each unit's error signal once, "
+         "each gradient as signal x input; auto: full when every gradient has one short path (default: the spec's chain:).",
+)
+
+
 def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """A mistake in the user's input ends in one message and exit status 2, never a traceback."""
 
@@ -98,14 +106,15 @@ def main() -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the key to this file (.json, or .npz for the matrix key's arrays) instead of printing it.")
 @click.option("--notation", type=click.Choice(["scalar", "matrix"]), default=None,
               help="scalar: every step of the per-weight derivation; matrix: W, dL/dW, b, ... per layer (default for data-file specs).")
+@chain_option
 @_user_errors
-def key(spec: Path, output: Path | None, notation: str | None) -> None:
+def key(spec: Path, output: Path | None, notation: str | None, chain: str | None) -> None:
     """Print the grading key of SPEC as JSON."""
     from .api import load
     from .output import write_bytes_atomic
     from .views.key import key_json, matrix_key_json, matrix_key_npz
 
-    problem = load(spec)
+    problem = load(spec, chain)
     matrix = notation == "matrix" or (notation is None and problem.matrix_only)
     if output is not None and output.suffix.lower() == ".npz":
         if not matrix:
@@ -135,10 +144,11 @@ def key(spec: Path, output: Path | None, notation: str | None) -> None:
               help="What the worksheet leaves blank: numbers (the values), or steps (the derivative lines too, for an exam).")
 @click.option("--iterations", type=click.Choice(["first", "all"]), default="first", show_default=True,
               help="With steps > 1: which iterations are worked in full (first: the later ones compactly).")
+@chain_option
 @_user_errors
 def worksheet(
     spec: Path | None, lang: str | None, formats: str, kinds: str, output: Path, force: bool,
-    mathjax_url: str | None, user_templates: Path | None, notation: str, blank: str, iterations: str,
+    mathjax_url: str | None, user_templates: Path | None, notation: str, blank: str, iterations: str, chain: str | None,
 ) -> None:
     """Write the handout, worksheet and answer key of SPEC (default: the seed-000 example)."""
     from .views.documents import FORMATS, KINDS, MATHJAX_URL
@@ -147,7 +157,7 @@ def worksheet(
 
     chosen_formats = _split(formats, FORMATS, "--format")
     chosen_kinds = _split(kinds, KINDS, "--kind")
-    problem = load(spec or DEFAULT_EXAMPLE)
+    problem = load(spec or DEFAULT_EXAMPLE, chain)
     if notation == "scalar":
         _small_enough(problem)
     written = write_documents(
@@ -169,9 +179,11 @@ def worksheet(
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True, help="Folder for the versions.")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that derive did not create.")
 @mathjax_option
+@chain_option
 @_user_errors
 def variants(
-    spec: Path, count: int, seed: int, roster: Path | None, lang: str | None, formats: str, output: Path, force: bool, mathjax_url: str | None
+    spec: Path, count: int, seed: int, roster: Path | None, lang: str | None, formats: str, output: Path, force: bool,
+    mathjax_url: str | None, chain: str | None,
 ) -> None:
     """Write one version of SPEC's worksheet and key per student, with fresh numbers."""
     from .views.documents import FORMATS, MATHJAX_URL
@@ -181,7 +193,7 @@ def variants(
     from .writer import write_variants
 
     chosen_formats = _split(formats, FORMATS, "--format")
-    problem = _small_enough(load(spec))
+    problem = _small_enough(load(spec, chain))
     students = parse_roster(read_text_any_encoding(roster), str(roster)) if roster else None
     total = max(count, len(students or []))
     with click.progressbar(length=total, label="drawing versions", file=sys.stderr) as bar:

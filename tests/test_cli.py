@@ -151,3 +151,31 @@ def test_a_foreign_non_empty_folder_is_refused_unless_forced(tmp_path: Path) -> 
     assert (folder / "thesis.tex").read_text(encoding="utf-8") == "mine"
     again = _run("worksheet", "-o", str(tmp_path), "--format", "md")  # derive's own folder now
     assert again.returncode == 0, again.stderr
+
+
+def test_chain_on_the_command_line_chooses_the_form_and_the_key_records_it(tmp_path: Path) -> None:
+    """--chain full works dC/dw5 as the product of its printed factors, --chain signals as the
+    printed error signal times the printed input; the numbers below are those products done by
+    hand from seed 001's printed values, rounded to 3 significant digits."""
+    spec = EXAMPLES / "2-2-1-sigmoid-mse.yaml"
+    keys = {}
+    for chain in ("full", "signals"):
+        done = _run("key", str(spec), "--chain", chain)
+        assert done.returncode == 0, done.stderr
+        keys[chain] = json.loads(done.stdout)
+        assert keys[chain]["spec"]["chain"] == chain  # a key embeds the form it was graded in
+    full = {item["id"]: item["value"] for item in keys["full"]["items"]}
+    signals = {item["id"]: item["value"] for item in keys["signals"]["items"]}
+    assert full["dC/do1"] * full["do1/dz3"] * full["dz3/dw5"] == pytest.approx(-0.09971, abs=1e-5)
+    assert full["dC/dw5"] == -0.0997
+    assert signals["dC/dz3"] * signals["dz3/dw5"] == pytest.approx(-0.09963, abs=1e-5)
+    assert signals["dC/dw5"] == -0.0996
+
+    written = _run("worksheet", str(spec), "--chain", "signals", "--format", "md", "--kind", "handout", "-o", str(tmp_path / "out"))
+    assert written.returncode == 0, written.stderr
+    (handout,) = (tmp_path / "out").rglob("handout.md")
+    assert "-0.162 \\cdot 0.615" in handout.read_text(encoding="utf-8").replace("\\left(", "").replace("\\right)", "")
+
+    refused = _run("key", str(spec), "--chain", "partial")
+    assert refused.returncode == 2 and "'partial' is not one of 'auto', 'full', 'signals'" in refused.stderr
+    assert "Traceback" not in refused.stderr

@@ -174,6 +174,9 @@ class Renderer:
     reused_note: str = ""  # "already computed above", under a boxed shared factor
     blanks: list[str] = field(default_factory=list)  # item ids in the order the blanks appear
     blank: str = "numbers"  # on a worksheet, "steps" also blanks the derivative lines (an exam)
+    # the item ids asked for (views/key.py asked_ids): blanked on a worksheet, boxed on a key;
+    # every other value is printed as on the handout. None: every value a row ends with.
+    asked: frozenset[str] | None = None
 
     # numbers ---------------------------------------------------------------------------
 
@@ -194,7 +197,7 @@ class Renderer:
     def answer(self, step: Step) -> str:
         """The step's value, a blank labelled with its item id (the grading sheet's column),
         or the value boxed, by document kind."""
-        if self.kind == "handout" or step.value is None:
+        if self.kind == "handout" or step.value is None or (self.asked is not None and step.id not in self.asked):
             return self.number(step)
         if step.id not in self.blanks:
             self.blanks.append(step.id)
@@ -289,10 +292,11 @@ class Renderer:
         """Seed 000's derivation of one gradient: the chain, each factor's definition, the
         factors in lecture form, their numbers and the result."""
         d = self.derivation
+        asked_factors = self.asked_factor_rows(step)
         if self.blanks_steps:
             for up, _ in step.terms:
                 shown_signals.add(up)
-            return equation_rows(step.latex, [[self.work_space()], [self.answer(step)]])
+            return asked_factors + equation_rows(step.latex, [[self.work_space()], [self.answer(step)]])
         chains = d.chains(step.id)
         products = []
         for chain in chains:
@@ -318,7 +322,34 @@ class Renderer:
         numbers = [self._product([self._wrap(self.number(d[f])) for f in chain]) for chain in chains]
         for up, _ in step.terms:
             shown_signals.add(up)
-        return equation_rows(step.latex, [products, definitions, forms, *self._value_alternatives(step, numbers)])
+        return asked_factors + equation_rows(step.latex, [products, definitions, forms, *self._value_alternatives(step, numbers)])
+
+    def asked_factor_rows(self, step: Step) -> list[str]:
+        """A chain factor the spec's `ask` names (seed 004 asks for dC/do1 and do1/dz3) is a
+        blank on the worksheet and boxed on the key, on its own row (its lecture form, then
+        the answer) above the first gradient whose chain holds it; the handout shows it
+        in the chain as always."""
+        if self.kind == "handout" or self.asked is None or not self.derivation.is_numeric:
+            return []
+        d = self.derivation
+        rows: list[str] = []
+        for chain in d.chains(step.id):
+            for factor in chain:
+                if factor in self.asked and factor not in self.blanks:
+                    rows += equation_rows(d[factor].latex, [[self._form(factor)], [self.answer(d[factor])]])
+        return rows
+
+    def asked_elsewhere_rows(self) -> list[str]:
+        """Asked items no row of the document ended with (a chain factor in the signals
+        form, say): each defined and answered here, so every asked item has its blank."""
+        if self.kind == "handout" or self.asked is None or not self.derivation.is_numeric:
+            return []
+        d = self.derivation
+        rows: list[str] = []
+        for step in d.steps:
+            if step.id in self.asked and step.id not in self.blanks and step.value is not None:
+                rows += equation_rows(step.latex, [[self._form(step.id)], [self.answer(step)]])
+        return rows
 
 
 def _halves(text: str) -> list[str]:

@@ -18,6 +18,7 @@ from . import escape
 from .blocks import Renderer
 from .iterations import full_iteration, later_iterations, optimizer_prose, rule_rows
 from .iterations import sentence as _sentence
+from .key import asked_ids
 from .templating import TEMPLATES, _environment, _template_cache, _TARGETS  # noqa: F401 (re-exported)
 from .diagram import LABEL_POSITION, layout, plain_text
 
@@ -36,7 +37,7 @@ HEADINGS = {
         "initial": "초기값", "forward": "순전파(Forward Propagation)", "weighted_sum": "가중합 계산",
         "activation": "활성화 함수 계산", "output": "결과", "loss": "오차 계산", "backward": "역전파",
         "updates": "파라미터 업데이트 (가중치 조정)", "after": "업데이트된 가중치로 새로운 예측값 계산",
-        "reused": "앞에서 이미 계산한 값", "signals": "오차 신호", "gradients": "기울기", "answers": "정답표", "blank_note": "빈칸 아래의 작은 글자는 채점표의 항목 이름입니다.",
+        "reused": "앞에서 이미 계산한 값", "signals": "오차 신호", "gradients": "기울기", "asked": "그 밖에 묻는 값", "answers": "정답표", "blank_note": "빈칸 아래의 작은 글자는 채점표의 항목 이름입니다.",
         "learning_rate": "학습률", "network": "신경망 구조", "iteration": "반복", "history": "반복별 손실",
         "item": "항목", "symbol": "기호", "value": "값", "kinds": {"handout": "풀이", "worksheet": "연습문제", "key": "정답"}, "version": "버전",
         "decreased": "손실이 {before}에서 {after}로 줄어들었습니다.",
@@ -56,7 +57,7 @@ HEADINGS = {
         "initial": "Initial values", "forward": "Forward propagation", "weighted_sum": "Weighted sums",
         "activation": "Activations", "output": "Output", "loss": "Loss", "backward": "Backpropagation",
         "updates": "Parameter update", "after": "Prediction with the updated weights",
-        "reused": "already computed above", "signals": "Error signals", "gradients": "Gradients", "answers": "Answer table", "blank_note": "The small label under each blank is its column in the grading sheet.",
+        "reused": "already computed above", "signals": "Error signals", "gradients": "Gradients", "asked": "Also asked", "answers": "Answer table", "blank_note": "The small label under each blank is its column in the grading sheet.",
         "learning_rate": "learning rate", "network": "The network", "iteration": "iteration", "history": "Loss per iteration",
         "item": "item", "symbol": "symbol", "value": "value", "kinds": {"handout": "handout", "worksheet": "worksheet", "key": "answer key"}, "version": "version",
         "decreased": "The loss went down from {before} to {after}.",
@@ -195,10 +196,14 @@ def document_context(problem: Problem, kind: str, language: str, blank: str = "n
     d = problem.derivation
     network = problem.network
     words = HEADINGS[language]
-    renderer = Renderer(d, kind, words["reused"], blank=blank)
+    asked = frozenset(asked_ids(d, problem.origin)) if d.is_numeric else None
+    renderer = Renderer(d, kind, words["reused"], blank=blank, asked=asked)
     first = full_iteration(d, renderer, 1, language, _layer_heading, words)
     later = later_iterations(d, renderer, language, iterations == "all", _layer_heading, words)
     after = [row for s in d.with_role("after") for row in renderer.definition_rows(s)]
+    elsewhere = renderer.asked_elsewhere_rows()
+    if elsewhere:
+        first.backward.append((words["asked"], [elsewhere]))
     verdict = ""
     prose = _prose(problem, kind, words, renderer, language)
     if d.is_numeric and kind != "worksheet" and not prose["closing"]:  # the loss before and after are answers

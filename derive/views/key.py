@@ -41,11 +41,16 @@ Interval = tuple[float, float]
 
 def asked_ids(derivation: Derivation, origin: str = "spec") -> list[str]:
     """The item ids the worksheet and the quiz ask for, in the derivation's order: the spec's
-    `ask`, or every step whose role is in GRADED_ROLES. An id that names no step is a
+    `ask`, or every step whose role is in GRADED_ROLES (and the error signals, when the
+    backward pass is worked in signals), of a later iteration only those its compact form
+    shows. An id that names no step is a
     SpecError naming the field."""
     asked = derivation.network.spec.ask
     if asked is None:
-        return [step.id for step in derivation.steps if step.role in GRADED_ROLES]
+        # in the error-signal form the signals are the work itself: the worksheet blanks them
+        roles = GRADED_ROLES + (("signal",) if derivation.chain == "signals" else ())
+        return [step.id for step in derivation.steps
+                if step.role in roles and (step.iteration == 1 or _compact(step))]
     ids = [step.id for step in derivation.steps]
     for index, item in enumerate(asked):
         if item not in derivation:
@@ -55,6 +60,16 @@ def asked_ids(derivation: Derivation, origin: str = "spec") -> list[str]:
             raise SpecError(f"{origin}: ask[{index}]: {shown(item)} is not an item of this problem.{hint} Its items are {listed}.")
     chosen = set(asked)
     return [item for item in ids if item in chosen]
+
+
+# What a later iteration asks by default, as the documents show it compactly
+# (derive/views/iterations.py): the batch's loss and gradients, the optimizer's state, the
+# updates, and the pass after the last update.
+COMPACT_ROLES = ("loss", "gradient", "batch", "state", "update")
+
+
+def _compact(step: Step) -> bool:
+    return step.role == "after" or (step.role in COMPACT_ROLES and step.sample is None)
 
 
 def rounding_radius(policy: Policy, value: float, kind: str) -> float:

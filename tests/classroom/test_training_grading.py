@@ -10,7 +10,7 @@ import pytest
 import derive
 from derive.classroom.answers import Submission, parse_answer
 from derive.classroom.grading import grade
-from derive.views.key import GRADED_ROLES, grading_key
+from derive.views.key import asked_ids, grading_key
 
 from ..conftest import EXAMPLES
 
@@ -19,7 +19,9 @@ BATCH = EXAMPLES / "2-3-2-minibatch.yaml"
 
 
 def _answers(problem: derive.Problem) -> dict[str, str]:
-    return {s.id: repr(s.value) for s in problem.derivation.steps if s.role in GRADED_ROLES}
+    """The key's own value for every item asked for."""
+    asked = set(asked_ids(problem.derivation))
+    return {s.id: repr(s.value) for s in problem.derivation.steps if s.id in asked}
 
 
 def _grade(problem: derive.Problem, answers: dict[str, str]):  # type: ignore[no-untyped-def]

@@ -50,3 +50,19 @@ def test_a_mini_batch_shows_each_samples_signals_and_the_batch_gradient_and_says
         assert r"\lVert w \rVert^{2}" in page
     english = render(problem, "handout", "md", "en")
     assert "L2 term" in english and "torch.optim.SGD(momentum)" in english
+
+
+def test_the_worksheets_blanks_are_the_keys_graded_items() -> None:
+    """Iteration 1 in full, later iterations as their compact form shows them: the blanks
+    and the graded items are one set."""
+    import re
+
+    from derive.views.key import grading_key
+
+    for spec in (ADAM, BATCH):
+        problem = derive.load(spec)
+        worksheet = render(problem, "worksheet", "tex", "en")
+        labels = set(re.findall(r"\\mathtt\{([^}]*)\}", worksheet))
+        graded = {item_id_latex(item["id"]) for item in grading_key(problem)["items"] if item["graded"]}
+        assert labels == graded
+        assert item_id_latex("z1'") not in graded and item_id_latex("mhat2[w1]" if spec == ADAM else "v2[w1]") in graded
