@@ -3,7 +3,7 @@ torch.optim, weight decay and every iteration, each quantity a named step.
 
 An iteration works each sample's forward and backward pass (ids marked with the sample:
 z1(2), dL(2)/dw1), then the batch's loss and gradient as steps of their own (the mean or
-sum of the samples', plus the L2 term of weight decay), then the optimizer's state and
+sum of the samples', plus weight decay's L2 term λ/2·sumsq(w) and λ·w), then the optimizer's state and
 the update. Iteration t computes with the parameters after t - 1 updates, so its ids
 carry t - 1 primes (z1', dL'/dw1'; from the fourth update on [4], z1[4]); its updates carry t
 (w1''). The optimizer's state is named by iteration and parameter: v1[w1], m2[w1],

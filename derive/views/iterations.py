@@ -1,7 +1,7 @@
 """The formula blocks of one training iteration: each sample's forward pass, its loss and
 its backward pass, the batch's loss and gradient, the optimizer's state and the updates;
-and the compact form of a later iteration (its loss, gradients, state and updates, one
-row each). The documents lay these out (derive/views/documents.py); everything here is
+and the compact form of a later iteration (its loss, gradients, state and updates, each
+as its symbol and value, several to a row). The documents lay these out (derive/views/documents.py); everything here is
 read from the derivation's steps of that iteration."""
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..engine.derivation import Pass
+from ..engine.network import hyper_parameters
+from ..engine.policy import format_number
+from ..engine.training import HYPER_LATEX
 from .blocks import ROW_WIDTH, visible_width
 from .latex import to_latex
 
@@ -21,12 +24,12 @@ if TYPE_CHECKING:
 
 Block = tuple[str, list[str]]  # a heading and its rows
 Section = tuple[str, list[list[str]]]  # a heading and its blocks of rows
+LayerHeading = Callable[[int, int, str], str]  # (layer index, layer count, language) -> heading
 
 WORDS = {
-    "ko": {"sample": "샘플 {sample}", "batch": "미니배치 기울기 ({reduction})", "mean": "평균", "sum": "합",
-           "batch_loss": "미니배치 손실 ({reduction})", "iteration": "반복 {t}", "state": "옵티마이저 상태"},
+    "ko": {"sample": "샘플 {sample}", "batch": "미니배치 기울기 ({reduction})", "mean": "평균", "sum": "합", "iteration": "반복 {t}"},
     "en": {"sample": "Sample {sample}", "batch": "Mini-batch gradient ({reduction})", "mean": "mean", "sum": "sum",
-           "batch_loss": "Mini-batch loss ({reduction})", "iteration": "Iteration {t}", "state": "Optimizer state"},
+           "iteration": "Iteration {t}"},
 }
 
 
@@ -45,7 +48,7 @@ def _samples(d: Derivation) -> list[int | None]:
 
 
 def full_iteration(d: Derivation, renderer: Renderer, t: int, language: str,
-                   layer_heading: object, words: dict[str, object]) -> IterationBlocks:
+                   layer_heading: LayerHeading, words: dict[str, object]) -> IterationBlocks:
     """Iteration t's blocks: with a mini-batch, each sample's forward and backward pass under
     its own heading, then the batch's loss and gradients, as a lecturer works them."""
     network = d.network
@@ -54,7 +57,7 @@ def full_iteration(d: Derivation, renderer: Renderer, t: int, language: str,
     forward: list[Block] = []
     for pass_ in where:
         for index, layer in enumerate(network.layers):
-            heading = layer_heading(index, len(network.layers), language)  # type: ignore[operator]
+            heading = layer_heading(index, len(network.layers), language)
             if pass_.sample is not None:
                 heading = f"{own['sample'].format(sample=pass_.sample)} · {heading}"
             rows = [row for unit in layer for row in renderer.definition_rows(d[pass_.node(unit.pre)])]
@@ -128,7 +131,7 @@ def _packed(items: list[str]) -> list[str]:
 
 
 def later_iterations(d: Derivation, renderer: Renderer, language: str, full: bool,
-                     layer_heading: object, words: dict[str, object]) -> list[Section]:
+                     layer_heading: LayerHeading, words: dict[str, object]) -> list[Section]:
     """Iterations 2 to k, each in full (`--iterations all`) or compactly (the default)."""
     sections: list[Section] = []
     for t in range(2, d.iterations + 1):
@@ -186,10 +189,6 @@ def rule_rows(optimizer: str) -> list[str]:
 def optimizer_prose(d: Derivation, language: str) -> list[tuple[bool, str]]:
     """The update rule with its convention and its weight decay, as (is_math, text) parts;
     empty for plain SGD without weight decay (the seed's own sentence says that one)."""
-    from ..engine.network import hyper_parameters
-    from ..engine.policy import format_number
-    from ..engine.training import HYPER_LATEX
-
     name = d.network.spec.optimizer.name
     hyper = hyper_parameters(d.network.spec)
     if name == "sgd" and not hyper:
