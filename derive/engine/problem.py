@@ -45,7 +45,7 @@ class Problem:
 
     @cached_property
     def derivation(self) -> Derivation:
-        return derive(self.network, self.policy)
+        return derive(self.network, self.policy, self.origin)
 
     @cached_property
     def matrix(self) -> MatrixForm:

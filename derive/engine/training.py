@@ -20,7 +20,7 @@ from __future__ import annotations
 import sympy
 from sympy import Add, Integer, Mul, Rational
 
-from ..spec.vocabulary import HYPER_SYMBOLS
+from ..spec.vocabulary import HYPER_SYMBOLS, SpecError
 from .derivation import (
     LEARNING_RATE,
     Derivation,
@@ -170,6 +170,10 @@ class _Trainer:
         b.add(new_id, "weight", "update", Add(*terms, evaluate=False), marked_latex(self.network.latex(parameter), t))
 
 
+# Every iteration is worked step by step; past this many steps a key takes minutes.
+MOST_STEPS = 100_000
+
+
 def _correction(decay: sympy.Symbol, t: int) -> sympy.Expr:
     """1 - β^t, Adam's bias correction after t steps."""
     return Add(1, Mul(-1, sympy.Pow(decay, Integer(t), evaluate=False), evaluate=False), evaluate=False)
@@ -179,13 +183,19 @@ def _sum(terms: list[sympy.Expr]) -> sympy.Expr:
     return terms[0] if len(terms) == 1 else Add(*terms, evaluate=False)
 
 
-def derive(network: Network, policy: Policy) -> Derivation:
+def derive(network: Network, policy: Policy, origin: str = "spec") -> Derivation:
     """Every iteration of `steps`, every sample's passes, the batch's steps and the
     optimizer's, then the pass after the last update; evaluated when the spec is numeric."""
     trainer = _Trainer(network)
     iterations = network.spec.steps
     for t in range(1, iterations + 1):
         trainer.iteration(t)
+        if t == 1 and len(trainer.builder.steps) * iterations > MOST_STEPS:
+            raise SpecError(
+                f"{origin}: steps: {iterations} iterations of this network are about {len(trainer.builder.steps) * iterations:,} "
+                f"named steps, and at most {MOST_STEPS:,} are worked one by one; use fewer steps, or the matrix "
+                "form (derive key SPEC --notation matrix), which trains for any number of steps."
+            )
     trainer.after(iterations)
     b = trainer.builder
     derivation = Derivation(network, policy, b.steps, b.primitives, b.givens, b.primitive_latex,

@@ -212,3 +212,13 @@ def test_the_keys_history_holds_every_iteration() -> None:
     assert layers["history"][-1]["W1"] == last.weights[0].tolist()
     d = problem.derivation
     assert key["history"][1] == {p.name: d[p.name + "''"].value for p in problem.network.parameters}
+
+
+def test_too_many_steps_to_work_one_by_one_are_refused_with_the_matrix_form_offered() -> None:
+    from derive.spec.schema import SpecError
+
+    spec = batch_spec(3)
+    spec["steps"] = 1000
+    with pytest.raises(SpecError, match=r"^spec: steps: 1000 iterations of this network are about .* --notation matrix"):
+        derive.load(spec).derivation
+    assert len(derive.load(spec).matrix.loss_history) == 1001  # the matrix form trains them all
