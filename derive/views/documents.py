@@ -200,7 +200,13 @@ def document_context(problem: Problem, kind: str, language: str, blank: str = "n
     renderer = Renderer(d, kind, words["reused"], blank=blank, asked=asked)
     first = full_iteration(d, renderer, 1, language, _layer_heading, words)
     later = later_iterations(d, renderer, language, iterations == "all", _layer_heading, words)
-    after = [row for s in d.with_role("after") for row in renderer.definition_rows(s)]
+    after_steps = d.with_role("after")
+    if d.batched:  # a block per sample, then the batch's loss: one block never breaks across a page
+        groups = [[s for s in after_steps if s.sample == sample] for sample in [*range(1, len(network.samples) + 1), None]]
+    else:
+        groups = [after_steps]
+    after_blocks = [[row for s in group for row in renderer.definition_rows(s)] for group in groups]
+    after = [row for block in after_blocks for row in block]
     elsewhere = renderer.asked_elsewhere_rows()
     if elsewhere:
         first.backward.append((words["asked"], [elsewhere]))
@@ -235,6 +241,7 @@ def document_context(problem: Problem, kind: str, language: str, blank: str = "n
         "later": later,
         "later_heading": LATER_HEADING[language],
         "after": after,
+        "after_blocks": after_blocks,
         "verdict": verdict,
         "prose": prose,
         "answers": answers if kind == "key" else [],
