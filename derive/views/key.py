@@ -50,7 +50,7 @@ def asked_ids(derivation: Derivation, origin: str = "spec") -> list[str]:
         # in the error-signal form the signals are the work itself: the worksheet blanks them
         roles = GRADED_ROLES + (("signal",) if derivation.chain == "signals" else ())
         return [step.id for step in derivation.steps
-                if step.role in roles and (step.iteration == 1 or _compact(step))]
+                if step.role in roles and (step.iteration == 1 or in_compact_form(step))]
     ids = [step.id for step in derivation.steps]
     for index, item in enumerate(asked):
         if item not in derivation:
@@ -68,7 +68,7 @@ def asked_ids(derivation: Derivation, origin: str = "spec") -> list[str]:
 COMPACT_ROLES = ("loss", "gradient", "batch", "state", "update")
 
 
-def _compact(step: Step) -> bool:
+def in_compact_form(step: Step) -> bool:
     return step.role == "after" or (step.role in COMPACT_ROLES and step.sample is None)
 
 
