@@ -155,13 +155,15 @@ def key(spec: Path, output: Path | None, notation: str | None, chain: str | None
               help="scalar: one chain-rule derivation per weight; matrix: layer by layer (W, delta), for any size.")
 @click.option("--blank", type=click.Choice(["numbers", "steps"]), default="numbers", show_default=True,
               help="What the worksheet leaves blank: numbers (the values), or steps (the derivative lines too, for an exam).")
+@click.option("--iterations", type=click.Choice(["first", "all"]), default="first", show_default=True,
+              help="With steps > 1: which iterations are worked in full (first: the later ones compactly).")
 @chain_option
 @reveal_option
 @slides_all_option
 @_user_errors
 def worksheet(
     spec: Path | None, lang: str | None, formats: str, kinds: str, output: Path, force: bool,
-    mathjax_url: str | None, user_templates: Path | None, notation: str, blank: str, chain: str | None, reveal: bool,
+    mathjax_url: str | None, user_templates: Path | None, notation: str, blank: str, iterations: str, chain: str | None, reveal: bool,
     slides_all: bool,
 ) -> None:
     """Write the handout, worksheet and answer key of SPEC (default: the seed-000 example)."""
@@ -177,7 +179,7 @@ def worksheet(
     written = write_documents(
         problem, output, chosen_formats, chosen_kinds, lang,
         force=force, mathjax_url=mathjax_url or MATHJAX_URL, user_templates=user_templates.resolve() if user_templates else None,
-        notation=notation, blank=blank, reveal=reveal, slides_all=slides_all,
+        notation=notation, blank=blank, iterations=iterations, reveal=reveal, slides_all=slides_all,
         echo=lambda line: click.echo(line, err=True),
     )
     click.echo(f"wrote {len(written)} file{'s' if len(written) != 1 else ''} to {written[0].parent if written else output}")

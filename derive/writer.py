@@ -32,6 +32,7 @@ def document_files(
     blank: str = "numbers",
     reveal: bool = False,
     slides_all: bool = False,
+    iterations: str = "first",
     echo: Callable[[str], None] = print,
 ) -> tuple[dict[str, bytes], list[str]]:
     """File name -> bytes, and notes for the user (such as a PDF skipped for want of TeX).
@@ -55,7 +56,8 @@ def document_files(
             files[PLOT_FILE] = plot.encode()
     wanted = [*formats, "tex"] if "pdf" in formats else formats  # a PDF is compiled from the .tex
     for kind in kinds:
-        texts = render_formats(problem, kind, wanted, language, mathjax_url, user_templates=user_templates, blank=blank)
+        texts = render_formats(problem, kind, wanted, language, mathjax_url, user_templates=user_templates, blank=blank,
+                               iterations=iterations)
         for fmt, text in texts.items():
             if fmt in formats:
                 files[f"{kind}.{fmt}"] = text.encode()
@@ -116,13 +118,14 @@ def write_documents(
     blank: str = "numbers",
     reveal: bool = False,
     slides_all: bool = False,
+    iterations: str = "first",
     echo: Callable[[str], None] = print,
 ) -> list[Path]:
     folder = output / problem.name
     check_folder(folder, force)
     files, notes = document_files(
         problem, formats, kinds, language, mathjax_url=mathjax_url, user_templates=user_templates, notation=notation, blank=blank,
-        reveal=reveal, slides_all=slides_all, echo=echo,
+        iterations=iterations, reveal=reveal, slides_all=slides_all, echo=echo,
     )
     paths = write_all(folder, files)
     for path in paths:

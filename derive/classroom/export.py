@@ -28,7 +28,7 @@ import zipfile
 from collections.abc import Callable
 from decimal import Decimal
 
-from ..engine.derivation import Derivation, Step
+from ..engine.derivation import Derivation, Pass, Step
 from ..engine.policy import format_number
 from ..engine.problem import Problem
 from ..views import escape
@@ -124,8 +124,13 @@ def _context(derivation: Derivation, language: str) -> str:
     the given numbers, which connection each weight is, and the rounding rule."""
     network = derivation.network
     words = WORDS[language]
-    givens = [*network.givens(), ("eta", network.learning_rate)]
-    values = ",\\; ".join(f"{network.latex(name)} = {format_number(value)}" for name, value in givens if value is not None)
+    samples = range(1, len(network.samples) + 1) if derivation.batched else [None]
+    names = [Pass(sample=s).given(name) for s in samples for name in network.inputs]
+    names += [p.name for p in network.parameters]
+    names += [Pass(sample=s).given(name) for s in samples for name in network.targets]
+    names += [name for name in derivation.givens if name not in names]  # eta, the optimizer's hyper-parameters
+    values = ",\\; ".join(f"{derivation.latex_of(name)} = {format_number(value)}"
+                           for name in names if (value := derivation.givens[name]) is not None)
     post_of = {unit.pre: unit.post for unit in network.units}
     numbering = ",\\; ".join(
         f"{network.latex(p.name)}: {network.latex(p.source or '')} \\to {network.latex(post_of.get(target, target))}"

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import msgspec
 
+from ..engine.derivation import Pass
 from ..engine.numeric import EvaluationError
 from ..engine.problem import Problem
 from ..spec.files import csv_rows
@@ -71,9 +72,18 @@ def _redrawn(problem: Problem, rng: random.Random) -> Problem:
         spans = (("inputs", plan.inputs), ("parameters", plan.weights), ("targets", plan.targets))
         fresh = {group: {name: draw(rng, span) for name in getattr(spec.graph, group)} for group, span in spans if span}
         return Problem(msgspec.structs.replace(spec, graph=msgspec.structs.replace(spec.graph, **fresh)), problem.origin, problem.name)
-    if plan.inputs:
+    if spec.samples is not None:  # a mini-batch: every sample's inputs and targets drawn
+        update["samples"] = [
+            msgspec.structs.replace(
+                sample,
+                inputs={name: draw(rng, plan.inputs) for name in sample.inputs} if plan.inputs else sample.inputs,
+                targets={name: draw(rng, plan.targets) for name in sample.targets} if plan.targets else sample.targets,
+            )
+            for sample in spec.samples
+        ]
+    if plan.inputs and spec.samples is None:
         update["inputs"] = {name: draw(rng, plan.inputs) for name in spec.inputs}
-    if plan.targets:
+    if plan.targets and spec.samples is None:
         update["targets"] = {name: draw(rng, plan.targets) for name in spec.targets}
     if plan.weights:
         update["weights"] = {
@@ -92,20 +102,25 @@ def rejection(problem: Problem) -> str | None:
     except (EvaluationError, OverflowError, ZeroDivisionError):
         return "the numbers cannot be computed"
     saturation = (problem.spec.randomize or RandomizeSpec()).saturation
+    samples = range(1, len(problem.network.samples) + 1) if derivation.batched else [None]
     for unit in problem.network.units:
-        z = derivation[unit.pre].exact
-        if unit.activation.name in ("sigmoid", "tanh") and abs(z) > saturation:
-            return f"{unit.activation.name} unit {unit.post} saturates ({unit.pre} = {z:.3g})"
-        if unit.activation.name == "relu" and z <= 0:
-            return f"ReLU unit {unit.post} is dead ({unit.pre} = {z:.3g})"
-    for step in derivation.with_role("gradient"):
+        for sample in samples:  # every sample's first forward pass
+            pre = Pass(0, sample).node(unit.pre)
+            z = derivation[pre].exact
+            if unit.activation.name in ("sigmoid", "tanh") and abs(z) > saturation:
+                return f"{unit.activation.name} unit {unit.post} saturates ({pre} = {z:.3g})"
+            if unit.activation.name == "relu" and z <= 0:
+                return f"ReLU unit {unit.post} is dead ({pre} = {z:.3g})"
+    for step in derivation.with_role("gradient", iteration=1):
         if step.value == 0:
             return f"{step.id} rounds to 0"
     return None
 
 
 def _fingerprint(problem: Problem) -> tuple[float | None, ...]:
-    return tuple(value for _, value in problem.network.givens())
+    network = problem.network
+    given = [value for inputs, targets in network.samples for value in [*inputs.values(), *targets.values()]]
+    return (*given, *(p.value for p in network.parameters))
 
 
 def make_variants(

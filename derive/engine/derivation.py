@@ -12,7 +12,6 @@ Documents, the key and the grader read only this structure.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -46,6 +45,8 @@ class Step:
     simplified: bool = False  # an output signal whose chain cancels: the expression is the short form (yhat - y)
     exact: float | None = None
     value: float | None = None
+    iteration: int = 1  # the training iteration it belongs to (the pass after the last: the last)
+    sample: int | None = None  # its sample in a mini-batch; None for the batch's own steps and a lone sample
 
 
 @dataclass
@@ -54,7 +55,11 @@ class Derivation:
     policy: Policy
     steps: list[Step]
     primitives: dict[str, sympy.Symbol]
+    givens: dict[str, float | None]  # each primitive's value (None in a symbolic spec)
+    primitive_latex: dict[str, str]
     loss_history: list[float] = field(default_factory=list)
+    history: list[dict[str, float]] = field(default_factory=list)  # per iteration: parameter -> value after it
+    batched: bool = False  # the samples' steps carry their numbers: z1(2), dL(2)/dw1
     chain: str = "signals"  # full | signals: how the backward pass is worked (derive/engine/signals.py)
 
     @cached_property
@@ -71,28 +76,32 @@ class Derivation:
     def loss_id(self) -> str:
         return self.network.loss_symbol
 
-    def with_role(self, *roles: str) -> list[Step]:
-        return [step for step in self.steps if step.role in roles]
+    def with_role(self, *roles: str, iteration: int | None = None) -> list[Step]:
+        """The steps of these roles, of one iteration when it is given."""
+        return [step for step in self.steps if step.role in roles and (iteration is None or step.iteration == iteration)]
+
+    def latex_of(self, name: str) -> str:
+        """The LaTeX of a step or a primitive, by id."""
+        return self[name].latex if name in self else self.primitive_latex[name]
 
     @cached_property
     def names(self) -> dict[sympy.Symbol, str]:
         """LaTeX for every symbol a step expression may contain."""
-        names = {sym: self.network.latex(name) for name, sym in self.primitives.items()}
-        names[self.primitives[LEARNING_RATE]] = self.network.latex_names.get(LEARNING_RATE, r"\eta")
+        names = {sym: self.primitive_latex[name] for name, sym in self.primitives.items()}
         names.update({step.symbol: step.latex for step in self.steps})
         return names
 
     @cached_property
     def primitive_values(self) -> dict[sympy.Symbol, float]:
-        network = self.network
-        given: dict[str, float | None] = {**network.inputs, **network.targets}
-        given.update({p.name: p.value for p in network.parameters})
-        given[LEARNING_RATE] = network.learning_rate
-        return {self.primitives[name]: value for name, value in given.items() if value is not None}
+        return {self.primitives[name]: value for name, value in self.givens.items() if value is not None}
 
     @property
     def is_numeric(self) -> bool:
-        return self.network.is_numeric()
+        return all(value is not None for value in self.givens.values())
+
+    @property
+    def iterations(self) -> int:
+        return self.network.spec.steps
 
     def inline(self, step_id: str) -> sympy.Expr:
         """The step in terms of the spec's primitives only (no earlier-step symbols)."""
@@ -111,11 +120,9 @@ class Derivation:
             return [[step_id]]
         return [path + [factor] for upstream, factor in step.terms for path in self.chains(upstream)]
 
-    def evaluate(self, parameter_values: dict[str, float] | None = None) -> tuple[dict[sympy.Symbol, float], dict[sympy.Symbol, float], dict[sympy.Symbol, float]]:
+    def evaluate(self) -> tuple[dict[sympy.Symbol, float], dict[sympy.Symbol, float], dict[sympy.Symbol, float]]:
         """Exact values, policy values and the values carried into later steps."""
         exact = dict(self.primitive_values)
-        if parameter_values:
-            exact.update({self.primitives[name]: value for name, value in parameter_values.items()})
         carried = dict(exact)
         shown: dict[sympy.Symbol, float] = {}
         for step in self.steps:
@@ -156,21 +163,72 @@ def _stated(step: Step, values: dict[sympy.Symbol, float]) -> str:
     return f"{step.id} = {expression}" + (f" with {given}" if given else "")
 
 
-class _Builder:
-    def __init__(self, network: Network):
+@dataclass(frozen=True)
+class Pass:
+    """Where a step sits in training: after how many updates (the primes of w1', z1'), and
+    for which sample of a mini-batch (None: the spec's only sample, ids unmarked)."""
+
+    updates: int = 0
+    sample: int | None = None
+
+    def node(self, name: str) -> str:
+        """A unit's or the loss's id in this pass: z1, z1', z1''(2), z1[4](2)."""
+        return name + primes(self.updates) + (f"({self.sample})" if self.sample is not None else "")
+
+    def given(self, name: str) -> str:
+        """An input's or a target's id: x1, or x1(2) for the second sample."""
+        return name + (f"({self.sample})" if self.sample is not None else "")
+
+    def node_latex(self, latex: str) -> str:
+        return marked_latex(latex, self.updates, self.sample)
+
+
+def primes(updates: int) -> str:
+    """The marks of a quantity after `updates` updates, as lecture notes write them: ', '',
+    ''' and from the fourth on [4] (w1[4])."""
+    return "'" * updates if updates <= 3 else f"[{updates}]"
+
+
+def marked_latex(latex: str, updates: int = 0, sample: int | None = None) -> str:
+    """A name's LaTeX with its primes and its sample as a superscript: z_{1}'^{(2)}."""
+    upper = [f"[{updates}]"] if updates > 3 else []
+    if sample is not None:
+        upper.append(f"({sample})")
+    marks = "'" * updates if updates <= 3 else ""
+    return latex + marks + (f"^{{{''.join(upper)}}}" if upper else "")
+
+
+class StepBuilder:
+    iteration = 1  # the iteration the steps being added belong to
+
+    def __init__(self, network: Network, batched: bool):
         self.network = network
         self.mode = mode(network)
+        self.batched = batched  # the samples' steps carry their sample's number
         self.steps: list[Step] = []
         self.ids: dict[str, Step] = {}
         self.position: dict[str, int] = {}  # step id -> index, to order dependencies without a scan
         self.primitives: dict[str, sympy.Symbol] = {}
-        for name in [*network.inputs, *network.targets, *(p.name for p in network.parameters), LEARNING_RATE]:
-            self.primitives[name] = symbol(name)
+        self.givens: dict[str, float | None] = {}  # each primitive's value, None in a symbolic spec
+        self.primitive_latex: dict[str, str] = {}
+        for index, (inputs, targets) in enumerate(network.samples, start=1):
+            where = Pass(sample=index if batched else None)
+            for name, value in [*inputs.items(), *targets.items()]:
+                self.primitive(where.given(name), value, where.node_latex(network.latex(name)))
+        for parameter in network.parameters:
+            self.primitive(parameter.name, parameter.value, network.latex(parameter.name))
+        self.primitive(LEARNING_RATE, network.learning_rate, network.latex_names.get(LEARNING_RATE, r"\eta"))
+
+    def primitive(self, name: str, value: float | None, latex: str) -> sympy.Symbol:
+        self.primitives[name] = symbol(name)
+        self.givens[name] = value
+        self.primitive_latex[name] = latex
+        return self.primitives[name]
 
     def add(self, step_id: str, kind: str, role: str, expression: sympy.Expr, latex: str, **extra: object) -> Step:
         depends = {s.name for s in expression.free_symbols} & self.ids.keys()
         ordered = tuple(sorted(depends, key=self.position.__getitem__))
-        step = Step(step_id, kind, role, symbol(step_id), latex, expression, ordered, **extra)  # type: ignore[arg-type]
+        step = Step(step_id, kind, role, symbol(step_id), latex, expression, ordered, iteration=self.iteration, **extra)  # type: ignore[arg-type]
         self.position[step_id] = len(self.steps)
         self.steps.append(step)
         self.ids[step_id] = step
@@ -179,15 +237,22 @@ class _Builder:
     def sym(self, name: str) -> sympy.Symbol:
         return self.primitives[name] if name in self.primitives else self.ids[name].symbol
 
+    def latex_of(self, name: str) -> str:
+        return self.primitive_latex[name] if name in self.primitive_latex else self.ids[name].latex
+
+    @staticmethod
+    def parameter(name: str, updates: int) -> str:
+        """The id of a parameter's value after `updates` updates: w1, w1', w1''."""
+        return name + primes(updates)
+
     # forward ------------------------------------------------------------------
 
-    def forward(self, prime: str = "") -> None:
+    def forward(self, where: Pass, role: str = "forward") -> None:
         network = self.network
-        role = "after" if prime else "forward"
-        param = {p.name: self.sym(p.name + prime) if prime else self.sym(p.name) for p in network.parameters}
+        param = {p.name: self.sym(self.parameter(p.name, where.updates)) for p in network.parameters}
 
         def source(name: str) -> sympy.Symbol:
-            return self.sym(name + prime) if name + prime in self.ids else self.sym(name)
+            return self.sym(where.given(name)) if name in network.inputs else self.sym(where.node(name))
 
         for layer in network.layers:
             for unit in layer:
@@ -196,38 +261,41 @@ class _Builder:
                     for p in network.incoming(unit)
                 ]
                 expression = terms[0] if len(terms) == 1 else Add(*terms, evaluate=False)
-                self.add(unit.pre + prime, "weighted_sum", role, expression, network.latex(unit.pre + prime))
-            pre = [self.sym(unit.pre + prime) for unit in layer]
+                self.add(where.node(unit.pre), "weighted_sum", role, expression, where.node_latex(network.latex(unit.pre)),
+                         sample=where.sample)
+            pre = [self.sym(where.node(unit.pre)) for unit in layer]
             for unit in layer:
                 if unit.activation.name == "softmax":
                     expression = softmax(pre, unit.index)
                 else:
                     expression = unit.activation.function(pre[unit.index])
                 kind = "output" if unit.is_output else "activation"
-                self.add(unit.post + prime, kind, role, expression, network.latex(unit.post + prime))
-        targets = [self.sym(name) for name in network.targets]
-        outputs = [self.sym(unit.post + prime) for unit in network.outputs]
-        loss_id = network.loss_symbol + prime
-        self.add(loss_id, "loss", "loss" if not prime else "after", network.loss.expression(targets, outputs), network.latex(loss_id))
+                self.add(where.node(unit.post), kind, role, expression, where.node_latex(network.latex(unit.post)),
+                         sample=where.sample)
+        targets = [self.sym(where.given(name)) for name in network.targets]
+        outputs = [self.sym(where.node(unit.post)) for unit in network.outputs]
+        self.add(where.node(network.loss_symbol), "loss", "loss" if role == "forward" else role,
+                 network.loss.expression(targets, outputs), where.node_latex(network.latex(network.loss_symbol)),
+                 sample=where.sample)
 
     # backward -----------------------------------------------------------------
 
-    def factor(self, of: str, wrt: str, expression: sympy.Expr, definition: sympy.Expr) -> str:
+    def factor(self, of: str, wrt: str, expression: sympy.Expr, definition: sympy.Expr, sample: int | None) -> str:
         step_id = f"d{of}/d{wrt}"
-        latex = partial(self.network.latex(of), self.network.latex(wrt))
-        self.add(step_id, "factor", "factor", expression, latex, of=of, wrt=wrt, definition=definition)
+        latex = partial(self.latex_of(of), self.latex_of(wrt))
+        self.add(step_id, "factor", "factor", expression, latex, of=of, wrt=wrt, definition=definition, sample=sample)
         return step_id
 
-    def accumulate(self, node: str, terms: list[tuple[str, str]], role: str, kind: str, shorter: sympy.Expr | None = None) -> str:
+    def accumulate(self, loss_id: str, node: str, terms: list[tuple[str, str]], role: str, kind: str,
+                   sample: int | None, shorter: sympy.Expr | None = None) -> str:
         """dL/d(node) = sum of upstream signal * local factor; `shorter` replaces that sum
         where the factors cancel (an output signal, y-hat - y)."""
-        loss_id = self.network.loss_symbol
         products = [Mul(self.sym(up), self.sym(f), evaluate=False) for up, f in terms]
         expression = products[0] if len(products) == 1 else Add(*products, evaluate=False)
         step_id = f"d{loss_id}/d{node}"
-        latex = partial(self.network.latex(loss_id), self.network.latex(node))
+        latex = partial(self.latex_of(loss_id), self.latex_of(node))
         self.add(step_id, kind, role, shorter if shorter is not None else expression, latex,
-                 of=loss_id, wrt=node, terms=tuple(terms), simplified=shorter is not None)
+                 of=loss_id, wrt=node, terms=tuple(terms), simplified=shorter is not None, sample=sample)
         return step_id
 
     def paths(self, step_id: str) -> list[list[str]]:
@@ -237,23 +305,23 @@ class _Builder:
             return [[step_id]]
         return [path + [factor] for upstream, factor in step.terms for path in self.paths(upstream)]
 
-    def backward(self) -> None:
+    def backward(self, where: Pass) -> None:
         network = self.network
-        loss_id = network.loss_symbol
-        targets = [self.sym(name) for name in network.targets]
-        outputs = [self.sym(unit.post) for unit in network.outputs]
-        signal: dict[str, str] = {}
+        loss_id = where.node(network.loss_symbol)
+        targets = [self.sym(where.given(name)) for name in network.targets]
+        outputs = [self.sym(where.node(unit.post)) for unit in network.outputs]
+        signal: dict[str, str] = {}  # unit name -> the id of its error signal in this pass
         for unit in network.outputs:
             derivative = network.loss.derivative(targets, outputs, unit.index)
-            signal[unit.post] = self.factor(loss_id, unit.post, derivative, self.ids[loss_id].expression)
+            signal[unit.post] = self.factor(loss_id, where.node(unit.post), derivative, self.ids[loss_id].expression, where.sample)
         for depth in range(len(network.layers) - 1, -1, -1):
             layer = network.layers[depth]
             for unit in layer:
-                self._pre_signal(unit, layer, signal)
+                self._pre_signal(where, unit, layer, signal)
             pres = {u.pre for u in layer}
             for parameter in network.parameters:
                 if any(target in pres for target in parameter.targets):
-                    self._gradient(parameter, signal)
+                    self._gradient(where, parameter, signal)
             if depth > 0:
                 for unit in network.layers[depth - 1]:
                     terms = []
@@ -261,34 +329,47 @@ class _Builder:
                         weight = network.weight_between(unit.post, target)
                         if weight is None:
                             continue
-                        f = self.factor(target.pre, unit.post, self.sym(weight.name), self.ids[target.pre].expression)
+                        pre = where.node(target.pre)
+                        f = self.factor(pre, where.node(unit.post), self.sym(self.parameter(weight.name, where.updates)),
+                                        self.ids[pre].expression, where.sample)
                         terms.append((signal[target.pre], f))
                     if terms:
-                        signal[unit.post] = self.accumulate(unit.post, terms, "signal", "factor")
+                        signal[unit.post] = self.accumulate(loss_id, where.node(unit.post), terms, "signal", "factor", where.sample)
 
-    def _pre_signal(self, unit: Unit, layer: list[Unit], signal: dict[str, str]) -> None:
-        z = self.sym(unit.pre)
+    def _pre_signal(self, where: Pass, unit: Unit, layer: list[Unit], signal: dict[str, str]) -> None:
+        loss_id = where.node(self.network.loss_symbol)
+        pre, post = where.node(unit.pre), where.node(unit.post)
         if unit.activation.name == "softmax":
-            posts = [self.sym(u.post) for u in layer]
+            posts = [self.sym(where.node(u.post)) for u in layer]
             terms = [
-                (signal[u.post], self.factor(u.post, unit.pre, softmax_derivative(posts, u.index, unit.index), self.ids[u.post].expression))
+                (signal[u.post], self.factor(where.node(u.post), pre, softmax_derivative(posts, u.index, unit.index),
+                                             self.ids[where.node(u.post)].expression, where.sample))
                 for u in layer
             ]
         else:
-            derivative = unit.activation.derivative(z, self.sym(unit.post))
-            terms = [(signal[unit.post], self.factor(unit.post, unit.pre, derivative, self.ids[unit.post].expression))]
+            derivative = unit.activation.derivative(self.sym(pre), self.sym(post))
+            terms = [(signal[unit.post], self.factor(post, pre, derivative, self.ids[post].expression, where.sample))]
         shorter = None
         if unit.is_output and self.mode == "signals":
-            outputs = [self.sym(u.post) for u in layer]
-            shorter = simplified_output_signal(self.network, unit.index, outputs, [self.sym(name) for name in self.network.targets])
-        signal[unit.pre] = self.accumulate(unit.pre, terms, "signal", "factor", shorter)
+            outputs = [self.sym(where.node(u.post)) for u in layer]
+            targets = [self.sym(where.given(name)) for name in self.network.targets]
+            shorter = simplified_output_signal(self.network, unit.index, outputs, targets)
+        signal[unit.pre] = self.accumulate(loss_id, pre, terms, "signal", "factor", where.sample, shorter)
 
-    def _gradient(self, parameter: Parameter, signal: dict[str, str]) -> None:
+    def _gradient(self, where: Pass, parameter: Parameter, signal: dict[str, str]) -> None:
+        loss_id = where.node(self.network.loss_symbol)
+        name = self.parameter(parameter.name, where.updates)
         terms = []
         for target in parameter.targets:
-            local = self.sym(parameter.source) if parameter.source else sympy.Integer(1)
-            terms.append((signal[target], self.factor(target, parameter.name, local, self.ids[target].expression)))
-        step_id = self.accumulate(parameter.name, terms, "gradient", "gradient")
+            pre = where.node(target)
+            if parameter.source is None:
+                local: sympy.Expr = sympy.Integer(1)
+            elif parameter.source in self.network.inputs:
+                local = self.sym(where.given(parameter.source))
+            else:
+                local = self.sym(where.node(parameter.source))
+            terms.append((signal[target], self.factor(pre, name, local, self.ids[pre].expression, where.sample)))
+        step_id = self.accumulate(loss_id, name, terms, "gradient", "gradient", where.sample)
         if self.mode == "full":
             # The page multiplies every path's printed factors: so does the value.
             paths = self.paths(step_id)
@@ -299,48 +380,5 @@ class _Builder:
             step = self.steps.pop()
             del self.ids[step_id], self.position[step_id]
             expression = products[0] if len(products) == 1 else Add(*products, evaluate=False)
-            self.add(step_id, step.kind, step.role, expression, step.latex, of=step.of, wrt=step.wrt, terms=step.terms)
-
-    def update(self) -> None:
-        eta = self.primitives[LEARNING_RATE]
-        loss_id = self.network.loss_symbol
-        for parameter in self.network.parameters:
-            gradient = self.ids[f"d{loss_id}/d{parameter.name}"].symbol
-            expression = Add(self.sym(parameter.name), Mul(-1, eta, gradient, evaluate=False), evaluate=False)
-            self.add(parameter.name + "'", "weight", "update", expression, self.network.latex(parameter.name + "'"))
-
-
-def derive(network: Network, policy: Policy) -> Derivation:
-    builder = _Builder(network)
-    builder.forward()
-    builder.backward()
-    builder.update()
-    builder.forward(prime="'")
-    derivation = Derivation(network, policy, builder.steps, builder.primitives, chain=builder.mode)
-    if derivation.is_numeric:
-        _fill_values(derivation)
-    return derivation
-
-
-def _fill_values(derivation: Derivation) -> None:
-    exact, shown, carried = derivation.evaluate()
-    for step in derivation.steps:
-        step.exact = exact[step.symbol]
-        step.value = shown[step.symbol]
-    derivation.loss_history = list(_training_losses(derivation, shown, carried))
-
-
-def _training_losses(
-    derivation: Derivation, shown: dict[sympy.Symbol, float], carried: dict[sympy.Symbol, float]
-) -> Iterator[float]:
-    """The loss before each of `steps` updates, then after the last one; every iteration
-    after the first reruns the same steps from the previous iteration's updated values."""
-    network = derivation.network
-    loss = derivation[network.loss_symbol].symbol
-    after = derivation[network.loss_symbol + "'"].symbol
-    yield shown[loss]
-    for _ in range(network.spec.steps - 1):
-        parameters = {p.name: carried[derivation[p.name + "'"].symbol] for p in network.parameters}
-        _, shown, carried = derivation.evaluate(parameters)
-        yield shown[loss]
-    yield shown[after]
+            self.add(step_id, step.kind, step.role, expression, step.latex, of=step.of, wrt=step.wrt, terms=step.terms,
+                     sample=where.sample)

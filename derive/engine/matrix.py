@@ -16,7 +16,7 @@ the parameters the spec has are updated."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -26,6 +26,7 @@ from ..spec.schema import Spec, SpecError
 from .functions import Activation, Loss, layer_activation, spec_loss, softmax, softmax_derivative
 from .network import Network
 from .numeric import EvaluationError
+from .optimizers import Training
 
 Array = np.ndarray
 
@@ -145,11 +146,6 @@ class MatrixNetwork:
         biases = [None if bias is None else _bias_gradient(delta, bias) for delta, bias in zip(deltas, self.biases, strict=True)]
         return Gradients(loss, weights, biases, deltas)
 
-    def updated(self, gradients: Gradients, learning_rate: float) -> MatrixNetwork:
-        weights = [w - learning_rate * g for w, g in zip(self.weights, gradients.weights, strict=True)]
-        biases = [None if b is None else b - learning_rate * g for b, g in zip(self.biases, gradients.biases, strict=True)]  # type: ignore[operator]
-        return replace(self, weights=weights, biases=biases)
-
 
 def _bias_gradient(delta: Array, bias: Array) -> Array:
     """Summed over the batch; a shared bias also collects every unit it feeds."""
@@ -160,40 +156,70 @@ def _bias_gradient(delta: Array, bias: Array) -> Array:
 @dataclass(frozen=True)
 class MatrixForm:
     """One worked training step in matrix form, and the loss of every later step: what the
-    matrix handout prints and the layer-level key lists."""
+    matrix handout prints and the layer-level key lists. The loss is the batch mean (or sum,
+    `reduction`), with weight decay's L2 term where the optimizer puts it in the loss; the
+    update is the spec's optimizer's (derive/engine/optimizers.py)."""
 
     network: MatrixNetwork
     x: Array
     y: Array
     learning_rate: float
     steps: int
+    training: Training = field(default_factory=Training)
 
     @cached_property
     def forward(self) -> tuple[list[Array], list[Array]]:
         return self.network.forward(self.x)
 
+    def objective(self, network: MatrixNetwork) -> Gradients:
+        """The loss and its gradients: the batch mean's, times the batch for `sum`, plus
+        λ/2·Σw² and λ·w with an L2 term (every parameter, biases included, as torch)."""
+        result = network.gradients(self.x, self.y)
+        scale = float(self.samples) if self.training.reduction == "sum" else 1.0
+        decay = self.training.l2
+        if scale == 1.0 and not decay:
+            return result
+        parameters = [*network.weights, *(b for b in network.biases if b is not None)]
+        penalty = decay / 2 * sum(float((p**2).sum()) for p in parameters)
+        return Gradients(
+            scale * result.loss + penalty,
+            [scale * g + decay * w for g, w in zip(result.weights, network.weights, strict=True)],
+            [None if g is None or b is None else scale * g + decay * b for g, b in zip(result.biases, network.biases, strict=True)],
+            [scale * delta for delta in result.deltas],
+        )
+
+    def loss_of(self, network: MatrixNetwork) -> float:
+        return self.objective(network).loss
+
     @cached_property
     def gradients(self) -> Gradients:
-        return self.network.gradients(self.x, self.y)
+        return self.objective(self.network)
+
+    @cached_property
+    def trajectory(self) -> list[MatrixNetwork]:
+        """The network before the first update and after each of `steps`."""
+        stepper = self.training.steps(self.learning_rate)
+        networks = [self.network]
+        for _ in range(self.steps):
+            network = networks[-1]
+            result = self.objective(network)
+            count = len(network.weights)
+            updated = stepper.step([*network.weights, *network.biases], [*result.weights, *result.biases])
+            networks.append(replace(network, weights=updated[:count], biases=updated[count:]))  # type: ignore[arg-type]
+        return networks
 
     @cached_property
     def after(self) -> MatrixNetwork:
-        return self.network.updated(self.gradients, self.learning_rate)
+        return self.trajectory[1] if self.steps >= 1 else self.network
 
     @cached_property
     def loss_after(self) -> float:
-        return self.after.loss.value(self.y, self.after.forward(self.x)[1][-1])
+        return self.loss_of(self.after)
 
     @cached_property
     def loss_history(self) -> list[float]:
         """The loss before each of `steps` updates, then after the last one."""
-        network, history = self.network, []
-        for _ in range(self.steps):
-            result = network.gradients(self.x, self.y)
-            history.append(result.loss)
-            network = network.updated(result, self.learning_rate)
-        history.append(network.loss.value(self.y, network.forward(self.x)[1][-1]))
-        return history
+        return [self.loss_of(network) for network in self.trajectory]
 
     @property
     def samples(self) -> int:
@@ -225,9 +251,10 @@ def from_network(network: Network) -> MatrixForm:
         masks.append(mask)
         biases.append(_bias_of(network, depth))
     layers, loss = _functions(spec, sizes)
-    x = np.array([[value] for value in network.inputs.values()], dtype=float)
-    y = np.array([[value] for value in network.targets.values()], dtype=float)
-    return MatrixForm(MatrixNetwork(weights, biases, masks, layers, loss), x, y, spec.learning_rate or 0.0, spec.steps)
+    x = np.array([list(inputs.values()) for inputs, _ in network.samples], dtype=float).T  # a column per sample
+    y = np.array([list(targets.values()) for _, targets in network.samples], dtype=float).T
+    return MatrixForm(MatrixNetwork(weights, biases, masks, layers, loss), x, y, spec.learning_rate or 0.0, spec.steps,
+                      Training.of(spec))
 
 
 def _bias_of(network: Network, depth: int) -> Array | None:
@@ -280,7 +307,7 @@ def from_samples(spec: Spec, x: Array, y: Array, origin: str) -> MatrixForm:
                         f"got {y.shape[1]} rows of {y.shape[0]}.")
     _check_targets(spec, y, origin)
     network = random_network(spec, sizes, spec.weight_seed)
-    return MatrixForm(network, x, y, spec.learning_rate or 0.0, spec.steps)
+    return MatrixForm(network, x, y, spec.learning_rate or 0.0, spec.steps, Training.of(spec))
 
 
 def _check_targets(spec: Spec, y: Array, origin: str) -> None:

@@ -12,7 +12,7 @@ import sympy
 from .functions import Activation, Loss, layer_activation, spec_loss
 from .names import default_latex
 from ..spec.schema import ExplicitWeight, Spec, SpecError
-from ..spec.vocabulary import LEARNING_RATE, field_path, shown
+from ..spec.vocabulary import HYPER_SYMBOLS, LEARNING_RATE, OPTIMIZER_FIELDS, field_path, shown
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,8 @@ class Network:
     loss_symbol: str
     learning_rate: float | None
     latex_names: dict[str, str] = field(default_factory=dict)
+    # every sample's (inputs, targets); `inputs` and `targets` are the first one's
+    samples: list[tuple[dict[str, float | None], dict[str, float | None]]] = field(default_factory=list)
 
     @property
     def units(self) -> list[Unit]:
@@ -90,7 +92,8 @@ class Network:
         return [*self.inputs.items(), *((p.name, p.value) for p in self.parameters), *self.targets.items()]
 
     def is_numeric(self) -> bool:
-        values = [*self.inputs.values(), *self.targets.values(), self.learning_rate]
+        values = [value for inputs, targets in self.samples for value in [*inputs.values(), *targets.values()]]
+        values.append(self.learning_rate)
         values += [p.value for p in self.parameters]
         return all(value is not None for value in values)
 
@@ -143,20 +146,21 @@ def build_network(spec: Spec, origin: str = "spec") -> Network:
         layers.append([
             Unit(index, i, pre[i], post[i], function, index == last) for i in range(layer.units)
         ])
-    inputs = list(spec.inputs)
+    samples = spec.sample_sets()
+    inputs = list(samples[0][0])
     edges = _edges(spec, layers, inputs)
     weights = _weights(spec, layers, inputs, edges, origin)
     biases = _biases(spec, layers, origin)
     _check_distinct(spec, layers, weights, biases, origin)
     _check_connected(layers, inputs, weights, biases, origin)
-    taken = set(inputs) | set(spec.targets) | {u.pre for l in layers for u in l} | {u.post for l in layers for u in l}
+    taken = set(inputs) | set(samples[0][1]) | {u.pre for l in layers for u in l} | {u.post for l in layers for u in l}
     unknown = set(spec.latex) - taken - {w.name for w in weights} - {b.name for b in biases} - {spec.loss_symbol, LEARNING_RATE}
     if unknown:
         raise SpecError(f"{origin}: latex: '{sorted(unknown)[0]}' is not a name used in the spec.")
     return Network(
         spec=spec,
-        inputs=dict(spec.inputs),
-        targets=dict(spec.targets),
+        inputs=dict(samples[0][0]),
+        targets=dict(samples[0][1]),
         layers=layers,
         weights=weights,
         biases=biases,
@@ -164,6 +168,7 @@ def build_network(spec: Spec, origin: str = "spec") -> Network:
         loss_symbol=spec.loss_symbol,
         learning_rate=spec.learning_rate,
         latex_names=dict(spec.latex),
+        samples=[(dict(inputs_), dict(targets_)) for inputs_, targets_ in samples],
     )
 
 
@@ -291,8 +296,10 @@ def _check_distinct(spec: Spec, layers: list[list[Unit]], weights: list[Paramete
     quantities sharing a name would silently be one (an input named eta was the learning
     rate). The schema refuses clashes between written names; this adds the defaults."""
     named: list[tuple[str, str, bool]] = []  # (field, name, written in the spec)
-    named += [(field_path(("inputs", name)), name, True) for name in spec.inputs]
-    named += [(field_path(("targets", name)), name, True) for name in spec.targets]
+    first_inputs, first_targets = spec.sample_sets()[0]
+    where = "samples[0]." if spec.samples is not None else ""
+    named += [(where + field_path(("inputs", name)), name, True) for name in first_inputs]
+    named += [(where + field_path(("targets", name)), name, True) for name in first_targets]
     for index, (layer_spec, layer) in enumerate(zip(spec.layers, layers)):
         for part in ("pre", "post"):
             written = getattr(layer_spec, part) is not None
@@ -301,9 +308,13 @@ def _check_distinct(spec: Spec, layers: list[list[Unit]], weights: list[Paramete
         named += [(field_path((group, p.name)) if written else group, p.name, written) for p in parameters]
     named.append(("loss_symbol", spec.loss_symbol, True))
     seen: dict[str, tuple[str, bool]] = {}
+    hyper = {HYPER_SYMBOLS[option]: option for option in hyper_parameters(spec)}
     for field, name, written in named:
         if name == LEARNING_RATE:
             raise SpecError(f"{origin}: {field}: the name '{LEARNING_RATE}' is the learning rate's symbol; choose another name.")
+        if name in hyper:
+            raise SpecError(f"{origin}: {field}: the name {shown(name)} is the symbol of optimizer.{hyper[name]}; "
+                            "choose another name.")
         if name in seen:
             first, first_written = seen[name]
             if written and first_written:
@@ -335,6 +346,23 @@ def _check_connected(
     unused = next((name for name in inputs if name not in feeding), None)
     if unused is not None:
         raise SpecError(f"{origin}: inputs.{unused}: the input feeds nothing; give it a weight to the first layer.")
+
+
+# torch.optim's defaults; momentum, which torch's SGD defaults to 0, is 0.9 for the momentum
+# and nesterov optimizers (naming them asks for momentum), and weight_decay is 0 but for adamw.
+HYPER_DEFAULTS = {"momentum": 0.9, "rho": 0.99, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+
+
+def hyper_parameters(spec: Spec) -> dict[str, float]:
+    """The optimizer's hyper-parameters by field, written or defaulted; weight_decay only
+    when it is not 0."""
+    optimizer = spec.optimizer
+    values = {option: value if (value := getattr(optimizer, option)) is not None else HYPER_DEFAULTS[option]
+              for option in OPTIMIZER_FIELDS[optimizer.name]}
+    decay = optimizer.weight_decay if optimizer.weight_decay is not None else (0.01 if optimizer.name == "adamw" else 0.0)
+    if decay:
+        values["weight_decay"] = decay
+    return values
 
 
 def symbol(name: str) -> sympy.Symbol:

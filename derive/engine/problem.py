@@ -11,9 +11,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ..spec.schema import Spec, SpecError, parse_spec
-from .derivation import Derivation, derive
+from .derivation import Derivation
 from .network import Network, build_network
 from .policy import Policy
+from .training import derive
 
 if TYPE_CHECKING:
     import numpy as np
@@ -52,7 +53,7 @@ class Problem:
             from .graph import derive_graph
 
             return derive_graph(self.network, self.policy)  # type: ignore[arg-type]
-        return derive(self.network, self.policy)
+        return derive(self.network, self.policy, self.origin)
 
     @cached_property
     def matrix(self) -> MatrixForm:

@@ -18,7 +18,7 @@ from msgspec import Meta, field
 from .graph import GraphSpec, check_graph
 from .texmath import latex_problem
 from .vocabulary import (
-    ACTIVATION_NAME, ACTIVATIONS, CARRIES, DATA_FILE, KINDS, LEARNING_RATE, LOSS_NAME, LOSSES, MODES, NAME_PATTERN,
+    ACTIVATION_NAME, ACTIVATIONS, CARRIES, DATA_FILE, KINDS, LEARNING_RATE, LOSS_NAME, LOSSES, MODES, NAME_PATTERN, OPTIMIZER_FIELDS,
     ROUNDINGS, SpecError, field_path, shown, unprintable,
 )
 
@@ -103,6 +103,32 @@ class DataSpec(_Strict, kw_only=True):
     targets: Annotated[str, Meta(pattern=DATA_FILE)]
 
 
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
+Fraction = Annotated[float, Meta(ge=0, lt=1)]
+
+
+class OptimizerSpec(_Strict, kw_only=True):
+    """optimizer: {name: adam, beta1: 0.9, ...}: the update rule and its hyper-parameters,
+    named and defaulted as torch.optim names and defaults them (derive/engine/training.py).
+    weight_decay is an L2 term in the loss for every optimizer but adamw, which decays the
+    weights apart from the gradient (torch's AdamW, whose default is 0.01)."""
+
+    name: Literal[OPTIMIZERS] = "sgd"  # type: ignore[valid-type]
+    momentum: Fraction | None = None  # momentum, nesterov: 0.9
+    rho: Fraction | None = None  # rmsprop: 0.99 (torch's alpha)
+    beta1: Fraction | None = None  # adam, adamw: 0.9
+    beta2: Fraction | None = None  # adam, adamw: 0.999
+    epsilon: Annotated[float, Meta(gt=0)] | None = None  # rmsprop, adam, adamw: 1e-8
+    weight_decay: Annotated[float, Meta(ge=0)] | None = None  # 0 (adamw: 0.01)
+
+
+class SampleSpec(_Strict, kw_only=True):
+    """One sample of a mini-batch: its inputs and targets, named as every other sample's."""
+
+    inputs: dict[str, float | None]
+    targets: dict[str, float | None]
+
+
 class Spec(_Strict, kw_only=True):
     title: Annotated[str, Meta(max_length=300)] = "Forward and backward propagation"
     language: Literal["ko", "en"] = "ko"
@@ -118,6 +144,10 @@ class Spec(_Strict, kw_only=True):
     loss_symbol: str = "L"
     learning_rate: Annotated[float, Meta(gt=0)] | None = None  # 0 would teach nothing; < 0 climbs the loss
     steps: Annotated[int, Meta(ge=1, le=1000)] = 1
+    # A mini-batch: the samples instead of inputs and targets, and how their losses combine.
+    samples: Annotated[list[SampleSpec], Meta(min_length=1, max_length=64)] | None = None
+    reduction: Literal["mean", "sum"] = "mean"
+    optimizer: OptimizerSpec = field(default_factory=OptimizerSpec)
     # How the backward pass is worked: every path of chain factors in full (the seeds'
     # 2-2-1 format), or each unit's error signal once and each gradient as signal x input;
     # auto takes full when every gradient has one short path (derive/engine/derivation.py).
@@ -131,6 +161,13 @@ class Spec(_Strict, kw_only=True):
     ask: list[str] | None = None
     # A computational graph instead of layers (derive/spec/graph.py, derive/engine/graph.py).
     graph: GraphSpec | None = None
+
+    def sample_sets(self) -> list[tuple[dict[str, float | None], dict[str, float | None]]]:
+        """Every sample's (inputs, targets): the `samples` list, or the one sample of
+        `inputs` and `targets`."""
+        if self.samples is None:
+            return [(self.inputs, self.targets)]
+        return [(sample.inputs, sample.targets) for sample in self.samples]
 
     def per_kind_digits(self) -> dict[str, int]:
         return {
@@ -155,13 +192,18 @@ def parse_spec(data: dict[str, Any], origin: str = "spec") -> Spec:
     check_title(spec.title, origin, "title")
     _check_values(spec, origin)
     if spec.graph is not None:
+        for name, unset in (("samples", spec.samples is None), ("optimizer", spec.optimizer == OptimizerSpec())):
+            if not unset:  # mini-batches and optimizers are worked for layered networks only
+                raise SpecError(f"{origin}: {name}: a graph: spec is worked for one evaluation with plain gradient descent; "
+                                f"leave {name} out (or write the network as layers:).")
         check_graph(spec, origin)
         _check_ask(spec, origin)
         return spec
     for required in ("layers", "loss"):
         if getattr(spec, required) is None:
             raise SpecError(f"{origin}: {required}: required field is missing.")
-    _check_names(spec, origin)
+    _check_samples(spec, origin)
+    _check_optimizer(spec, origin)
     _check_ask(spec, origin)
     return spec
 
@@ -173,6 +215,47 @@ def check_title(title: str, origin: str, field_name: str) -> None:
     character = unprintable(title.replace("\t", " ").replace("\n", " ").replace("\r", " "))
     if character is not None:
         raise SpecError(f"{origin}: {field_name}: a title holds no control characters; it holds {character}; got {shown(title)}.")
+
+
+def _check_optimizer(spec: Spec, origin: str) -> None:
+    """A hyper-parameter the optimizer does not read is a mistake (rho given to adam would
+    otherwise be silently ignored)."""
+    optimizer = spec.optimizer
+    used = OPTIMIZER_FIELDS[optimizer.name]
+    for name in ("momentum", "rho", "beta1", "beta2", "epsilon"):
+        if getattr(optimizer, name) is not None and name not in used:
+            readers = [key for key, fields in OPTIMIZER_FIELDS.items() if name in fields]
+            raise SpecError(
+                f"{origin}: optimizer.{name}: {optimizer.name} has no {name} (it is a hyper-parameter of "
+                f"{' and '.join(readers)}); leave it out or choose one of those."
+            )
+
+
+def _check_samples(spec: Spec, origin: str) -> None:
+    """A mini-batch's samples each name the same inputs and targets, in the same order, and
+    each passes the checks one sample's inputs and targets do (named as samples[i])."""
+    if spec.samples is None:
+        _check_names(spec, origin)
+        return
+    if spec.inputs or spec.targets or spec.data is not None:
+        raise SpecError(f"{origin}: samples: give the inputs and targets inside samples, not also as inputs, targets or data.")
+    first = spec.samples[0]
+    for index, sample in enumerate(spec.samples):
+        for part in ("inputs", "targets"):
+            names, expected = list(getattr(sample, part)), list(getattr(first, part))
+            if index and names != expected:
+                raise SpecError(
+                    f"{origin}: samples[{index}].{part}: every sample names the same {part} in the same order "
+                    f"as samples[0] ({', '.join(expected)}); got {', '.join(names) or 'none'}."
+                )
+        try:
+            _check_names(msgspec.structs.replace(spec, inputs=sample.inputs, targets=sample.targets, samples=None), origin)
+        except SpecError as error:
+            text = str(error)
+            prefix = f"{origin}: "
+            if text.startswith(prefix) and text[len(prefix):].startswith(("inputs", "targets")):
+                text = f"{prefix}samples[{index}].{text[len(prefix):]}"
+            raise SpecError(text) from None
 
 
 # --- rules msgspec's types cannot state ------------------------------------------------

@@ -12,6 +12,15 @@ from typing import Any
 ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax")
 LOSSES = ("squared_error", "half_squared_error", "mse", "binary_cross_entropy", "cross_entropy")
 LEARNING_RATE = "eta"  # the learning rate's symbol: no input, unit, parameter or loss may take it
+# The optimizer's hyper-parameters as symbols (optimizer field -> symbol name): the names are
+# taken, like eta, when the spec's optimizer uses them.
+HYPER_SYMBOLS = {"momentum": "mu", "rho": "rho", "beta1": "beta1", "beta2": "beta2", "epsilon": "epsilon",
+                 "weight_decay": "lambda"}
+# Which hyper-parameters each optimizer reads (weight_decay: every one).
+OPTIMIZER_FIELDS = {
+    "sgd": (), "momentum": ("momentum",), "nesterov": ("momentum",), "rmsprop": ("rho", "epsilon"),
+    "adam": ("beta1", "beta2", "epsilon"), "adamw": ("beta1", "beta2", "epsilon"),
+}
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 ACTIVATION_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,29}$"
 LOSS_NAME = r"^[A-Za-z][A-Za-z0-9_ ]{0,39}$"

@@ -316,7 +316,7 @@ class Renderer:
                 factors = [boxed] + factors[prefix:]
             products.append(self._product(factors))
         definitions = [
-            self._product([partial_of_expression(to_latex(d[f].definition, d.names), d.network.latex(d[f].wrt)) for f in chain])
+            self._product([partial_of_expression(to_latex(d[f].definition, d.names), d.latex_of(d[f].wrt)) for f in chain])
             for chain in chains
         ]
         forms = [self._product([self._form(f) for f in chain]) for chain in chains]

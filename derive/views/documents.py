@@ -4,7 +4,6 @@ steps' own expression trees and values; the templates only lay the lines out."""
 from __future__ import annotations
 
 from collections.abc import Callable
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -13,15 +12,18 @@ from typing import TYPE_CHECKING
 import markupsafe
 import sympy
 
+from ..engine.derivation import Pass
 from ..engine.policy import format_number
 from . import escape
 from .blocks import Renderer
+from .iterations import full_iteration, later_iterations, optimizer_prose, rule_rows
+from .iterations import sentence as _sentence
 from .key import asked_ids
 from .templating import TEMPLATES, _environment, _template_cache, _TARGETS  # noqa: F401 (re-exported)
 from .diagram import LABEL_POSITION, layout, plain_text
 
 if TYPE_CHECKING:
-    from ..engine.network import Network
+    from ..engine.derivation import Derivation
     from ..engine.problem import Problem
 
 FORMATS = ("md", "tex", "pdf", "html", "slides")  # slides: lecture slides (slides.tex, .pdf, .html; views/slides.py)
@@ -75,19 +77,27 @@ HEADINGS = {
 }
 
 
-def _initial_rows(network: Network) -> list[str]:
+LATER_HEADING = {"ko": "이후 반복", "en": "Later iterations"}
+
+
+def _initial_rows(d: Derivation) -> list[str]:
     """Inputs, parameters and targets, at most five to a row: short enough for a page and for
-    a phone. A symbolic spec lists its symbols instead of "x = x"."""
+    a phone; a mini-batch's inputs and targets sample by sample. A symbolic spec lists its
+    symbols instead of "x = x"."""
+    network = d.network
+    samples = range(1, len(network.samples) + 1) if d.batched else [None]
+    inputs = [[Pass(sample=s).given(name) for name in network.inputs] for s in samples]
+    targets = [[Pass(sample=s).given(name) for name in network.targets] for s in samples]
+    groups = [*inputs, [p.name for p in network.parameters], *targets]
     if not network.is_numeric():
-        names = [*network.inputs, *(p.name for p in network.parameters), *network.targets]
-        return [r",\ ".join(network.latex(name) for name in names[i:i + 8]) for i in range(0, len(names), 8)]
+        names = [name for group in groups for name in group]
+        return [r",\ ".join(d.latex_of(name) for name in names[i:i + 8]) for i in range(0, len(names), 8)]
 
-    def equation(name: str, value: float | None) -> str:
-        return f"{network.latex(name)} = {format_number(value) if value is not None else network.latex(name)}"
+    def equation(name: str) -> str:
+        value = d.givens[name]
+        return f"{d.latex_of(name)} = {format_number(value) if value is not None else d.latex_of(name)}"
 
-    groups = [[equation(n, v) for n, v in network.inputs.items()], [equation(p.name, p.value) for p in network.parameters],
-              [equation(n, v) for n, v in network.targets.items()]]
-    return [r",\quad ".join(row) for group in groups for row in _balanced_rows(group, 5)]
+    return [r",\quad ".join(row) for group in groups for row in _balanced_rows([equation(n) for n in group], 5)]
 
 
 def _balanced_rows(items: list[str], most: int) -> list[list[str]]:
@@ -135,14 +145,7 @@ RULE_WORDS = {
 }
 
 
-def _sentence(template: str, math: dict[str, str]) -> list[tuple[bool, str]]:
-    """A sentence of words and formulas, as (is_math, text) parts: each template puts its
-    own inline-math delimiters around the formulas, so the words hold no markup."""
-    parts = re.split(r"\{(\w+)\}", template)
-    return [(bool(i % 2), math[part] if i % 2 else part) for i, part in enumerate(parts) if part]
-
-
-def _prose(problem: Problem, kind: str, words: dict[str, object], renderer: Renderer) -> dict[str, list[tuple[bool, str]]]:
+def _prose(problem: Problem, kind: str, words: dict[str, object], renderer: Renderer, language: str) -> dict[str, list[tuple[bool, str]]]:
     """Seed 000's sentences: what backpropagation does, the chain rule, the update rule
     with the network's η and, on the handout and key only (its numbers are answers),
     that the prediction moved toward the target and the loss went down."""
@@ -153,31 +156,32 @@ def _prose(problem: Problem, kind: str, words: dict[str, object], renderer: Rend
     prose = {
         "backprop": _sentence(str(words["backprop"]), {"loss": loss, "weight": "w_i", "gradient": rf"\frac{{\partial {loss}}}{{\partial w_i}}"}),
         "chain_rule": _sentence(str(words["chain_rule"]), {}),
-        "rate": _sentence(str(words["rate"]), {"eta": eta, "rule": rule}),
+        "rate": optimizer_prose(d, language) or _sentence(str(words["rate"]), {"eta": eta, "rule": rule}),
         "closing": [],
     }
-    if kind == "worksheet" or not d.is_numeric or d.loss_id + "'" not in d:
+    if kind == "worksheet" or not d.is_numeric or d.batched:
         return prose
-    before_loss, after_loss = d[d.loss_id], d[d.loss_id + "'"]
+    last = Pass(d.iterations)
+    before_loss, after_loss = d[d.loss_id], d[last.node(d.loss_id)]
     outputs = [(unit.post, target) for unit, target in zip(network.outputs, network.targets)]
     closer = all(
-        abs(d[post + "'"].value - network.targets[target]) < abs(d[post].value - network.targets[target])  # type: ignore[operator]
+        abs(d[last.node(post)].value - network.targets[target]) < abs(d[post].value - network.targets[target])  # type: ignore[operator]
         for post, target in outputs
     )
     if closer and after_loss.value < before_loss.value:
         def listed(names: list[str], value: Callable[[str], str]) -> str:
-            return r",\ ".join(f"{network.latex(name)} = {value(name)}" for name in names)
+            return r",\ ".join(f"{d.latex_of(name)} = {value(name)}" for name in names)
 
         def step_value(name: str) -> str:
             return renderer.number(d[name])
 
         posts = [post for post, _ in outputs]
         prose["closing"] = _sentence(str(words["closing"]), {
-            "after": listed([post + "'" for post in posts], step_value),
+            "after": listed([last.node(post) for post in posts], step_value),
             "before": listed(posts, step_value),
             "target": listed([target for _, target in outputs], lambda name: format_number(network.targets[name])),
             "loss_before": listed([d.loss_id], step_value),
-            "loss_after": listed([d.loss_id + "'"], step_value),
+            "loss_after": listed([last.node(d.loss_id)], step_value),
         })
     return prose
 
@@ -188,40 +192,34 @@ def _layer_heading(index: int, count: int, language: str) -> str:
     return f"은닉층 {index + 1}" if language == "ko" else f"Hidden layer {index + 1}"
 
 
-def document_context(problem: Problem, kind: str, language: str, blank: str = "numbers") -> dict[str, object]:
+def document_context(problem: Problem, kind: str, language: str, blank: str = "numbers",
+                     iterations: str = "first") -> dict[str, object]:
     """The template context of one document; `blank` is what a worksheet leaves blank:
-    "numbers" (the values) or "steps" (the derivative lines too, for an exam)."""
+    "numbers" (the values) or "steps" (the derivative lines too, for an exam); `iterations`
+    which iterations are worked in full: the "first" (later ones compactly) or "all"."""
     d = problem.derivation
     network = problem.network
     words = HEADINGS[language]
     asked = frozenset(asked_ids(d, problem.origin)) if d.is_numeric else None
     renderer = Renderer(d, kind, words["reused"], blank=blank, asked=asked)
-    forward = [
-        (_layer_heading(index, len(network.layers), language),
-         [row for unit in layer for row in renderer.definition_rows(d[unit.pre])]
-         + [row for unit in layer for row in renderer.definition_rows(d[unit.post])])
-        for index, layer in enumerate(network.layers)
-    ]
-    loss_rows = renderer.definition_rows(d[network.loss_symbol])
-    backward: list[tuple[str, list[list[str]]]] = []
-    if d.chain == "full":
-        shown: set[str] = set()
-        backward.append(("", [renderer.full_chain_rows(s, shown) for s in d.with_role("gradient")]))
+    first = full_iteration(d, renderer, 1, language, _layer_heading, words)
+    later = later_iterations(d, renderer, language, iterations == "all", _layer_heading, words)
+    after_steps = d.with_role("after")
+    if d.batched:  # a block per sample, then the batch's loss: one block never breaks across a page
+        groups = [[s for s in after_steps if s.sample == sample] for sample in [*range(1, len(network.samples) + 1), None]]
     else:
-        signals = [s for s in d.with_role("signal")]
-        backward.append((words["signals"], [renderer.signal_rows(s) for s in signals]))
-        backward.append((words["gradients"], [renderer.signal_rows(s) for s in d.with_role("gradient")]))
-    updates = [row for s in d.with_role("update") for row in renderer.definition_rows(s)]
-    after = [row for s in d.with_role("after") for row in renderer.definition_rows(s)]
+        groups = [after_steps]
+    after_blocks = [[row for s in group for row in renderer.definition_rows(s)] for group in groups]
+    after = [row for block in after_blocks for row in block]
     elsewhere = renderer.asked_elsewhere_rows()
     if elsewhere:
-        backward.append((words["asked"], [elsewhere]))
+        first.backward.append((words["asked"], [elsewhere]))
     verdict = ""
-    prose = _prose(problem, kind, words, renderer)
+    prose = _prose(problem, kind, words, renderer, language)
     if d.is_numeric and kind != "worksheet" and not prose["closing"]:  # the loss before and after are answers
-        before, later = d[d.loss_id], d[d.loss_id + "'"]
-        template = words["decreased"] if later.value < before.value else words["increased"]
-        verdict = template.format(before=renderer.number(before), after=renderer.number(later))
+        before, final = d[d.loss_id], d[Pass(d.iterations).node(d.loss_id)]
+        template = words["decreased"] if final.value < before.value else words["increased"]
+        verdict = template.format(before=renderer.number(before), after=renderer.number(final))
     answers = [(step_id, d[step_id].latex, renderer.number(d[step_id])) for step_id in renderer.blanks]
     loss_latex = network.latex(network.loss_symbol)
     history = [(index, format_number(value, d.policy, "loss")) for index, value in enumerate(d.loss_history)]
@@ -237,13 +235,17 @@ def document_context(problem: Problem, kind: str, language: str, blank: str = "n
         "history": history if len(history) > 2 and kind != "worksheet" else [],
         "plot_file": PLOT_FILE,
         "loss_latex": loss_latex,
-        "initial": _initial_rows(network),
+        "initial": _initial_rows(d),
         "learning_rate": format_number(network.learning_rate) if network.learning_rate is not None else r"\eta",
-        "forward": forward,
-        "loss_rows": loss_rows,
-        "backward": backward,
-        "updates": updates,
+        "forward": first.forward,
+        "loss_rows": first.loss_rows,
+        "backward": first.backward,
+        "updates": [row for block in first.updates for row in block],
+        "update_blocks": ([rules] if (rules := rule_rows(network.spec.optimizer.name)) else []) + first.updates,
+        "later": later,
+        "later_heading": LATER_HEADING[language],
         "after": after,
+        "after_blocks": after_blocks,
         "verdict": verdict,
         "prose": prose,
         "answers": answers if kind == "key" else [],
@@ -261,9 +263,11 @@ def render(
     student: str | None = None,
     user_templates: Path | None = None,
     blank: str = "numbers",
+    iterations: str = "first",
 ) -> str:
     """One document (fmt md, tex, tex_body or html) of one kind; a student's version
-    carries its id and the student's name on the page."""
+    carries its id and the student's name on the page; `iterations` says which training
+    iterations are worked in full ("first": later ones compactly, or "all")."""
     if problem.spec.graph is not None:  # a computational graph: its own documents (derive/views/circuit_document.py)
         from .circuit_document import render_circuit
 
@@ -272,9 +276,9 @@ def render(
     # The formula lines are the same in every format: build them once per kind and language.
     contexts = problem.__dict__.setdefault("_document_contexts", {})
     language = language or problem.spec.language
-    if (kind, language, blank) not in contexts:
-        contexts[kind, language, blank] = document_context(problem, kind, language, blank)
-    context = {**contexts[kind, language, blank], "version": version, "student": student}
+    if (kind, language, blank, iterations) not in contexts:
+        contexts[kind, language, blank, iterations] = document_context(problem, kind, language, blank, iterations)
+    context = {**contexts[kind, language, blank, iterations], "version": version, "student": student}
     if fmt == "html":
         context["mathjax_url"] = mathjax_url
         context["diagram_svg"] = markupsafe.Markup(render_diagram(problem, kind))

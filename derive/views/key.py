@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 
 # The steps a worksheet leaves blank by default; chain factors and error signals are shown worked.
-GRADED_ROLES = ("forward", "loss", "gradient", "update", "after")
+GRADED_ROLES = ("forward", "loss", "gradient", "batch", "state", "update", "after")
 
 Interval = tuple[float, float]
 
@@ -42,13 +42,15 @@ Interval = tuple[float, float]
 def asked_ids(derivation: Derivation, origin: str = "spec") -> list[str]:
     """The item ids the worksheet and the quiz ask for, in the derivation's order: the spec's
     `ask`, or every step whose role is in GRADED_ROLES (and the error signals, when the
-    backward pass is worked in signals). An id that names no step is a
+    backward pass is worked in signals), of a later iteration only those its compact form
+    shows. An id that names no step is a
     SpecError naming the field."""
     asked = derivation.network.spec.ask
     if asked is None:
         # in the error-signal form the signals are the work itself: the worksheet blanks them
         roles = GRADED_ROLES + (("signal",) if derivation.chain == "signals" else ())
-        return [step.id for step in derivation.steps if step.role in roles]
+        return [step.id for step in derivation.steps
+                if step.role in roles and (step.iteration == 1 or in_compact_form(step))]
     ids = [step.id for step in derivation.steps]
     for index, item in enumerate(asked):
         if item not in derivation:
@@ -58,6 +60,16 @@ def asked_ids(derivation: Derivation, origin: str = "spec") -> list[str]:
             raise SpecError(f"{origin}: ask[{index}]: {shown(item)} is not an item of this problem.{hint} Its items are {listed}.")
     chosen = set(asked)
     return [item for item in ids if item in chosen]
+
+
+# What a later iteration asks by default, as the documents show it compactly
+# (derive/views/iterations.py): the batch's loss and gradients, the optimizer's state, the
+# updates, and the pass after the last update.
+COMPACT_ROLES = ("loss", "gradient", "batch", "state", "update")
+
+
+def in_compact_form(step: Step) -> bool:
+    return step.role == "after" or (step.role in COMPACT_ROLES and step.sample is None)
 
 
 def rounding_radius(policy: Policy, value: float, kind: str) -> float:
@@ -218,6 +230,7 @@ def grading_key(problem: Problem) -> dict[str, Any]:
         "spec": as_plain_data(problem.spec),
         "policy": problem.policy.as_dict(),
         "loss_history": derivation.loss_history,
+        "history": derivation.history,  # per iteration: each parameter's value after it
         "items": items,
     }
 
@@ -266,8 +279,19 @@ def matrix_key(problem: Problem) -> dict[str, Any]:
         "samples": form.samples,
         "policy": problem.policy.as_dict(),
         "loss_history": form.loss_history,
+        "history": [_layer_parameters(network) for network in form.trajectory[1:]],  # per iteration, exact
         "items": items,
     }
+
+
+def _layer_parameters(network: Any) -> dict[str, Any]:
+    """W{l} and b{l} of one iteration's network, as the items name them, exact."""
+    arrays: dict[str, Any] = {}
+    for l, (weight, bias) in enumerate(zip(network.weights, network.biases, strict=True), start=1):
+        arrays[f"W{l}"] = weight.tolist()
+        if bias is not None:
+            arrays[f"b{l}"] = bias[:, 0].tolist()
+    return arrays
 
 
 def matrix_key_json(problem: Problem) -> str:

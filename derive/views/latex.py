@@ -50,6 +50,13 @@ class DerivePrinter(LatexPrinter):
             return number + rf"\left({self._print(args[1])}\right)"
         return super()._print_Mul(expression)
 
+    def _print_Pow(self, expression: sympy.Pow) -> str:
+        """(dL/dw_1)^2, not a fraction with an exponent on its denominator's line."""
+        base, power = expression.args
+        if base.is_Symbol and base not in self._numbers and power.is_Integer and r"\frac" in self._print(base):
+            return rf"\left({self._print(base)}\right)^{{{self._print(power)}}}"
+        return super()._print_Pow(expression)
+
     def _print_Heaviside(self, expression: sympy.Heaviside, exp: str | None = None) -> str:
         return rf"H\left({self._print(expression.args[0])}\right)"
 

@@ -7,6 +7,7 @@ spec's rounding policy. Templates only lay the lines out."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import sympy
@@ -14,22 +15,26 @@ from sympy import HadamardProduct, MatrixSymbol
 
 from ..engine.names import default_latex
 from ..engine.policy import format_number
+from .iterations import rule_rows
 
 if TYPE_CHECKING:
     import numpy as np
 
     from ..engine.functions import Activation
+    from ..engine.optimizers import Training
     from ..engine.problem import Problem
 
 WORDS = {
     "ko": {"shapes": "층별 크기", "layer": "층", "units": "유닛 수", "forward": "순전파", "backward": "역전파",
            "gradients": "기울기", "update": "파라미터 업데이트", "numbers": "숫자로 계산", "after": "업데이트 후 손실",
            "general": "일반식", "delta": "오차 신호", "exact": "숫자는 전체 정밀도로 계산하고 표시할 때만 반올림했습니다.",
-           "batch": "샘플 {samples}개에 대한 평균 손실, 업데이트 전과 후:", "notation": "핸드아웃 (행렬 표기)"},
+           "batch": "샘플 {samples}개에 대한 평균 손실, 업데이트 전과 후:", "notation": "핸드아웃 (행렬 표기)",
+           "batch_sum": "샘플 {samples}개에 대한 손실의 합, 업데이트 전과 후:"},
     "en": {"shapes": "Layer sizes", "layer": "layer", "units": "units", "forward": "Forward propagation", "backward": "Backpropagation",
            "gradients": "Gradients", "update": "Parameter update", "numbers": "With numbers", "after": "Loss after the update",
            "general": "General form", "delta": "error signals", "exact": "The numbers are computed at full precision and rounded only for display.",
-           "batch": "Mean loss over {samples} samples, before and after the update:", "notation": "Handout (matrix notation)"},
+           "batch": "Mean loss over {samples} samples, before and after the update:", "notation": "Handout (matrix notation)",
+           "batch_sum": "Summed loss over {samples} samples, before and after the update:"},
 }
 
 
@@ -83,6 +88,25 @@ def _matrix(values: np.ndarray, problem: Problem, kind: str) -> str:
     return r"\begin{pmatrix} " + r" \\ ".join(rows) + r" \end{pmatrix}"
 
 
+def _with_training(general: dict[str, list[str]], training: Training, loss_symbol: str) -> dict[str, list[str]]:
+    """The general lines under the spec's optimizer: its rules (m_t, v_t, ...) for every W and
+    b in place of plain gradient descent, + λW in each gradient with weight decay in the loss,
+    and the decoupled decay in AdamW's rule."""
+    if training.l2:
+        general["gradients"] = [f"{line} + \\lambda {_parameter_of(line)}" for line in general["gradients"]]
+    if training.name != "sgd":
+        each = rf"g_t &= \frac{{\partial {loss_symbol}}}{{\partial W}} \ \text{{for each }} W^{{(l)}}, b^{{(l)}}"
+        general["updates"] = [each, *rule_rows(training.name)]
+    return general
+
+
+def _parameter_of(line: str) -> str:
+    """W^{(2)} from the gradient line dL/dW^{(2)} &= ..."""
+    match = re.search(r"\\partial ((?:W|b)\^\{\(\d+\)\})\}", line)
+    assert match is not None, line
+    return match.group(1)
+
+
 def matrix_context(problem: Problem, language: str) -> dict[str, object]:
     """The lines of the matrix handout, printed from the problem's matrix form."""
     import numpy as np
@@ -116,9 +140,11 @@ def matrix_context(problem: Problem, language: str) -> dict[str, object]:
     return {
         "title": problem.spec.title,
         "language": language,
-        "words": WORDS[language],
+        # reduction: sum says the loss is the batch's sum, not its mean
+        "words": {**WORDS[language], **({"batch": WORDS[language]["batch_sum"]} if form.training.reduction == "sum" else {})},
         "shapes": [(l, sizes[l], f"{sizes[l]} \\times {sizes[l - 1]}" if l else "", functions[l - 1].name if l else "") for l in range(len(sizes))],
-        "general": general_lines(sizes, functions, problem.spec.loss if isinstance(problem.spec.loss, str) else "custom", loss_symbol, biased),
+        "general": _with_training(general_lines(sizes, functions, problem.spec.loss if isinstance(problem.spec.loss, str) else "custom",
+                                                loss_symbol, biased), form.training, loss_symbol),
         "numbers": numbers,
         "backward_numbers": backward_numbers,
         "update_numbers": update_numbers,

@@ -30,8 +30,8 @@ def _with(field: str, value: object) -> dict:
 
 MESSAGES = [
     ("wieghts", {}, "wieghts: unknown field. Did you mean 'weights'? Known fields: title, language, inputs, targets, data, "
-                    "weight_seed, layers, weights, weight_order, biases, loss, loss_symbol, learning_rate, steps, chain, "
-                    "precision, latex, randomize, ask, graph."),
+                    "weight_seed, layers, weights, weight_order, biases, loss, loss_symbol, learning_rate, steps, samples, "
+                    "reduction, optimizer, chain, precision, latex, randomize, ask, graph."),
     ("layers.0.activation", "sigmod",
      "layers[0].activation: expected one of identity, sigmoid, tanh, relu, leaky_relu, softmax; got 'sigmod'. "
      "Did you mean 'sigmoid'?"),
