@@ -43,6 +43,12 @@ def document_files(
 
     files: dict[str, bytes] = {}
     notes: list[str] = []
+    if "slides" in formats and (notation == "matrix" or problem.spec.graph is not None):
+        from .spec.schema import SpecError
+
+        shape = "--notation matrix" if notation == "matrix" else "a graph: spec"
+        raise SpecError(f"--format slides: the slides work the per-weight derivation of a layered network, which {shape} "
+                        "does not have; leave slides out of --format.")
     if "check" in formats:
         files["check.html"] = check_page(problem, language or problem.spec.language, reveal=reveal).encode()
         formats = [fmt for fmt in formats if fmt != "check"]

@@ -179,3 +179,13 @@ def test_chain_on_the_command_line_chooses_the_form_and_the_key_records_it(tmp_p
     refused = _run("key", str(spec), "--chain", "partial")
     assert refused.returncode == 2 and "'partial' is not one of 'auto', 'full', 'signals'" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["examples/2-2-1-sigmoid-mse.yaml", "--notation", "matrix"],
+    ["examples/graph-sum-times-product.yaml"],
+])
+def test_slides_where_there_are_none_to_make_is_one_message_not_a_silent_nothing(args: list[str], tmp_path: Path) -> None:
+    done = _run("worksheet", *args, "--format", "slides", "-o", str(tmp_path / "out"))
+    assert done.returncode == 2 and "--format slides:" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
