@@ -68,5 +68,6 @@ def test_a_built_wheel_carries_every_template(tmp_path) -> None:
     )
     (wheel,) = tmp_path.glob("derive-*.whl")
     in_wheel = set(zipfile.ZipFile(wheel).namelist())
-    templates = sorted(path.relative_to(PACKAGE.parent).as_posix() for path in (PACKAGE / "templates").rglob("*.j2"))
+    templates = sorted(path.relative_to(PACKAGE.parent).as_posix() for path in (PACKAGE / "templates").rglob("*")
+                       if path.is_file() and "__pycache__" not in path.parts)
     assert templates and [name for name in templates if name not in in_wheel] == []
