@@ -319,7 +319,15 @@ def derive_graph(circuit: Circuit, policy: Policy) -> Derivation:
     if updates and any(p.name in circuit.asked for p in circuit.parameters):
         builder.update()
         builder.forward(prime="'")
-    derivation = Derivation(circuit, policy, builder.steps, builder.primitives, chain="signals")  # type: ignore[arg-type]
+    # Each leaf's value, and eta's where there is one: a graph with no learning rate is still
+    # numeric (it is worked forward and backward, not updated).
+    givens: dict[str, float | None] = dict(circuit.graph.leaves)
+    if circuit.learning_rate is not None or not circuit.is_numeric():
+        givens[LEARNING_RATE] = circuit.learning_rate
+    primitive_latex = {name: circuit.latex(name) for name in builder.primitives if name != LEARNING_RATE}
+    primitive_latex[LEARNING_RATE] = circuit.latex_names.get(LEARNING_RATE, r"\eta")
+    derivation = Derivation(circuit, policy, builder.steps, builder.primitives, givens, primitive_latex,  # type: ignore[arg-type]
+                            chain="signals")
     if circuit.is_numeric():
         exact, shown, carried = derivation.evaluate()
         for step in derivation.steps:

@@ -48,7 +48,10 @@ def asked_ids(derivation: Derivation, origin: str = "spec") -> list[str]:
     asked = derivation.network.spec.ask
     if asked is None:
         # in the error-signal form the signals are the work itself: the worksheet blanks them
-        roles = GRADED_ROLES + (("signal",) if derivation.chain == "signals" else ())
+        # (a computational graph's node gradients are its own: derive/engine/graph.py)
+        spec = derivation.network.spec
+        layered_signals = derivation.chain == "signals" and (spec.graph is None or spec.chain == "signals")
+        roles = GRADED_ROLES + (("signal",) if layered_signals else ())
         return [step.id for step in derivation.steps
                 if step.role in roles and (step.iteration == 1 or in_compact_form(step))]
     ids = [step.id for step in derivation.steps]

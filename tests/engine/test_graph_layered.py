@@ -13,7 +13,10 @@ from derive.engine.problem import build
 from derive.views.key import asked_ids
 from tests.conftest import EXAMPLES, OUTPUT_AND_LOSS, random_spec
 
-LAYERED = sorted(path for path in EXAMPLES.glob("*.yaml") if not path.name.startswith("graph-"))
+# A graph is worked for one evaluation with plain gradient descent, so the Adam and mini-batch
+# examples have no graph to be written as (a graph: spec refuses optimizer and samples).
+LAYERED = sorted(path for path in EXAMPLES.glob("*.yaml")
+                 if not path.name.startswith("graph-") and path.name not in ("2-2-1-adam.yaml", "2-3-2-minibatch.yaml"))
 _ACTIVATIONS = {"identity": "{z}", "sigmoid": "sigmoid({z})", "tanh": "tanh({z})", "relu": "relu({z})"}
 
 
