@@ -69,6 +69,7 @@ class Key(_Strict):
     policy: KeyPolicy
     loss_history: list[float]
     items: Annotated[list[KeyItem], Meta(min_length=1)]
+    history: list[dict[str, float]] = []  # per iteration, each parameter's value after it (keys of earlier versions lack it)
     version: str | None = None  # in a keys.json, the id it is filed under
 
 
