@@ -227,6 +227,11 @@ def check_page(problem: Problem, language: str, *, student: str = "", student_id
     from ..spec.schema import SpecError
     from .reports import MISTAKES
 
+    spec = problem.spec
+    if spec.samples is not None or spec.optimizer.name != "sgd" or spec.optimizer.weight_decay or spec.steps > 1:
+        raise SpecError(f"{problem.origin}: --format check: a self-check page judges one sample and one step of plain "
+                        "gradient descent; this spec trains further (samples, optimizer or steps), which the page does not "
+                        "judge yet. Leave check out of --format.")
     derivation = problem.derivation
     if not derivation.is_numeric:
         raise SpecError(f"{problem.origin}: --format check: a self-check page compares numbers, and this spec has none "

@@ -58,6 +58,20 @@ def _serialise(element: object, after_operator: bool = True) -> str:
     return f"<{tag}{attributes}>{''.join(parts)}</{tag}>"
 
 
+_PRIMED_SUPERSCRIPT = re.compile(r"('+)\^(\{|\\?\w)")
+
+
+def _primes_into_superscripts(latex: str) -> str:
+    r"""TeX reads `L''^{(1)}` (a later iteration's loss on sample 1) as one superscript,
+    `L^{\prime\prime(1)}`; latex2mathml calls it a double superscript. Written that way,
+    both agree."""
+    def merged(match: re.Match[str]) -> str:
+        primes = r"\prime" * len(match.group(1))
+        return "^{" + primes + " " if match.group(2) == "{" else "^{" + primes + " " + match.group(2) + "}"
+
+    return _PRIMED_SUPERSCRIPT.sub(merged, latex)
+
+
 @functools.lru_cache(maxsize=4096)
 def _inner(latex: str) -> str:
     """One formula's content, without its <math> element (an empty cell: an empty row).
@@ -65,7 +79,7 @@ def _inner(latex: str) -> str:
     converting is most of an HTML page's time."""
     if not latex.strip():
         return "<mrow></mrow>"
-    math = convert_to_element(latex)
+    math = convert_to_element(_primes_into_superscripts(latex))
     return "".join(_serialise(child) for child in math)
 
 

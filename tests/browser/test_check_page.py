@@ -33,7 +33,10 @@ sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed")
 
-NETWORKS: dict[str, Any] = {path.name: path for path in sorted(EXAMPLES.glob("*.yaml")) if "symbolic" not in path.name}
+# The training examples (Adam, a mini-batch) are refused by --format check, with a message (below).
+TRAINING = ("2-2-1-adam.yaml", "2-3-2-minibatch.yaml")
+NETWORKS: dict[str, Any] = {path.name: path for path in sorted(EXAMPLES.glob("*.yaml"))
+                            if "symbolic" not in path.name and path.name not in TRAINING}
 NETWORKS["2-3-2 tanh softmax cross-entropy, biases"] = SHAPES["2-3-2 tanh softmax cross-entropy, biases"]
 NETWORKS["3-4-4-2 tanh mse"] = SHAPES["3-4-4-2 tanh mse"]
 SHEETS = 60  # per network; the 3-4-4-2 (60 items a sheet, each carried one a trace of its own) takes fewer
@@ -238,3 +241,10 @@ def test_the_page_fits_a_phone(browser: Any, tmp_path: Path) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     box = page.locator("input[data-item]").first.bounding_box()
     assert box is not None and box["width"] > 200  # a box spans the narrow screen
+
+
+@pytest.mark.parametrize("name", TRAINING)
+def test_a_spec_that_trains_further_is_refused_with_one_message(name: str, tmp_path: Path) -> None:
+    result = _run("worksheet", str(EXAMPLES / name), "--format", "check", "-o", str(tmp_path / "out"))
+    assert result.returncode == 2 and "--format check:" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -74,3 +74,10 @@ def test_chromium_lays_the_math_out_natively(tmp_path: Path) -> None:
     )
     dom = _chromium(page.as_uri(), tmp_path, "--dump-dom")
     assert 'data-r="true,true"' in dom
+
+
+def test_primes_before_a_superscript_are_one_superscript_as_tex_reads_them() -> None:
+    """A later iteration's loss on sample 1, L''^{(1)}: TeX's reading, not a double superscript."""
+    out = mathml.inline(r"L''^{(1)} + x'^2")
+    assert out.count("<msup>") == 2 and out.count("′") == 3
+    assert "<mi>L</mi><mrow><mi>′</mi><mi>′</mi><mo" in out
