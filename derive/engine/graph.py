@@ -29,7 +29,7 @@ from ..spec.formula import parse_formula
 from ..spec.schema import Spec
 from ..spec.vocabulary import SpecError
 from .derivation import LEARNING_RATE, Derivation, Step
-from .names import default_latex, partial
+from .names import latex_of, partial
 from .network import Parameter, symbol
 from .policy import Policy
 from .signals import FULL_MAX_PATHS
@@ -84,12 +84,7 @@ class Circuit:
         return list(self.graph.leaves.items())
 
     def latex(self, name: str) -> str:
-        if name in self.latex_names:
-            return self.latex_names[name]
-        bare = name.rstrip("'")
-        if bare in self.latex_names:
-            return self.latex_names[bare] + name[len(bare):]
-        return default_latex(name)
+        return latex_of(name, self.latex_names)
 
     def uses(self, name: str) -> list[Gate]:
         """The gates that take `name` as an input, in evaluation order: more than one is a fork."""

@@ -21,6 +21,17 @@ def _letters(base: str) -> str:
     return rf"\mathrm{{{base}}}"
 
 
+def latex_of(name: str, latex_names: dict[str, str]) -> str:
+    """A name as the spec's `latex:` writes it (an updated name keeps its primes after the
+    override: w1' with w1 -> \omega_1 is \omega_1'), else by default_latex."""
+    if name in latex_names:
+        return latex_names[name]
+    bare = name.rstrip("'")
+    if bare in latex_names:
+        return latex_names[bare] + name[len(bare):]
+    return default_latex(name)
+
+
 def default_latex(name: str) -> str:
     r"""z1 -> z_{1}, yhat1 -> \hat{y}_{1}, net_h1 -> \mathrm{net}_{h1}, eta -> \eta."""
     prime = name[len(name.rstrip("'")):]

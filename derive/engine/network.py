@@ -10,7 +10,7 @@ from functools import cached_property
 import sympy
 
 from .functions import Activation, Loss, layer_activation, spec_loss
-from .names import default_latex
+from .names import latex_of
 from ..spec.schema import ExplicitWeight, Spec, SpecError
 from ..spec.vocabulary import HYPER_SYMBOLS, LEARNING_RATE, OPTIMIZER_FIELDS, field_path, shown
 
@@ -98,12 +98,7 @@ class Network:
         return all(value is not None for value in values)
 
     def latex(self, name: str) -> str:
-        if name in self.latex_names:
-            return self.latex_names[name]
-        bare = name.rstrip("'")
-        if bare in self.latex_names:
-            return self.latex_names[bare] + name[len(bare):]
-        return default_latex(name)
+        return latex_of(name, self.latex_names)
 
 
 def _unit_names(spec: Spec) -> list[tuple[list[str], list[str]]]:

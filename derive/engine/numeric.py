@@ -61,6 +61,19 @@ _FUNCTIONS = {
 }
 
 
+def _power(base: float, exponent: float) -> float:
+    """base**exponent as both walkers take it: a real number, or the reason there is none."""
+    if base == 0 and exponent < 0:
+        raise EvaluationError("division by zero")
+    try:
+        result = base**exponent
+    except OverflowError:
+        raise EvaluationError("a power overflows") from None
+    if isinstance(result, complex):
+        raise EvaluationError(f"{base:g} to the power {exponent:g} is not a real number")
+    return result
+
+
 def evaluate(expression: sympy.Basic, values: Mapping[sympy.Symbol, float]) -> float:
     if expression.is_Symbol:
         try:
@@ -84,17 +97,7 @@ def evaluate(expression: sympy.Basic, values: Mapping[sympy.Symbol, float]) -> f
             product *= evaluate(a, values)
         return product
     if expression.is_Pow:
-        base = evaluate(args[0], values)
-        power = evaluate(args[1], values)
-        if base == 0 and power < 0:
-            raise EvaluationError("division by zero")
-        try:
-            result = base**power
-        except OverflowError:
-            raise EvaluationError("a power overflows") from None
-        if isinstance(result, complex):
-            raise EvaluationError(f"{base:g} to the power {power:g} is not a real number")
-        return result
+        return _power(evaluate(args[0], values), evaluate(args[1], values))
     if isinstance(expression, sympy.Piecewise):
         for value, condition in args:
             if condition == sympy.true or _holds(condition, values):
@@ -154,16 +157,7 @@ def compiled(expression: sympy.Basic) -> Compiled:
         base_of, power_of = compiled(args[0]), compiled(args[1])
 
         def power(values: Mapping[sympy.Symbol, float]) -> float:
-            base, exponent = base_of(values), power_of(values)
-            if base == 0 and exponent < 0:
-                raise EvaluationError("division by zero")
-            try:
-                result = base**exponent
-            except OverflowError:
-                raise EvaluationError("a power overflows") from None
-            if isinstance(result, complex):
-                raise EvaluationError(f"{base:g} to the power {exponent:g} is not a real number")
-            return result
+            return _power(base_of(values), power_of(values))
         return power
     function = _FUNCTIONS.get(expression.func)
     if function is not None and not isinstance(expression, (sympy.Piecewise, sympy.Max, sympy.Min)):
