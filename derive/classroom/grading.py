@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import sympy
@@ -30,11 +30,11 @@ import sympy
 from .answers import Answer, Submission, find_version, written_digits
 from ..engine.derivation import Derivation, Step
 from .graph_mistakes import graph_mistakes
-from ..engine.numeric import EvaluationError, evaluate
-from ..views.key import Interval, acceptance_intervals, asked_ids, input_symbols, rounding_radius, spread, widened
+from ..engine.numeric import evaluate
+from ..views.key import Interval, acceptance_intervals, asked_ids, rounding_radius
+from .trace import FAILED as _FAILED, Override, Trace, trace_sheet, tracing
 
 STATUSES = ("correct", "carried", "wrong", "blank", "invalid")
-_FAILED = (EvaluationError, OverflowError, ZeroDivisionError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -100,110 +100,7 @@ def _same_rounded(given: float, values: tuple[float, ...], step: Step, derivatio
     return any(math.isfinite(value) and policy.round(given, step.kind) == policy.round(value, step.kind) for value in values)
 
 
-# --- the student's own numbers ----------------------------------------------------------
-
-Override = Callable[[Step, dict[sympy.Symbol, float]], float | None]  # a mistake: a step's value, or None
-
-
-@dataclass
-class _Trace:
-    """The derivation run on a student's numbers: what each step gives from them (`own`)
-    and the interval around it, which written answers it rests on (through steps that are
-    not on the sheet), and which blanks."""
-
-    own: dict[str, float] = field(default_factory=dict)
-    interval: dict[str, Interval] = field(default_factory=dict)
-    used: dict[str, float] = field(default_factory=dict)  # the value later steps compute with
-    answered: dict[str, float] = field(default_factory=dict)
-    sources: dict[str, frozenset[str]] = field(default_factory=dict)
-    blanks: dict[str, frozenset[str]] = field(default_factory=dict)
-    box: dict[str, Interval] = field(default_factory=dict)  # where later steps let it move
-
-    def copy_step(self, step: Step, into: _Trace) -> None:
-        """This trace's record of one step, into a trace that agrees with it so far."""
-        key = step.id
-        into.own[key], into.interval[key], into.used[key] = self.own[key], self.interval[key], self.used[key]
-        into.sources[key], into.blanks[key], into.box[key] = self.sources[key], self.blanks[key], self.box[key]
-        if key in self.answered:
-            into.answered[key] = self.answered[key]
-
-
-def _trace(derivation: Derivation, answers: dict[str, Answer], sheet: set[str], rules: GradingRules, override: Override | None = None) -> _Trace:
-    trace = _Trace()
-    for _ in _tracing(trace, derivation, answers, sheet, rules, override):
-        pass
-    return trace
-
-
-def _tracing(
-    trace: _Trace, derivation: Derivation, answers: dict[str, Answer], sheet: set[str], rules: GradingRules,
-    override: Override | None = None, base: _Trace | None = None,
-) -> Iterator[None]:
-    """Fills `trace` one step at a time, pausing after each, so a mistake's run goes only as
-    far as the step being checked. `base`, the same sheet's trace without the override, is
-    followed for as long as the override leaves the steps alone (the two agree until it
-    first changes one), so a mistake made in the updates does not redo the forward pass."""
-    policy = derivation.policy
-    values: dict[sympy.Symbol, float] = dict(derivation.primitive_values)
-    boxes: dict[sympy.Symbol, Interval] = {}
-    inputs = _input_symbols(derivation)
-    set_aside = _set_aside if rules.plausible_within is not None else None
-    for step in derivation.steps:
-        try:
-            replaced = override(step, values) if override else None
-            if base is not None and replaced is None:
-                base.copy_step(step, trace)
-                values[step.symbol], boxes[step.symbol] = trace.used[step.id], trace.box[step.id]
-                yield None
-                continue
-            base = None
-            if replaced is not None:
-                center, low, high = replaced, replaced, replaced
-            else:
-                center, low, high = spread(step, inputs[step.id], values, boxes)
-            interval = widened(policy, step.kind, low, high) if math.isfinite(low) and math.isfinite(high) else (math.nan, math.nan)
-        except _FAILED:
-            base = None
-            center, interval = math.nan, (math.nan, math.nan)
-        trace.own[step.id], trace.interval[step.id] = center, interval
-        sources: set[str] = set()
-        blanks: set[str] = set()
-        for dep in step.depends_on:
-            if dep in trace.answered:
-                sources.add(dep)
-            elif dep in sheet and not (set_aside and set_aside(dep, answers, derivation, rules)):
-                blanks.add(dep)
-            else:
-                sources |= trace.sources[dep]
-                blanks |= trace.blanks[dep]
-        trace.sources[step.id], trace.blanks[step.id] = frozenset(sources), frozenset(blanks)
-        answer = answers.get(step.id)
-        given = answer.value if answer is not None else None
-        if given is not None and math.isfinite(given) and not (set_aside and set_aside(step.id, answers, derivation, rules)):
-            trace.answered[step.id] = given
-            radius = rounding_radius(policy, given, step.kind)
-            values[step.symbol], boxes[step.symbol] = given, (given - radius, given + radius)
-        else:
-            values[step.symbol], boxes[step.symbol] = center, interval
-        trace.used[step.id], trace.box[step.id] = values[step.symbol], boxes[step.symbol]
-        yield None
-
-
-def _input_symbols(derivation: Derivation) -> dict[str, list[sympy.Symbol]]:
-    """Each step's inputs, listed once per derivation for every trace of every sheet."""
-    cached = derivation.__dict__.get("_input_symbols")
-    if cached is None:
-        cached = derivation.__dict__["_input_symbols"] = {step.id: input_symbols(derivation, step) for step in derivation.steps}
-    return cached
-
-
-def _set_aside(step_id: str, answers: dict[str, Answer], derivation: Derivation, rules: GradingRules) -> bool:
-    """Only with --plausible-within: an answer too far from the right value is not carried."""
-    answer = answers.get(step_id)
-    if rules.plausible_within is None or answer is None or answer.value is None:
-        return False
-    right = derivation[step_id].exact
-    return right is not None and abs(answer.value - right) > rules.plausible_within * abs(right) + 1e-12
+# --- the student's own numbers: derive/classroom/trace.py ------------------------------
 
 
 def _trivialised(step: Step, degenerate: dict[sympy.Symbol, float]) -> bool:
@@ -216,7 +113,7 @@ def _trivialised(step: Step, degenerate: dict[sympy.Symbol, float]) -> bool:
     return bool(put_in.is_Number or put_in.is_Symbol)
 
 
-def _no_carry(step: Step, trace: _Trace, statuses: dict[str, str], derivation: Derivation) -> str | None:
+def _no_carry(step: Step, trace: Trace, statuses: dict[str, str], derivation: Derivation) -> str | None:
     """Why the student's own upstream numbers earn no carried credit here, or None."""
     if trace.blanks[step.id]:
         return "upstream_blank"
@@ -361,11 +258,11 @@ class _Mistaken:
     than students write. The full-precision runs do not depend on the sheet, so they are
     made once per derivation."""
 
-    def __init__(self, derivation: Derivation, answers: dict[str, Answer], sheet: set[str], rules: GradingRules, base: _Trace) -> None:
+    def __init__(self, derivation: Derivation, answers: dict[str, Answer], sheet: set[str], rules: GradingRules, base: Trace) -> None:
         self.derivation, self.answers, self.sheet, self.rules, self.base = derivation, answers, sheet, rules, base
-        self._runs: dict[str, tuple[_Trace, Iterator[None], dict[str, float]]] = {}
+        self._runs: dict[str, tuple[Trace, Iterator[None], dict[str, float]]] = {}
 
-    def through(self, step_id: str) -> Iterator[tuple[str, _Trace, dict[str, float]]]:
+    def through(self, step_id: str) -> Iterator[tuple[str, Trace, dict[str, float]]]:
         """Each mistake's name, its run through the student's answers (made as far as
         `step_id`) and its full-precision run."""
         d = self.derivation
@@ -374,19 +271,19 @@ class _Mistaken:
             if name not in self._runs:
                 if name not in exact_runs:
                     exact_runs[name] = _run(d, {}, override)
-                trace = _Trace()
-                self._runs[name] = (trace, _tracing(trace, d, self.answers, self.sheet, self.rules, override, self.base), exact_runs[name])
+                made = Trace()
+                self._runs[name] = (made, tracing(made, d, self.answers, self.sheet, self.rules.plausible_within, override, self.base), exact_runs[name])
             yield self._made(name, step_id)
         other = _other_weight_order(d)
         if other is not None:
             name = "weight_order_swapped"
             if name not in self._runs:
                 exact = {step.id: step.exact for step in other.steps if step.exact is not None}
-                trace = _Trace()
-                self._runs[name] = (trace, _tracing(trace, other, self.answers, self.sheet & set(exact), self.rules), exact)
+                made = Trace()
+                self._runs[name] = (made, tracing(made, other, self.answers, self.sheet & set(exact), self.rules.plausible_within), exact)
             yield self._made(name, step_id)
 
-    def _made(self, name: str, step_id: str) -> tuple[str, _Trace, dict[str, float]]:
+    def _made(self, name: str, step_id: str) -> tuple[str, Trace, dict[str, float]]:
         trace, steps, exact = self._runs[name]
         while step_id not in trace.own and next(steps, StopIteration) is not StopIteration:
             pass
@@ -394,7 +291,7 @@ class _Mistaken:
 
 
 def _likely_mistake(
-    given: float, written: tuple[int, int] | None, step: Step, trace: _Trace, mistaken: _Mistaken, derivation: Derivation
+    given: float, written: tuple[int, int] | None, step: Step, trace: Trace, mistaken: _Mistaken, derivation: Derivation
 ) -> str | None:
     key = acceptance_intervals(derivation)[step.id]
     own, interval = trace.own[step.id], trace.interval[step.id]
@@ -432,7 +329,7 @@ def grade(derivation: Derivation, submission: Submission, rules: GradingRules = 
     """The items asked for (the spec's `ask`, by default the graded roles) and every other
     step whose column the submission has."""
     sheet = set(asked_ids(derivation)) | set(submission.answers)
-    trace = _trace(derivation, submission.answers, sheet, rules)
+    trace = trace_sheet(derivation, submission.answers, sheet, rules.plausible_within)
     intervals = acceptance_intervals(derivation)
     mistakes = _Mistaken(derivation, submission.answers, sheet, rules, trace)  # runs only for a wrong answer
 

@@ -22,6 +22,7 @@ import derive
 from derive.classroom import grading
 from derive.classroom.answers import Answer
 from derive.classroom.check import check_page
+from derive.classroom.trace import trace_sheet
 from derive.engine.policy import format_number
 from derive.views.key import asked_ids, key_json
 
@@ -85,7 +86,7 @@ def _sheets(problem: derive.Problem, rng: random.Random, count: int = SHEETS) ->
             if choice == "exact":
                 value = step.exact
             elif choice == "carried":
-                own = grading._trace(d, {k: _answer(v) for k, v in texts.items()}, sheet, grading.GradingRules()).own[item]
+                own = trace_sheet(d, {k: _answer(v) for k, v in texts.items()}, sheet).own[item]
                 value = d.policy.round(own, step.kind) if own == own else step.value
             elif choice == "mistake":
                 value = runs[rng.choice(sorted(runs))].get(item, step.value)
