@@ -80,11 +80,16 @@ def student_sheet(problem: derive.Problem, items: list[str], rng: random.Random)
                 value, planted = -value, True
         extra = habit if rng.random() < 0.8 else rng.choice((0, 1, 2, 4))  # now and then one more or fewer
         digits = policy.digits_for(step.kind) + extra
-        text = _written(policy.round(value, step.kind) if extra == 0 else value, digits)
+        if not math.isfinite(value):
+            text = ""
+        else:
+            text = _written(policy.round(value, step.kind) if extra == 0 else value, digits)
         # Too few digits and a last digit off are counted against the policy's digits, not
         # the student's extra ones: one of four extra digits off is still right.
         kept = policy.digits_for(step.kind)
-        if here and mistake == "few_digits":
+        if not text:
+            pass
+        elif here and mistake == "few_digits":
             text = _written(value, max(1, kept - 1))
             if float(text) == policy.round(value, step.kind):
                 mistake = None  # 0.600 written 0.6: nothing wrong
@@ -100,8 +105,6 @@ def student_sheet(problem: derive.Problem, items: list[str], rng: random.Random)
             text = ""
         elif here and mistake == "junk":
             text = rng.choice(("?", "모름", "0.5x", "1/0", "=1+1"))
-        if not math.isfinite(value):
-            text = ""
         if step.id in items:
             sheet[step.id] = text
         try:
