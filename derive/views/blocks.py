@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 import sympy
@@ -29,10 +29,17 @@ if TYPE_CHECKING:
 ROW_WIDTH = 50
 
 
+_SPACING = re.compile(r"\\(left|right|big|Big|bigg|Bigg)\b|\\[,;!]|\\quad|\\qquad")
+
+
+@lru_cache(maxsize=65_536)
 def visible_width(latex: str) -> float:
     r"""A rough count of the characters a reader sees: commands count as one symbol, a
-    fraction as its wider part, sub- and superscripts at two thirds."""
-    text = re.sub(r"\\(left|right|big|Big|bigg|Bigg)\b|\\[,;!]|\\quad|\\qquad", "", latex)
+    fraction as its wider part, sub- and superscripts at two thirds. Remembered: a row
+    being wrapped asks again for the terms it has already measured, a class's versions
+    share most of their rows' pieces, and measuring was half of rendering a Markdown
+    worksheet."""
+    text = _SPACING.sub("", latex)
     width = 0.0
     index = 0
     while index < len(text):

@@ -85,6 +85,22 @@ def _placed(edges: list[Edge]) -> list[Edge]:
     """Each label at the first of LABEL_POSITIONS where it touches no label placed before
     it (or, if every spot is taken, where it touches fewest), in edge order: deterministic,
     and a 2-2-1 picture keeps every label where it always was."""
+    geometry = tuple((e.source.x, e.source.y, e.source.is_bias, e.target.x, e.target.y, e.target.is_bias, len("".join(e.text))) for e in edges)
+    positions = _PLACEMENTS.get(geometry)
+    if positions is None:
+        if len(_PLACEMENTS) >= 256:
+            _PLACEMENTS.clear()
+        positions = _PLACEMENTS[geometry] = _positions(edges)
+    return [Edge(edge.source, edge.target, edge.latex, edge.text, position) for edge, position in zip(edges, positions)]
+
+
+# Where the labels go depends only on the arrows and the labels' lengths, which a class's
+# versions share: placing them (every label against every other) was a fifth of rendering
+# a Markdown worksheet, so each placement is remembered.
+_PLACEMENTS: dict[tuple[tuple[float, float, bool, float, float, bool, int], ...], list[float]] = {}
+
+
+def _positions(edges: list[Edge]) -> list[float]:
     taken: list[list[tuple[float, float]]] = []
     placed = []
     for edge in edges:
@@ -97,7 +113,7 @@ def _placed(edges: list[Edge]) -> list[Edge]:
 
         position = min(LABEL_POSITIONS, key=lambda p: (clashes(p), LABEL_POSITIONS.index(p)))
         taken.append(edge.label_outline(position))
-        placed.append(Edge(edge.source, edge.target, edge.latex, edge.text, position))
+        placed.append(position)
     return placed
 
 

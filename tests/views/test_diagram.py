@@ -69,3 +69,18 @@ def test_the_probe_sees_labels_that_do_overlap(tmp_path) -> None:  # type: ignor
     drawn.edges[:] = [type(edge)(edge.source, edge.target, edge.latex, edge.text, LABEL_POSITION) for edge in drawn.edges]
     svg = _environment("svg").get_template(_TARGETS["svg"][0]).render(svg=drawn.svg())
     assert _clashes(svg, tmp_path) != []
+
+
+def test_remembered_label_placements_are_the_ones_worked_out_afresh() -> None:
+    """Label placements are remembered by the arrows' geometry and the labels' lengths
+    (derive/views/diagram.py): each shape, laid out with the memory emptied, places every
+    label where the warm layout does, with values and without."""
+    from derive.views import diagram
+
+    for name, problem in all_problems().items():
+        for with_values in (True, False):
+            warm = layout(problem.network, with_values)
+            diagram._PLACEMENTS.clear()
+            fresh = layout(problem.network, with_values)
+            assert [edge.position for edge in warm.edges] == [edge.position for edge in fresh.edges], name
+            assert warm == fresh, name
