@@ -131,7 +131,7 @@ def batch(rows: list[Row]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         seconds, peak, _ = run([PYTHON, "-m", "derive", "variants", "examples/2-2-1-linear-mse.yaml", "--count", "1000",
                                 "--seed", "1", "--format", "md", "-o", folder])
-    rows.append(Row("2. batch: 1000 variants of seed 000 (md worksheet + key)", seconds, 10.0, "s", f"peak {peak:.0f} MB"))
+    rows.append(Row("2. batch: 1000 variants of seed 000 (md worksheet + key)", seconds, 10.0, "s", f"CPU {CPU_SECONDS[-1]:.1f} s (every process); peak {peak:.0f} MB"))
 
 
 def best_process(command: list[str], repeat: int = 3) -> tuple[float, float]:
