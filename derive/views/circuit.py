@@ -28,6 +28,7 @@ NAMED_GAP = 2.2  # cm between columns from which a gate's value label has room f
 SVG_SCALE = 62  # px per cm
 SVG_MARGIN = 46  # px around the picture: room for the labels of the outer boxes
 SVG_RADIUS = 17  # px
+SVG_MIN_COLUMN = 84  # px between columns: room for a boxed key label between two boxes
 DIAGRAM_BLANK = r"\boxed{\rule{0pt}{0.8em}\hspace{0.9cm}}"  # a worksheet's blank on the picture: no label, the text has them
 
 # The symbol inside a gate's box; a node (granularity: nodes) and a leaf show their name.
@@ -67,15 +68,23 @@ class CircuitLayout:
     edges: list[Edge]
     width: float
     height: float
+    gap: float  # cm between columns
 
     def svg(self) -> dict[str, object]:
-        """Pixel geometry for circuit.svg.j2: y grows downwards, arrows stop at the circles."""
+        """Pixel geometry for circuit.svg.j2: y grows downwards, arrows stop at the circles.
+        Columns squeezed onto the page are spread to SVG_MIN_COLUMN px apart, so the labels
+        of a deep circuit stay apart; the page scrolls such a picture in its own box."""
+        across = max(SVG_SCALE, SVG_MIN_COLUMN / self.gap) if self.gap else SVG_SCALE
+
+        def at(x: float, y: float) -> tuple[float, float]:
+            return round(SVG_MARGIN + x * across, 1), round(SVG_MARGIN + 14 + y * SVG_SCALE, 1)
+
         def px(box: Box) -> tuple[float, float]:
-            return round(SVG_MARGIN + box.x * SVG_SCALE, 1), round(SVG_MARGIN + 14 + box.y * SVG_SCALE, 1)
+            return at(box.x, box.y)
 
         edges = []
         for edge in self.edges:
-            points = [(round(SVG_MARGIN + x * SVG_SCALE, 1), round(SVG_MARGIN + 14 + y * SVG_SCALE, 1)) for x, y in edge.points()]
+            points = [at(x, y) for x, y in edge.points()]
             points[0] = _towards(points[0], points[1], SVG_RADIUS)
             points[-1] = _towards(points[-1], points[-2], SVG_RADIUS + 2)
             edges.append({"points": " ".join(f"{x:g},{y:g}" for x, y in points)})
@@ -83,7 +92,7 @@ class CircuitLayout:
                   "labels": [(side, text, DIAGRAM_BLANK in latex, r"\boxed{" in latex and DIAGRAM_BLANK not in latex)
                              for side, (latex, text) in (("value", box.value), ("gradient", box.gradient)) if latex]}
                  for box in self.boxes]
-        return {"width": round(2 * SVG_MARGIN + self.width * SVG_SCALE), "height": round(2 * SVG_MARGIN + 28 + self.height * SVG_SCALE),
+        return {"width": round(2 * SVG_MARGIN + self.width * across), "height": round(2 * SVG_MARGIN + 28 + self.height * SVG_SCALE),
                 "radius": SVG_RADIUS, "boxes": boxes, "edges": edges}
 
 
@@ -126,7 +135,7 @@ def circuit_layout(derivation: Derivation, renderer: Renderer, kind: str) -> Cir
     edges = [Edge(placed[source], placed[gate.name],
                   tuple((column[point] * gap, drawing.row[point] * ROW_GAP) for point in drawing.routes[source, gate.name]))
              for gate in circuit.gates for source in gate.inputs]
-    return CircuitLayout(list(placed.values()), edges, (len(grid) - 1) * gap, max(drawing.row.values()) * ROW_GAP)
+    return CircuitLayout(list(placed.values()), edges, (len(grid) - 1) * gap, max(drawing.row.values()) * ROW_GAP, gap)
 
 
 def _label(derivation: Derivation, renderer: Renderer, step_id: str, kind: str) -> tuple[str, str]:
