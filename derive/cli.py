@@ -437,17 +437,34 @@ _export_command("qti", "zip", "Canvas QTI 1.2 zip: one quiz picking one version 
 
 
 @main.command()
-@click.argument("sizes", nargs=-1, required=True, type=click.IntRange(1, 10**7))
+@click.argument("sizes", nargs=-1, required=True)
 @click.option("--samples", type=click.IntRange(1), default=60_000, show_default=True, help="Training samples (MNIST has 60,000).")
 @click.option("--rate", type=click.FloatRange(1, None), default=850_000_000, show_default=True, help="Operations per second (the seed's i7-8750H: 850 million).")
 @click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True)
-def cost(sizes: tuple[int, ...], samples: int, rate: float, lang: str) -> None:
-    """Seed 004's table: one gradient by numerical differentiation versus backpropagation, e.g. `derive cost 784 100 10`."""
-    from .engine.cost import Cost, cost_table
+@_user_errors
+def cost(sizes: tuple[str, ...], samples: int, rate: float, lang: str) -> None:
+    """Seed 004's table: one gradient by numerical differentiation versus backpropagation,
+    e.g. `derive cost 784 100 10`, or for a spec's network or computational graph, `derive cost SPEC`."""
+    from .engine.cost import CircuitCost, Cost, cost_table
 
+    if len(sizes) == 1 and not sizes[0].isdigit():  # a spec file
+        from .api import load
+
+        problem = load(sizes[0])
+        if problem.spec.graph is not None:
+            circuit = problem.network
+            edges = sum(len(gate.inputs) for gate in circuit.gates)
+            table = CircuitCost(problem.spec.title, len(circuit.gates), edges, len(circuit.asked), samples, rate)
+            click.echo(cost_table(table, lang), nl=False)
+            return
+        sizes = tuple(str(size) for size in problem.network_sizes())
+    bad = next((size for size in sizes if not size.isdigit() or not 1 <= int(size) <= 10**7), None)
+    if bad is not None:
+        raise click.BadParameter(f"{bad!r} is not a layer size (1 to 10,000,000) or a spec file; derive cost 784 100 10 or derive cost SPEC",
+                                 param_hint="SIZES")
     if len(sizes) < 2:
         raise click.BadParameter("give at least two layer sizes, inputs first: derive cost 784 100 10", param_hint="SIZES")
-    click.echo(cost_table(Cost(sizes, samples, rate), lang), nl=False)
+    click.echo(cost_table(Cost(tuple(int(size) for size in sizes), samples, rate), lang), nl=False)
 
 
 def _terminated(number: int, _frame: object) -> None:

@@ -5,7 +5,12 @@ and by backpropagation (one forward and one backward pass), and how long each ta
 Operations are counted as the seed counts them: one per weight per sample for a forward
 pass (biases and activations left out). A backward pass costs two per weight (the error
 signal sent back and the weight's own gradient), so backpropagation is three forward
-passes' worth."""
+passes' worth.
+
+A computational graph (`derive cost SPEC` with a `graph:` spec) is counted the same way:
+one operation per gate input (an edge of the circuit, as a weight is an edge of a network),
+two per edge backwards (upstream x local, then added into the sum), and one more loss per
+asked leaf for numerical differentiation."""
 
 from __future__ import annotations
 
@@ -49,6 +54,48 @@ class Cost:
     def backprop(self) -> int:
         return self.loss_over_data * (1 + BACKWARD_PER_FORWARD)
 
+    def title(self, language: str) -> str:
+        return WORDS[language]["title"].format(sizes="-".join(str(size) for size in self.sizes), samples=self.samples, rate=self.rate)
+
+    def counts(self, language: str) -> list[tuple[str, int]]:
+        words = WORDS[language]
+        return [(words["weights"], self.weights), (words["biases"], self.biases), (words["forward"], self.forward_per_sample)]
+
+
+@dataclass(frozen=True)
+class CircuitCost:
+    """The same argument for a computational graph: its gates, edges and asked leaves."""
+
+    name: str  # the spec's title
+    gates: int
+    edges: int  # gate inputs: one operation each forwards, as a network's weights
+    asked: int  # the leaves whose gradients are asked: one more loss each, numerically
+    samples: int
+    rate: float
+
+    @property
+    def forward_per_sample(self) -> int:
+        return self.edges
+
+    @property
+    def loss_over_data(self) -> int:
+        return self.forward_per_sample * self.samples
+
+    @property
+    def numerical(self) -> int:
+        return self.loss_over_data * (self.asked + 1)
+
+    @property
+    def backprop(self) -> int:
+        return self.loss_over_data * (1 + BACKWARD_PER_FORWARD)
+
+    def title(self, language: str) -> str:
+        return WORDS[language]["circuit_title"].format(name=self.name, samples=self.samples, rate=self.rate)
+
+    def counts(self, language: str) -> list[tuple[str, int]]:
+        words = WORDS[language]
+        return [(words["gates"], self.gates), (words["asked"], self.asked), (words["edges"], self.edges)]
+
 
 WORDS = {
     "ko": {
@@ -56,6 +103,9 @@ WORDS = {
         "weights": "연결가중치 개수", "biases": "편향 개수", "forward": "한 개의 데이터 손실계산 (가중치만 고려)",
         "loss": "데이터 전체의 손실 한 번", "numerical": "수치 미분: 파라미터마다 손실을 한 번씩 더",
         "backprop": "역전파: 순전파 한 번 + 역전파 한 번", "ops": "연산", "time": "시간", "ratio": "역전파가 {ratio:,.0f}배 빠릅니다.",
+        "circuit_title": "계산 그래프 「{name}」의 기울기 한 번 계산 비용 (데이터 {samples:,}개, 초당 {rate:,.0f}번 연산)",
+        "no_saving": "기울기를 구할 변수가 적어 수치 미분이 역전파보다 {ratio:,.1f}배 싸거나 같습니다.",
+        "gates": "게이트 개수", "asked": "기울기를 구할 변수 개수", "edges": "한 개의 데이터 출력계산 (게이트 입력마다 한 번)",
     },
     "en": {
         "title": "Cost of one gradient of a {sizes} network ({samples:,} samples, {rate:,.0f} operations per second)",
@@ -63,6 +113,9 @@ WORDS = {
         "loss": "loss over the whole data set", "numerical": "numerical differentiation: one more loss per parameter",
         "backprop": "backpropagation: one forward and one backward pass", "ops": "operations", "time": "time",
         "ratio": "Backpropagation is {ratio:,.0f} times faster.",
+        "circuit_title": "Cost of one gradient of the graph “{name}” ({samples:,} samples, {rate:,.0f} operations per second)",
+        "no_saving": "With so few leaves asked, numerical differentiation costs no more than backpropagation ({ratio:,.1f} times less).",
+        "gates": "gates", "asked": "leaves whose gradients are asked", "edges": "output of one sample (one per gate input)",
     },
 }
 
@@ -81,23 +134,24 @@ def duration(seconds: float, language: str) -> str:
     return text
 
 
-def cost_table(cost: Cost, language: str) -> str:
+def cost_table(cost: Cost | CircuitCost, language: str) -> str:
     words = WORDS[language]
-    sizes = "-".join(str(size) for size in cost.sizes)
-    rows = [
-        (words["weights"], f"{cost.weights:,}", ""),
-        (words["biases"], f"{cost.biases:,}", ""),
-        (words["forward"], f"{cost.forward_per_sample:,}", ""),
+    rows = [(label, f"{count:,}", "") for label, count in cost.counts(language)]
+    rows += [
         (words["loss"], f"{cost.loss_over_data:,}", duration(cost.loss_over_data / cost.rate, language)),
         (words["numerical"], f"{cost.numerical:,}", duration(cost.numerical / cost.rate, language)),
         (words["backprop"], f"{cost.backprop:,}", duration(cost.backprop / cost.rate, language)),
     ]
     label_width = max(_width(label) for label, _, _ in rows)
     number_width = max(len(number) for _, number, _ in rows)
-    lines = [words["title"].format(sizes=sizes, samples=cost.samples, rate=cost.rate), ""]
+    lines = [cost.title(language), ""]
     for label, number, time in rows:
         lines.append(f"{label}{' ' * (label_width - _width(label))}  {number:>{number_width}}  {time}".rstrip())
-    lines += ["", words["ratio"].format(ratio=cost.numerical / cost.backprop)]
+    ratio = cost.numerical / cost.backprop
+    if ratio > 1:
+        lines += ["", words["ratio"].format(ratio=ratio).replace(f"{ratio:,.0f}", f"{ratio:,.1f}" if ratio < 10 else f"{ratio:,.0f}")]
+    else:  # a circuit with one or two asked leaves: nudging each costs no more than a backward pass
+        lines += ["", words["no_saving"].format(ratio=1 / ratio)]
     return "\n".join(lines) + "\n"
 
 

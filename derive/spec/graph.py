@@ -19,7 +19,17 @@ import sympy
 from msgspec import Meta
 
 from .formula import FUNCTIONS, FormulaError, parse_formula
-from .vocabulary import LEARNING_RATE, NAME_PATTERN, SpecError, field_path, shown
+from .losses import (
+    loss as loss_function,  # the layered networks' losses: one definition
+)
+from .vocabulary import (
+    LEARNING_RATE,
+    LOSSES,
+    NAME_PATTERN,
+    SpecError,
+    field_path,
+    shown,
+)
 
 if TYPE_CHECKING:
     from .schema import Spec
@@ -65,12 +75,23 @@ class ConventionsSpec(_Strict, kw_only=True):
     abs_at_zero: Annotated[float, Meta(ge=-1, le=1)] = 0.0
 
 
+class GraphLossSpec(_Strict, kw_only=True):
+    """`loss: {name: mse, outputs: [y1, y2], targets: {y1: 0.5, y2: 0.1}}`: the graph's output is
+    a layered network's loss (derive/engine/functions.py, one definition) of these nodes. It
+    becomes one more node, named by loss_symbol, over target leaves t_{output} (t_y1)."""
+
+    name: Literal[LOSSES]  # type: ignore[valid-type]
+    outputs: Annotated[list[str], Meta(min_length=1, max_length=MAX_NODES)]
+    targets: Annotated[dict[str, float | None], Meta(max_length=MAX_NODES)]
+
+
 class GraphSpec(_Strict, kw_only=True):
     inputs: Annotated[dict[str, float | None], Meta(max_length=MAX_NODES)] = {}
     parameters: Annotated[dict[str, float | None], Meta(max_length=MAX_NODES)] = {}  # updated with learning_rate
     targets: Annotated[dict[str, float | None], Meta(max_length=MAX_NODES)] = {}  # numbers a loss node compares with: not differentiated unless in wrt
     nodes: Annotated[list[dict[str, str]], Meta(min_length=1, max_length=MAX_NODES)]
     output: str | None = None  # the scalar differentiated; by default the last node
+    loss: GraphLossSpec | None = None  # instead of output: a loss of named nodes and their targets
     wrt: list[str] | None = None  # the leaves whose gradients are asked; by default every input and parameter
     granularity: Literal["gates", "nodes"] = "nodes"
     conventions: ConventionsSpec = msgspec.field(default_factory=ConventionsSpec)
@@ -97,6 +118,54 @@ class GraphSpec(_Strict, kw_only=True):
 
 
 _TOP_LEVEL_LAYERED = ("layers", "loss", "inputs", "targets", "weights", "biases", "data", "weight_seed")
+
+
+def target_name(output: str) -> str:
+    """The leaf holding a loss's target for this output: t_y1 for y1, written t_{y1}."""
+    return f"t_{output}"
+
+
+def with_loss(spec: Spec, origin: str) -> GraphSpec:
+    """The graph with its `loss:` written out as the last node (named by loss_symbol, of kind
+    loss so it rounds as a network's loss does) and its targets as leaves, so that every
+    rule below, the engine and the documents read one kind of graph; the loss field is left
+    empty, so the result read again is the same graph."""
+    graph = spec.graph
+    assert graph is not None and graph.loss is not None
+
+    chosen = graph.loss
+    if graph.output is not None:
+        raise SpecError(f"{origin}: graph.output: a graph with loss: differentiates the loss {spec.loss_symbol}; leave output out.")
+    nodes = [next(iter(entry)) for entry in graph.nodes if len(entry) == 1]
+    for index, name in enumerate(chosen.outputs):
+        if name not in nodes:
+            raise SpecError(f"{origin}: graph.loss.outputs[{index}]: {shown(name)} is not a node; the loss compares nodes: {', '.join(nodes)}.")
+        if name in chosen.outputs[:index]:
+            raise SpecError(f"{origin}: graph.loss.outputs[{index}]: {shown(name)} is listed twice.")
+    if set(chosen.targets) != set(chosen.outputs):
+        missing = [name for name in chosen.outputs if name not in chosen.targets]
+        place = field_path(("graph", "loss", "targets"))
+        if missing:
+            raise SpecError(f"{origin}: {place}: no target for {', '.join(missing)}; give one number for each of the outputs {', '.join(chosen.outputs)}.")
+        extra = next(name for name in chosen.targets if name not in chosen.outputs)
+        raise SpecError(f"{origin}: {field_path(('graph', 'loss', 'targets', extra))}: {shown(extra)} is not one of the loss's outputs {', '.join(chosen.outputs)}.")
+    probability = chosen.name in ("binary_cross_entropy", "cross_entropy")
+    for name, value in chosen.targets.items():
+        if probability and value is not None and not 0 <= value <= 1:
+            raise SpecError(f"{origin}: {field_path(('graph', 'loss', 'targets', name))}: {chosen.name} compares with a probability; "
+                            f"give a target between 0 and 1; got {value:g}.")
+        taken = target_name(name)
+        if taken in graph.leaves or taken in nodes:
+            raise SpecError(f"{origin}: {field_path(('graph', 'loss', 'targets', name))}: the target's name {taken} is already used "
+                            "in the graph; rename that input, parameter or node.")
+    targets = [sympy.Symbol(target_name(name), real=True) for name in chosen.outputs]
+    outputs = [sympy.Symbol(name, real=True) for name in chosen.outputs]
+    formula = str(loss_function(chosen.name).expression(targets, outputs))
+    return msgspec.structs.replace(
+        graph, loss=None, nodes=[*graph.nodes, {spec.loss_symbol: formula}], output=spec.loss_symbol,
+        targets={**graph.targets, **{target_name(name): value for name, value in chosen.targets.items()}},
+        kinds={**graph.kinds, spec.loss_symbol: "loss"},
+    )
 
 
 def check_graph(spec: Spec, origin: str) -> None:

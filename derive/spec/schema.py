@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, Union
 import msgspec
 from msgspec import Meta, field
 
-from .graph import GraphSpec, check_graph
+from .graph import GraphSpec, check_graph, with_loss
 from .texmath import latex_problem
 from .vocabulary import (
     ACTIVATION_NAME, ACTIVATIONS, CARRIES, DATA_FILE, KINDS, LEARNING_RATE, LOSS_NAME, LOSSES, MODES, NAME_PATTERN, OPTIMIZER_FIELDS,
@@ -196,6 +196,8 @@ def parse_spec(data: dict[str, Any], origin: str = "spec") -> Spec:
             if not unset:  # mini-batches and optimizers are worked for layered networks only
                 raise SpecError(f"{origin}: {name}: a graph: spec is worked for one evaluation with plain gradient descent; "
                                 f"leave {name} out (or write the network as layers:).")
+        if spec.graph.loss is not None:
+            spec = msgspec.structs.replace(spec, graph=with_loss(spec, origin))
         check_graph(spec, origin)
         _check_ask(spec, origin)
         return spec

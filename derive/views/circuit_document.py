@@ -8,6 +8,7 @@ the same row builder as a network's documents; the templates only lay the rows o
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import markupsafe
@@ -176,7 +177,10 @@ def summary_rows(problem: Problem) -> list[str]:
 
 
 def render_circuit(problem: Problem, kind: str, fmt: str, language: str | None, mathjax_url: str, *,
-                   version: str | None = None, student: str | None = None, blank: str = "numbers") -> str:
+                   version: str | None = None, student: str | None = None, blank: str = "numbers",
+                   user_templates: Path | None = None) -> str:
+    """One document of a graph; a user's templates directory (`--templates`) is looked up
+    first, in the sandbox, as for a network's documents."""
     language = language or problem.spec.language
     contexts = problem.__dict__.setdefault("_circuit_contexts", {})
     if (kind, language, blank) not in contexts:
@@ -184,7 +188,8 @@ def render_circuit(problem: Problem, kind: str, fmt: str, language: str | None, 
     context = {**contexts[kind, language, blank], "version": version, "student": student, "mathjax_url": mathjax_url}
     if fmt == "html":
         context["diagram_svg"] = markupsafe.Markup(render_circuit_svg(problem, kind, inline=True))
-    return _environment("html" if fmt == "html" else "tex" if fmt.startswith("tex") else fmt).get_template(TEMPLATES[fmt]).render(context)
+    environment = _environment("html" if fmt == "html" else "tex" if fmt.startswith("tex") else fmt, user_templates)
+    return environment.get_template(TEMPLATES[fmt]).render(context)
 
 
 def render_circuit_svg(problem: Problem, kind: str = "handout", inline: bool = False) -> str:

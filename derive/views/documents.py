@@ -271,7 +271,8 @@ def render(
     if problem.spec.graph is not None:  # a computational graph: its own documents (derive/views/circuit_document.py)
         from .circuit_document import render_circuit
 
-        return render_circuit(problem, kind, fmt, language, mathjax_url, version=version, student=student, blank=blank)
+        return render_circuit(problem, kind, fmt, language, mathjax_url, version=version, student=student, blank=blank,
+                              user_templates=user_templates)
     template = _TARGETS[fmt][0]
     # The formula lines are the same in every format: build them once per kind and language.
     contexts = problem.__dict__.setdefault("_document_contexts", {})

@@ -119,3 +119,19 @@ def test_derive_s_own_tex_passes_the_check_under_user_templates(tmp_path: Path) 
     folder = _folder(tmp_path, {"unused.j2": ""})
     result, _ = _worksheet(tmp_path, folder, formats="tex", kinds="handout,worksheet,key")
     assert result.returncode == 0, result.stderr
+
+
+def test_a_graph_s_documents_honour_the_templates_folder(tmp_path: Path) -> None:
+    """A computational graph's circuit documents are looked up in --templates first, in the
+    same sandbox as a network's: a template of the user's is used, an attack is refused."""
+    spec = str(Path(__file__).parents[2] / "examples" / "graph-sum-times-product.yaml")
+    folder = _folder(tmp_path, {"circuit.md.j2": "MINE {{ title }} {{ kind }}\n", "circuit.html.j2": "<p>MINE HTML {{ title }}</p>\n"})
+    result = _run("worksheet", spec, "--format", "md,html", "--kind", "handout", "--templates", str(folder), "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    written = {path.name: path.read_text(encoding="utf-8") for path in (tmp_path / "out").rglob("handout.*")}
+    assert written["handout.md"].startswith("MINE ") and "handout" in written["handout.md"]
+    assert "MINE HTML" in written["handout.html"]
+    attack = _folder(tmp_path / "attack", {"circuit.md.j2": "{{ ''.__class__.__mro__ }}\n"})
+    refused = _run("worksheet", spec, "--format", "md", "--templates", str(attack), "-o", str(tmp_path / "out2"))
+    _refused(refused, "template")
+    assert not (tmp_path / "out2").exists() or not any((tmp_path / "out2").rglob("*.md"))

@@ -1,0 +1,219 @@
+"""A left-to-right drawing of a directed acyclic graph without needless crossings: the
+layered (Sugiyama) method, small enough to read.
+
+1. Layers by longest path: a gate one layer right of its deepest input; a leaf just left of
+   its first use (so no edge runs backwards).
+2. An edge that skips layers is split by a dummy point in each layer it passes, so every
+   drawn segment joins neighbouring layers and no segment can run through a box.
+3. Each layer is ordered by the barycentre of its neighbours in the layer before (sweeping
+   right) or after (sweeping left), then adjacent pairs are swapped while a swap removes
+   crossings (transposition); the best order over all sweeps is kept. With every segment
+   between neighbouring layers, the crossings of the orders are exactly the crossings drawn.
+   If crossings are left, a bounded backtracking search (trying the heuristic's order first)
+   looks for orders with none, which the heuristic can miss; found, they are used.
+4. Rows: each box as near the mean of its neighbours' rows as the order and the spacing
+   allow (isotonic regression, pool-adjacent-violators), which keeps the order, so the
+   drawing has exactly the crossings counted in step 3.
+
+Deterministic: every tie is broken by the order the names were given in."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+SEARCH_STEPS = 60_000  # placements the search for a crossing-free order may try (about 0.1 s)
+SWEEPS = 24  # barycentre sweeps (each followed by transposition); the best order is kept
+ROUNDS = 12  # row placement rounds
+BOX_GAP = 1.0  # rows between two boxes (labels above and below each)
+DUMMY_GAP = 0.5  # rows between a bend point and its neighbour
+
+
+@dataclass(frozen=True)
+class Layered:
+    layers: list[list[str]]  # names and dummy points, layer by layer, top to bottom
+    row: dict[str, float]  # each name's and dummy point's row, 0 at the top
+    routes: dict[tuple[str, str], list[str]]  # each edge's dummy points, left to right
+    crossings: int
+
+    def is_dummy(self, name: str) -> bool:
+        return name.startswith(DUMMY)
+
+
+DUMMY = "\x00"  # prefix of a dummy point's name: no spec name holds a NUL
+
+
+def layered(names: Sequence[str], edges: Sequence[tuple[str, str]]) -> Layered:
+    """`names` in the order given (leaves, then gates in evaluation order); `edges` source to target."""
+    inputs: dict[str, list[str]] = {name: [] for name in names}
+    consumers: dict[str, list[str]] = {name: [] for name in names}
+    for source, target in edges:
+        inputs[target].append(source)
+        consumers[source].append(target)
+    depth: dict[str, int] = {}
+    for name in names:  # names come in evaluation order: inputs first
+        if inputs[name]:
+            depth[name] = 1 + max(depth.get(other, 0) for other in inputs[name])
+    for name in names:
+        if not inputs[name]:
+            depth[name] = min(depth[other] for other in consumers[name]) - 1 if consumers[name] else 0
+    layers: list[list[str]] = [[] for _ in range(max(depth.values()) + 1)]
+    for name in names:
+        layers[depth[name]].append(name)
+    up: dict[str, list[str]] = {name: [] for name in names}
+    routes: dict[tuple[str, str], list[str]] = {}
+    for source, target in edges:
+        previous, points = source, []
+        for level in range(depth[source] + 1, depth[target]):
+            point = f"{DUMMY}{source}>{target}@{level}"
+            layers[level].append(point)
+            up[point] = [previous]
+            points.append(point)
+            previous = point
+        up[target].append(previous)
+        routes[source, target] = points
+    down: dict[str, list[str]] = {name: [] for name in up}
+    for name, sources in up.items():
+        for source in sources:
+            down[source].append(name)
+    order = _ordered(layers, up, down)
+    if _total(order, up):
+        order = _crossing_free(order, up) or order
+    return Layered(order, _rows(order, up, down), routes, _total(order, up))
+
+
+def _crossings_between(left: list[str], right: list[str], up: dict[str, list[str]]) -> int:
+    """Crossings of the segments between two neighbouring layers in these orders."""
+    position = {name: index for index, name in enumerate(left)}
+    ends = [(position[source], index) for index, name in enumerate(right) for source in up[name]]
+    return sum(1 for i, (a, b) in enumerate(ends) for c, d in ends[i + 1:] if (a - c) * (b - d) < 0)
+
+
+def _total(layers: list[list[str]], up: dict[str, list[str]]) -> int:
+    return sum(_crossings_between(left, right, up) for left, right in pairwise(layers))
+
+
+def _ordered(layers: list[list[str]], up: dict[str, list[str]], down: dict[str, list[str]]) -> list[list[str]]:
+    current = [list(layer) for layer in layers]
+    best, best_count = [list(layer) for layer in current], _total(current, up)
+    for sweep in range(SWEEPS):
+        if best_count == 0:
+            break
+        rightwards = sweep % 2 == 0
+        indices = range(1, len(current)) if rightwards else range(len(current) - 2, -1, -1)
+        for index in indices:
+            fixed = current[index - 1] if rightwards else current[index + 1]
+            current[index] = _by_barycentre(current[index], fixed, up if rightwards else down)
+        _transpose(current, up)
+        count = _total(current, up)
+        if count < best_count:
+            best, best_count = [list(layer) for layer in current], count
+    return best
+
+
+def _by_barycentre(layer: list[str], fixed: list[str], neighbours: dict[str, list[str]]) -> list[str]:
+    """The layer sorted by the mean position of each name's neighbours in the fixed layer; a
+    name with none keeps its place, scaled to the fixed layer's length."""
+    position = {name: place for place, name in enumerate(fixed)}
+    own = {name: place for place, name in enumerate(layer)}
+
+    def centre(name: str) -> float:
+        near = [position[other] for other in neighbours[name]]
+        return sum(near) / len(near) if near else own[name] * len(fixed) / max(len(layer), 1)
+    return sorted(layer, key=lambda name: (centre(name), own[name]))
+
+
+def _crossing_free(layers: list[list[str]], up: dict[str, list[str]]) -> list[list[str]] | None:
+    """Orders of every layer with no crossing between neighbouring layers, placing one name
+    at a time and backing up as soon as a placed pair crosses; None if there are none or the
+    search ran out of steps."""
+    steps = 0
+    chosen: list[list[str]] = [[] for _ in layers]
+
+    def place(index: int, position: dict[str, int]) -> bool:
+        nonlocal steps
+        if index == len(layers):
+            return True
+        row = chosen[index]
+        if len(row) == len(layers[index]):
+            return place(index + 1, {name: at for at, name in enumerate(row)})
+        steps += 1
+        if steps > SEARCH_STEPS:
+            raise TimeoutError
+        for name in layers[index]:
+            if name in row:
+                continue
+            # name goes right of every placed one: a placed one whose source lies right of one of name's crosses it
+            if up[name] and index > 0:
+                lowest = min(position[source] for source in up[name])
+                if any(up[other] and max(position[source] for source in up[other]) > lowest for other in row):
+                    continue
+            row.append(name)
+            if place(index, position):
+                return True
+            row.pop()
+        return False
+
+    try:
+        return chosen if place(0, {}) else None
+    except TimeoutError:
+        return None
+
+
+def _transpose(layers: list[list[str]], up: dict[str, list[str]]) -> None:
+    """Swap neighbours in a layer while a swap lowers the crossings on either side of it."""
+    improved = True
+    while improved:
+        improved = False
+        for index, layer in enumerate(layers):
+            for place in range(len(layer) - 1):
+                before = _local(layers, index, up)
+                layer[place], layer[place + 1] = layer[place + 1], layer[place]
+                if _local(layers, index, up) < before:
+                    improved = True
+                else:
+                    layer[place], layer[place + 1] = layer[place + 1], layer[place]
+
+
+def _local(layers: list[list[str]], index: int, up: dict[str, list[str]]) -> int:
+    count = _crossings_between(layers[index - 1], layers[index], up) if index > 0 else 0
+    return count + (_crossings_between(layers[index], layers[index + 1], up) if index + 1 < len(layers) else 0)
+
+
+def _rows(layers: list[list[str]], up: dict[str, list[str]], down: dict[str, list[str]]) -> dict[str, float]:
+    """Rows that keep each layer's order and spacing, each box near its neighbours' mean."""
+    def gap(a: str, b: str) -> float:
+        return BOX_GAP if not a.startswith(DUMMY) and not b.startswith(DUMMY) else DUMMY_GAP
+
+    offsets = []
+    for layer in layers:
+        offset = [0.0]
+        for a, b in pairwise(layer):
+            offset.append(offset[-1] + gap(a, b))
+        offsets.append(offset)
+    tallest = max(offset[-1] for offset in offsets)
+    row = {name: (tallest - offset[-1]) / 2 + offset[place] for layer, offset in zip(layers, offsets) for place, name in enumerate(layer)}
+    for _ in range(ROUNDS):
+        for layer, offset in zip(layers, offsets):
+            wanted = []
+            for name in layer:
+                near = [row[other] for other in (*up[name], *down[name])]
+                wanted.append(sum(near) / len(near) if near else row[name])
+            for name, value in zip(layer, _isotonic([w - o for w, o in zip(wanted, offset)])):
+                row[name] = value
+            for place, name in enumerate(layer):
+                row[name] += offset[place]
+    top = min(row.values())
+    return {name: round(value - top, 6) for name, value in row.items()}
+
+
+def _isotonic(values: list[float]) -> list[float]:
+    """The non-decreasing sequence nearest `values` in squares (pool adjacent violators)."""
+    blocks: list[list[float]] = []  # [mean, count]
+    for value in values:
+        blocks.append([value, 1.0])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            mean, count = blocks.pop()
+            blocks[-1] = [(blocks[-1][0] * blocks[-1][1] + mean * count) / (blocks[-1][1] + count), blocks[-1][1] + count]
+    return [mean for mean, count in blocks for _ in range(int(count))]

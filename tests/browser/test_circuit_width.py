@@ -1,0 +1,80 @@
+"""A graph's HTML pages fit an 800 px wide window in real Chromium (Playwright, Debian's
+/usr/bin/chromium): the page itself never scrolls sideways, and anything wider than its
+column (a long formula, a wide circuit) scrolls inside a box of its own that fits. Checked
+on every graph example and on a 30-gate random graph, handout, worksheet and key."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import derive
+
+from ..conftest import EXAMPLES
+
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed")
+WIDTH = 800
+
+
+def _thirty_gates() -> dict[str, Any]:
+    """A deep circuit of exactly 30 gates: ten nodes, each a multiply, an add and an
+    activation, with shared weights and forks (n_i uses n_{i-1} and n_{i-2})."""
+    activations = ["sigmoid", "tanh", "relu"]
+    nodes = [{"n0": "sigmoid(w0*x0 + x1)"}, {"n1": "tanh(w1*n0 + x0)"}]
+    nodes += [{f"n{i}": f"{activations[i % 3]}(w{i % 3}*n{i - 1} + n{i - 2})"} for i in range(2, 10)]
+    return {"language": "en", "title": "30 gates",
+            "graph": {"inputs": {"x0": 0.5, "x1": -1.0}, "parameters": {"w0": 0.8, "w1": -0.6, "w2": 1.1},
+                      "nodes": nodes, "granularity": "gates"}}
+
+
+def test_the_deep_circuit_has_30_gates() -> None:
+    assert len(derive.load(_thirty_gates()).network.gates) == 30
+
+
+SPECS: dict[str, Any] = {path.name: path for path in sorted(EXAMPLES.glob("graph-*.yaml"))}
+SPECS["30 gates"] = _thirty_gates()
+
+# Every element wider than the window must sit in an ancestor that scrolls sideways and fits.
+OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const bad = [];
+  for (const element of document.body.querySelectorAll('*')) {
+    const box = element.getBoundingClientRect();
+    if (box.width === 0 || (box.right <= width + 0.5 && box.left >= -0.5)) continue;
+    let holder = element.parentElement, held = false;
+    while (holder && holder !== document.body) {
+      const style = getComputedStyle(holder);
+      const frame = holder.getBoundingClientRect();
+      if (['auto', 'scroll'].includes(style.overflowX) && frame.left >= -0.5 && frame.right <= width + 0.5) { held = true; break; }
+      holder = holder.parentElement;
+    }
+    if (!held) bad.push(element.tagName + ' ' + Math.round(box.left) + '..' + Math.round(box.right));
+  }
+  return {scroll: document.documentElement.scrollWidth, width, bad: bad.slice(0, 5)};
+}"""
+
+
+@pytest.fixture(scope="module")
+def page() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser.new_context(offline=True, viewport={"width": WIDTH, "height": 900}).new_page()
+        browser.close()
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_circuit_pages_fit_800_px(page: Any, name: str, tmp_path: Path) -> None:
+    problem = derive.load(SPECS[name])
+    for kind in ("handout", "worksheet", "key"):
+        path = tmp_path / f"{kind}.html"
+        path.write_text(problem.document(kind, "html"), encoding="utf-8")
+        page.goto(path.as_uri())
+        found = page.evaluate(OVERFLOW)
+        assert found["scroll"] <= WIDTH and not found["bad"], (kind, found)
+        assert page.locator("figure svg").count() == 1
