@@ -22,7 +22,7 @@ def _letters(base: str) -> str:
 
 
 def latex_of(name: str, latex_names: dict[str, str]) -> str:
-    """A name as the spec's `latex:` writes it (an updated name keeps its primes after the
+    r"""A name as the spec's `latex:` writes it (an updated name keeps its primes after the
     override: w1' with w1 -> \omega_1 is \omega_1'), else by default_latex."""
     if name in latex_names:
         return latex_names[name]
