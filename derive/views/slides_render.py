@@ -4,7 +4,6 @@ PDF has one page per build and the HTML deck one step per build."""
 
 from __future__ import annotations
 
-import struct
 from typing import TYPE_CHECKING
 
 import markupsafe
@@ -18,18 +17,6 @@ if TYPE_CHECKING:
 
 SVG_CM = 62  # px per slide centimetre in the HTML deck's picture
 SVG_MARGIN = 26  # px
-
-
-def _blank_font_metrics() -> bytes:
-    """pzdr.tfm: the metrics of one empty space. Beamer loads hyperref, which under XeTeX
-    loads the font pzdr at 1sp (for the invisible struts of link boxes); a TeX Live
-    without the recommended fonts has no pzdr.tfm and stops. This stand-in, put beside
-    slides.tex, has the one character hyperref uses (the space, width 0)."""
-    lh, bc, ec, nw, nh, nd, ni = 2, 32, 32, 2, 1, 1, 1
-    lf = 6 + lh + (ec - bc + 1) + nw + nh + nd + ni
-    header = struct.pack(">12H", lf, lh, bc, ec, nw, nh, nd, ni, 0, 0, 0, 0)
-    design_size = 10 << 20  # 10 pt as a TFM fix_word
-    return header + struct.pack(">2I", 0, design_size) + bytes([1, 0, 0, 0]) + struct.pack(">5I", 0, 0, 0, 0, 0)
 
 
 def overlay(builds: list[int]) -> str:
@@ -103,10 +90,12 @@ def render_slides(deck: Deck, fmt: str, mathjax_url: str = MATHJAX_URL) -> str:
 
 
 def compile_slides(tex: str) -> tuple[bytes, str]:
-    """slides.pdf and XeLaTeX's log (the tests read its overfull boxes)."""
+    """slides.pdf and XeLaTeX's log (the tests read its overfull boxes). Beamer loads
+    hyperref, which under XeTeX loads the font pzdr (Debian's texlive-fonts-recommended,
+    which scripts/install-tex and .ci/run install)."""
     from .pdf import compile_with_log
 
-    return compile_with_log(tex, "slides", {"pzdr.tfm": _blank_font_metrics()})
+    return compile_with_log(tex, "slides")
 
 
 def slide_files(
