@@ -361,3 +361,13 @@ def test_a_deck_of_three_iterations_compiles_and_builds_as_the_html_steps(tmp_pa
 def test_a_mini_batch_is_refused_with_one_message() -> None:
     with pytest.raises(SpecError, match=r"samples: the slides work one sample"):
         build_deck(derive.load(EXAMPLES / "2-3-2-minibatch.yaml"))
+
+
+def test_iterations_reach_the_slides_from_the_writer(tmp_path: Path) -> None:
+    """`derive worksheet --iterations all --format slides` writes the deck worked in full."""
+    from derive.writer import document_files
+
+    problem = _trained(tmp_path, 3)
+    files, _ = document_files(problem, ["slides"], ["handout"], "en", iterations="all")
+    assert f'data-steps="{build_deck(problem, "en", iterations="all").pages}"'.encode() in files["slides.html"]
+    assert build_deck(problem, "en", iterations="all").pages > build_deck(problem, "en").pages
