@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..spec.schema import SpecError
 from ..engine.derivation import Pass, primes
+from ..spec.schema import SpecError
 from .blocks import Renderer, equation_rows, joined
 from .diagram import layout, plain_text
 from .documents import HEADINGS, _layer_heading, document_context

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 import derive
+from derive.spec.schema import SpecError
+from derive.views.key import grading_key
 from derive.views.pdf import overfull_boxes, tex_engine
 from derive.views.slides import MAX_PAGES, build_deck
 from derive.views.slides_render import compile_slides, render_slides
-from derive.spec.schema import SpecError
-from derive.views.key import grading_key
 
 from ..conftest import EXAMPLES
 from ..shapes import SEED_EXAMPLES, SHAPES
