@@ -125,6 +125,8 @@ def _height(row: str) -> float:
         height = 1.1
     if r"\underbrace" in row:
         height += 0.5
+    if r"\frac" in row and r"\sqrt" in row:  # Adam's rule: a root under the bar
+        height += 0.2
     return height + 0.14
 
 

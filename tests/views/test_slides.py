@@ -371,3 +371,19 @@ def test_iterations_reach_the_slides_from_the_writer(tmp_path: Path) -> None:
     files, _ = document_files(problem, ["slides"], ["handout"], "en", iterations="all")
     assert f'data-steps="{build_deck(problem, "en", iterations="all").pages}"'.encode() in files["slides.html"]
     assert build_deck(problem, "en", iterations="all").pages > build_deck(problem, "en").pages
+
+
+@needs_tex
+def test_the_adam_deck_states_its_optimizer_state_and_fits(tmp_path: Path) -> None:
+    """Three steps of Adam: each parameter's moments before its update, every value the
+    compact later iterations show, and no slide overfull (the rule's root under a bar)."""
+    from derive.views.key import in_compact_form
+
+    problem = derive.load(EXAMPLES / "2-2-1-adam.yaml")
+    deck = build_deck(problem)
+    statements = _statements(deck)
+    shown = _key_items(problem, lambda step: step.iteration == 1 or in_compact_form(step))
+    assert any(item["id"] == "m1[w1]" for item in shown)
+    assert [item["id"] for item in shown if not _stated(item["latex"], _printed(item, problem), statements)] == []
+    log = compile_slides(render_slides(deck, "tex"))[1]
+    assert overfull_boxes(log) == [] and "Overfull \\vbox" not in log
