@@ -77,7 +77,8 @@ def document_files(
         from .views.slides_render import slide_files
 
         echo("  compiling slides.pdf with XeLaTeX ...")
-        slides, slide_notes = slide_files(problem, language, mathjax_url, every=slides_all)
+        slides, slide_notes = slide_files(problem, language, mathjax_url, every=slides_all, user_templates=user_templates,
+                                          iterations=iterations)
         files.update(slides)
         notes += slide_notes
     files["key.json"] = key_json(problem).encode()

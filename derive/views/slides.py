@@ -16,11 +16,15 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..engine.derivation import Pass, primes
 from ..spec.schema import SpecError
 from .blocks import Renderer, equation_rows, joined
 from .diagram import layout, plain_text
 from .documents import HEADINGS, _layer_heading, document_context
+from .iterations import WORDS as ITERATION_WORDS
+from .iterations import later_iterations
 from .latex import partial_of_expression, to_latex
+from .slides_words import WORDS
 
 if TYPE_CHECKING:
     from ..engine.derivation import Derivation, Step
@@ -35,50 +39,11 @@ ROW_WIDTH = 38  # visible characters of a formula row in the math column (blocks
 MAX_EDGE_LABELS = 8  # edges named on the picture: more would cover it
 TABLE_ROWS = 7  # rows of a gradient table per slide
 GIVEN_ROWS = 8  # rows of given values per slide (three values to a row)
+WIDE_ROWS = 9  # rows of a slide without the picture (a later iteration, the local derivatives)
+FACTORS_PER_ROW = 3  # local derivatives to a row of their slide (fractions are wide)
 
 Parts = list[tuple[bool, str]]  # words and formulas: (is_math, text)
 
-WORDS = {
-    "ko": {
-        "deck": "강의 슬라이드", "cont": " (계속)", "given": "주어진 값", "compare": "손실 비교",
-        "table": "나머지 기울기와 새 가중치",
-        "title": "오늘은 이 신경망으로 역전파를 한 단계씩 계산해 보겠습니다. 입력, 가중치, 정답, 학습률이 주어져 있습니다.",
-        "sum": "입력과 연결가중치의 곱을 모두 더해 {name} 값을 구합니다.",
-        "activation": "가중합 {pre}에 활성화 함수를 적용하면 {name} 값이 나옵니다.",
-        "loss": "출력값과 실제값을 손실 함수에 넣어 오차 {name} 값을 계산합니다.",
-        "rule": "{name}를 업데이트하려면 경사하강법의 공식에 따라 미분값 {gradient}가 필요합니다.",
-        "chain": "{gradient}는 바로 구할 수 없으므로, 연쇄 법칙으로 아는 미분값들의 곱으로 나눕니다.",
-        "factor": "이번에는 인자 {factor}를 미분하고 값을 넣습니다.",
-        "numbers": "이제 각 인자의 값을 넣어 곱합니다.",
-        "result": "그러면 {gradient}의 값은 {value}입니다.",
-        "update": "학습률을 곱해 빼 주면 {name}의 새 값은 {value}입니다.",
-        "signal": "오차 신호 {name}는 한 번만 계산해 두고, 그 아래의 모든 기울기에서 다시 씁니다.",
-        "table_note": "나머지 기울기는 오차 신호에 그 연결의 입력을 곱한 값입니다. 표로 정리했습니다.",
-        "compare_note": "업데이트 전후의 손실을 비교해 봅시다.",
-        "large": "이 신경망은 파라미터가 {count}개라서 오차 신호만 한 번씩 유도하고, 기울기는 표로 보입니다 "
-                 "(하나씩 모두 유도하려면 --slides-all).",
-    },
-    "en": {
-        "deck": "lecture slides", "cont": " (cont.)", "given": "Given values", "compare": "The loss before and after",
-        "table": "The remaining gradients and new weights",
-        "title": "Today we work through backpropagation on this network step by step. The inputs, weights, targets "
-                 "and learning rate are given.",
-        "sum": "Multiply each input by its weight and add them up: that gives {name}.",
-        "activation": "Applying the activation function to the weighted sum {pre} gives {name}.",
-        "loss": "Put the output and the target into the loss function: that gives the loss {name}.",
-        "rule": "To update {name}, gradient descent needs the derivative {gradient}.",
-        "chain": "We cannot write {gradient} down directly, so the chain rule splits it into derivatives we know.",
-        "factor": "Next, the factor {factor}: differentiate, then put in the numbers.",
-        "numbers": "Now put in each factor's value and multiply.",
-        "result": "So {gradient} is {value}.",
-        "update": "Subtract the learning rate times the gradient: the new {name} is {value}.",
-        "signal": "The error signal {name} is computed once, and every gradient below it reuses it.",
-        "table_note": "Each remaining gradient is an error signal times the input of its edge; here they are in a table.",
-        "compare_note": "Let us compare the loss before and after the update.",
-        "large": "This network has {count} parameters, so the deck works each error signal once and shows the "
-                 "gradients in a table (--slides-all derives every one).",
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -96,7 +61,7 @@ class Frame:
     """One slide and its overlays. `lines` are (rows, the build they appear on)."""
 
     title: Parts
-    kind: str = "lines"  # title | givens (the given values the title slide had no room for) | lines | table
+    kind: str = "lines"  # title | givens (the given values the title slide had no room for) | lines | wide (no picture) | table
     lines: list[tuple[tuple[str, ...], int]] = field(default_factory=list)
     lit: list[frozenset[str]] = field(default_factory=list)
     notes: list[Parts] = field(default_factory=list)
@@ -160,6 +125,8 @@ def _height(row: str) -> float:
         height = 1.1
     if r"\underbrace" in row:
         height += 0.5
+    if r"\frac" in row and r"\sqrt" in row:  # Adam's rule: a root under the bar
+        height += 0.2
     return height + 0.14
 
 
@@ -182,6 +149,11 @@ def _givens(rows: list[str], most: int = 3) -> list[str]:
     if len(items) == len(rows):  # a symbolic spec's names: short rows already
         return rows
     return [r",\quad ".join(items[start:start + most]) for start in range(0, len(items), most)]
+
+
+def _base(step_id: str) -> str:
+    """A step's unit or parameter without the marks of its updates: z1'' -> z1, w[4] -> w."""
+    return re.sub(r"('+|\[\d+\])$", "", step_id)
 
 
 def _sentence(template: str, math: dict[str, str]) -> Parts:
@@ -209,12 +181,21 @@ class _DeckBuilder:
             if parameter.value is not None:
                 for key in self._edges_of(parameter.name):
                     self.known[key] = self.renderer.numbers[self.d.primitives[parameter.name]]
+        self.prefix = ""  # "Iteration 2 · " on a later iteration's slides
         self.units = {name: unit for unit in self.network.units for name in (unit.pre, unit.post)}
+        self.derived: set[str] = set()  # factors and signals already on a slide
+        self.states: dict[str, list[Step]] = {}  # an update -> the optimizer's state steps before it
+        pending: list[Step] = []
+        for step in self.d.with_role("state", "update"):
+            if step.role == "state":
+                pending.append(step)
+            else:
+                self.states[step.id], pending = pending, []
 
     # what lights up -------------------------------------------------------------------
 
     def _node(self, name: str) -> set[str]:
-        unit = self.units.get(name.rstrip("'"))
+        unit = self.units.get(_base(name))
         return {"n:" + unit.post} if unit else ({"n:" + name} if name in self.network.inputs else set())
 
     def _edges_of(self, parameter_name: str, target: str | None = None) -> set[str]:
@@ -225,7 +206,7 @@ class _DeckBuilder:
         """The units and edges a step is about: a weighted sum's unit and incoming edges,
         a factor's two ends (and its edge), a gradient's whole path."""
         names = {p.name for p in self.network.parameters}
-        base = step.id.rstrip("'")
+        base = _base(step.id)
         if step.role in ("forward", "after") and base in self.units:
             unit = self.units[base]
             if base == unit.pre:
@@ -237,12 +218,13 @@ class _DeckBuilder:
             lit = self._node(step.of) | self._node(step.wrt)
             if step.of == self.network.loss_symbol:
                 lit |= {"n:" + unit.post for unit in self.network.outputs}
-            if step.wrt in names:
-                lit |= self._edges_of(step.wrt, step.of)
-            elif step.of in self.units and step.wrt in self.units:
-                weight = self.network.weight_between(step.wrt, self.units[step.of])
+            of, wrt = _base(step.of), _base(step.wrt)
+            if wrt in names:
+                lit |= self._edges_of(wrt, of)
+            elif of in self.units and wrt in self.units:
+                weight = self.network.weight_between(wrt, self.units[of])
                 if weight is not None:
-                    lit |= self._edges_of(weight.name, step.of)
+                    lit |= self._edges_of(weight.name, of)
             return frozenset(lit)
         if step.role == "signal":  # its unit and the local factors it sums over
             return frozenset(self._node(step.wrt or "").union(*(self.lit(self.d[f]) for _, f in step.terms)))
@@ -252,17 +234,18 @@ class _DeckBuilder:
 
     # frames ---------------------------------------------------------------------------
 
-    def add(self, title: Parts, builds: list[Build]) -> None:
+    def add(self, title: Parts, builds: list[Build], kind: str = "lines") -> None:
         """A topic's builds as frames: a frame is full at CAPACITY, and the next one starts
         with its last line again, so the derivation reads on."""
-        frame = Frame(title, values=dict(self.known))
+        title = [(False, self.prefix), *title] if self.prefix else title
+        frame = Frame(title, kind, values=dict(self.known))
         height = 0.0
         for build in builds:
             tall = sum(_height(row) for row in build.rows)
             if build.rows and frame.lines and height + tall > CAPACITY:
                 last = frame.lines[-1][0]
                 self.frames.append(frame)
-                frame = Frame([*title, (False, self.words["cont"])], values=dict(self.known), lines=[(last, 1)])
+                frame = Frame([*title, (False, self.words["cont"])], kind, values=dict(self.known), lines=[(last, 1)])
                 height = sum(_height(row) for row in last)
             frame.lit.append(build.lit)
             frame.notes.append(build.note)
@@ -276,7 +259,7 @@ class _DeckBuilder:
         for step in steps:
             if step.value is None:
                 continue
-            base = step.id.rstrip("'")
+            base = _base(step.id)
             if base in self.units and base == self.units[base].post:
                 self.known["n:" + base] = self.renderer.number(step)
             elif step.role == "update":
@@ -286,24 +269,44 @@ class _DeckBuilder:
     def note(self, key: str, **math: str) -> Parts:
         return _sentence(self.words[key], math)
 
-    def forward(self, role: str) -> None:
+    def iteration(self, t: int) -> None:
+        """Iteration t as seed 004 works it: forward, loss, then each parameter (or each error
+        signal, and past the seeds' size a table of the gradients)."""
+        d = self.d
+        self.forward("forward", t - 1)
+        self.loss(t - 1)
+        if d.chain == "full" and not self.large:
+            shown: set[str] = set()
+            derived: set[str] = set()
+            for gradient in d.with_role("gradient", iteration=t):
+                self.parameter(gradient, shown, derived)
+            return
+        for signal in d.with_role("signal", iteration=t):
+            self.signal(signal)
+        if self.large:
+            self.gradient_table(t)
+        else:
+            for gradient in d.with_role("gradient", iteration=t):
+                self.signal(gradient)
+
+    def forward(self, role: str, updates: int) -> None:
         d, r = self.d, self.renderer
-        prime = "'" if role == "after" else ""
+        prime = primes(updates)
         for index, layer in enumerate(self.network.layers):
-            heading = self.headings["after"] if prime else self.headings["forward"]
+            heading = self.headings["after"] if role == "after" else self.headings["forward"]
             layer_name = _layer_heading(index, len(self.network.layers), self.language)
             steps = [d[unit.pre + prime] for unit in layer] + [d[unit.post + prime] for unit in layer]
             builds = []
             for step in steps:
-                unit = self.units[step.id.rstrip("'")]
+                unit = self.units[_base(step.id)]
                 note = (self.note("sum", name=step.latex) if step.kind == "weighted_sum"
                         else self.note("activation", name=step.latex, pre=d[unit.pre + prime].latex))
                 builds.append(Build(tuple(r.definition_rows(step)), self.lit(step), note))
             self.add([(False, f"{heading}: {layer_name}")], builds)
             self.learn(steps)
 
-    def loss(self) -> None:
-        step = self.d[self.d.loss_id]
+    def loss(self, updates: int) -> None:
+        step = self.d[Pass(updates).node(self.d.loss_id)]
         rows = tuple(self.renderer.definition_rows(step))
         self.add([(False, self.headings["loss"])], [Build(rows, self.lit(step), self.note("loss", name=step.latex))])
 
@@ -314,7 +317,7 @@ class _DeckBuilder:
         update = d[parameter + "'"]
         lit_edge = self.lit(update)
         symbolic = equation_rows(update.latex, [[to_latex(term, d.names) for term in update.expression.args]], ROW_WIDTH)
-        builds = [Build(tuple(symbolic), lit_edge, self.note("rule", name=d.network.latex(parameter), gradient=gradient.latex))]
+        builds = [Build(tuple(symbolic), lit_edge, self.note("rule", name=d.latex_of(parameter), gradient=gradient.latex))]
         groups = _alternatives(r.full_chain_rows(gradient, shown))
         builds.append(Build(groups[0], self.lit(gradient), self.note("chain", gradient=gradient.latex)))
         for chain in d.chains(gradient.id):
@@ -322,8 +325,11 @@ class _DeckBuilder:
                 if factor_id in derived:
                     continue
                 derived.add(factor_id)
+                self.derived.add(factor_id)
                 builds.append(Build(tuple(self._factor_rows(d[factor_id])), self.lit(d[factor_id]),
                                     self.note("factor", factor=d[factor_id].latex)))
+        for signal in self._signals_above(gradient):  # the key's error signals, each once
+            builds.append(Build(self._signal_line(signal), self.lit(signal), self.note("signal", name=signal.latex)))
         rest = groups[1:]  # the definitions and lecture forms, then the numbers and the value
         tail = rest[-2:] if d.is_numeric else rest[-1:]
         for index, rows in enumerate(tail):
@@ -331,19 +337,42 @@ class _DeckBuilder:
             note = self.note("result", gradient=gradient.latex, value=r.number(gradient)) if last else self.note("numbers")
             builds.append(Build(rows, self.lit(gradient), note))
         if d.is_numeric:
+            builds += [Build(tuple(r.definition_rows(state)), lit_edge, self.note("state", name=state.latex))
+                       for state in self.states.get(update.id, [])]
             builds.append(Build(tuple(r.definition_rows(update)), lit_edge,
-                                self.note("update", name=d.network.latex(parameter), value=r.number(update))))
+                                self.note("update", name=d.latex_of(parameter), value=r.number(update))))
         self.add([(True, gradient.latex)], builds)
         self.learn([update])
 
-    def _factor_rows(self, step: Step) -> list[str]:
-        """dz3/dw5 = d(w5 h1 + w6 h2)/dw5 = h1 = 0.615: the factor differentiated, in lecture
-        form, and, on a numeric problem, with the numbers put in and its value."""
+    def _signals_above(self, step: Step) -> list[Step]:
+        """The error signals a gradient's chain passes through, from the loss down, that no
+        slide has shown yet (the full-chain form boxes them; the key has their values)."""
+        found: list[Step] = []
+        for up, _ in step.terms:
+            if up in self.d and self.d[up].role == "signal" and up not in self.derived:
+                found += [s for s in self._signals_above(self.d[up]) if s not in found]
+                if up not in self.derived:
+                    self.derived.add(up)
+                    found.append(self.d[up])
+        return found
+
+    def _signal_line(self, step: Step) -> tuple[str, ...]:
+        """An error signal as one line: its product, the numbers and the value."""
+        groups = _alternatives(self.renderer.signal_rows(step))
+        kept = dict.fromkeys([0, *range(max(1, len(groups) - 2), len(groups))])
+        return tuple(row for index in kept for row in groups[index])
+
+    def _factor_rows(self, step: Step, short: bool = False) -> list[str]:
+        """dz3/dw5 = d(w5 h1 + w6 h2)/dw5 = h1 = 0.615: the factor differentiated (unless
+        `short`), in lecture form, and, on a numeric problem, with the numbers put in and its
+        value."""
         d, r = self.d, self.renderer
-        alternatives = [[partial_of_expression(to_latex(step.definition, d.names), d.network.latex(step.wrt or ""))]]
         form = to_latex(step.expression, d.names)
+        alternatives = [] if short else [[partial_of_expression(to_latex(step.definition, d.names), d.latex_of(step.wrt or ""))]]
         alternatives.append([form])
-        if d.is_numeric:
+        if d.is_numeric and short and (step.expression.is_Symbol or step.expression.is_Number):
+            alternatives.append([r.number(step)])
+        elif d.is_numeric:
             alternatives.append([to_latex(step.expression, d.names, r.numbers)])
             alternatives.append([r.number(step)])
         return equation_rows(step.latex, alternatives, ROW_WIDTH)
@@ -357,21 +386,58 @@ class _DeckBuilder:
         lit = self.lit(step)
         is_signal = step.role == "signal"
         first = self.note("signal", name=step.latex) if is_signal else self.note("chain", gradient=step.latex)
-        builds = [Build(groups[0], lit, first)] + [Build(rows, lit, self.note("numbers")) for rows in groups[1:]]
+        builds = [Build(tuple(self._factor_rows(d[f], short=True)), self.lit(d[f]), self.note("factor", factor=d[f].latex))
+                  for f in self._new_factors(step)]
+        self.derived.add(step.id)
+        builds += [Build(groups[0], lit, first)] + [Build(rows, lit, self.note("numbers")) for rows in groups[1:]]
         update = None if is_signal or not d.is_numeric else d[(step.wrt or "") + "'"]
         if update is not None:
+            builds += [Build(tuple(r.definition_rows(state)), self.lit(update), self.note("state", name=state.latex))
+                       for state in self.states.get(update.id, [])]
             builds.append(Build(tuple(r.definition_rows(update)), self.lit(update),
-                                self.note("update", name=d.network.latex(step.wrt or ""), value=r.number(update))))
+                                self.note("update", name=d.latex_of(step.wrt or ""), value=r.number(update))))
         heading = self.headings["signals"] if is_signal else self.headings["gradients"]
         self.add([(False, f"{heading}: "), (True, step.latex)], builds)
         if update is not None:
             self.learn([update])
 
-    def gradient_table(self) -> None:
-        """The gradients of a large network: each is an error signal times an input."""
+    def _new_factors(self, step: Step) -> list[str]:
+        """The local factors a step's terms use that no slide has derived yet (a signal's
+        upstream may be a factor itself: dL/dyhat1 above a softmax)."""
+        new = list(dict.fromkeys(f for term in step.terms for f in term
+                                 if f in self.d and self.d[f].role == "factor" and f not in self.derived))
+        self.derived.update(new)
+        return new
+
+    def wide(self, title: str, rows: list[str], note: Parts) -> None:
+        """Rows on slides of their own, no picture, WIDE_ROWS to a slide, one build each slide."""
+        for start in range(0, len(rows), WIDE_ROWS):
+            self.frames.append(Frame([(False, title + (self.words["cont"] if start else ""))], "wide", values=dict(self.known),
+                                     lines=[(tuple(rows[start:start + WIDE_ROWS]), 1)], lit=[frozenset()], notes=[note]))
+
+    def later(self, full: bool) -> None:
+        """Iterations 2 to k: compactly, as the handout has them (each step's symbol and
+        value), or, with --iterations all, each worked as the first is."""
+        if not full:
+            for title, blocks in later_iterations(self.d, self.renderer, self.language, False, _layer_heading, self.headings):
+                self.wide(title, [row for block in blocks for row in block], self.note("later"))
+            return
+        for t in range(2, self.d.iterations + 1):
+            self.prefix = ITERATION_WORDS[self.language]["iteration"].format(t=t) + " · "
+            self.iteration(t)
+        self.prefix = ""
+
+    def gradient_table(self, t: int) -> None:
+        """The gradients of a large network: each is an error signal times an input, whose
+        local derivatives come first, several to a row."""
         d, r = self.d, self.renderer
+        factors = [f for step in d.with_role("gradient", iteration=t) for f in self._new_factors(step)]
+        items = [f"{d[f].latex} = {to_latex(d[f].expression, d.names)}"
+                 + (f" = {r.number(d[f])}" if d.is_numeric and not d[f].expression.is_Number else "") for f in factors]
+        packed = [items[start:start + FACTORS_PER_ROW] for start in range(0, len(items), FACTORS_PER_ROW)]
+        self.wide(self.words["factors"], ["&" + r",\quad ".join(row) for row in packed], self.note("factors_note"))
         rows = []
-        for step in d.with_role("gradient"):
+        for step in d.with_role("gradient", iteration=t):
             update = d[(step.wrt or "") + "'"]
             symbols = joined([rf"{d[up].latex} \cdot {d[f].latex}" for up, f in step.terms])
             numbers = joined([rf"{_wrapped(r.number(d[up]))} \cdot {_wrapped(r.number(d[f]))}" for up, f in step.terms])
@@ -383,11 +449,11 @@ class _DeckBuilder:
                           text=self.note("large", count=str(len(self.network.parameters))) if index == 0 else [],
                           lit=[frozenset()], notes=[self.note("table_note")])
             self.frames.append(frame)
-        self.learn(d.with_role("update"))
+        self.learn(d.with_role("update", iteration=t))
 
     def compare(self) -> None:
         d, r = self.d, self.renderer
-        before, after = d[d.loss_id], d[d.loss_id + "'"]
+        before, after = d[d.loss_id], d[Pass(d.iterations).node(d.loss_id)]
         template = self.headings["decreased"] if after.value < before.value else self.headings["increased"]  # type: ignore[operator]
         verdict = template.format(before=r.number(before), after=r.number(after))
         lit = self.lit(before)
@@ -401,11 +467,16 @@ def _wrapped(number: str) -> str:
     return rf"\left({number}\right)" if number.startswith("-") else number
 
 
-def build_deck(problem: Problem, language: str | None = None, every: bool = False) -> Deck:
+def build_deck(problem: Problem, language: str | None = None, every: bool = False, iterations: str = "first") -> Deck:
     """The deck of a problem. Past the seeds' size the deck works the error signals once
     and tables the gradients (unless `every`); past MAX_PAGES pages it is refused unless
-    `every` (--slides-all) asks for it whole."""
+    `every` (--slides-all) asks for it whole. With steps > 1 the first iteration is worked
+    as above and the later ones follow as the handout has them (`iterations`, --iterations:
+    "first", compactly, or "all", in full), before the pass after the last update."""
     language = language or problem.spec.language
+    if problem.derivation.batched:
+        raise SpecError(f"{problem.origin}: samples: the slides work one sample's derivation, and this spec trains on a "
+                        "mini-batch; leave slides out of --format (the handout works each sample).")
     builder = _DeckBuilder(problem, language, every)
     d = problem.derivation
     context = document_context(problem, "handout", language)
@@ -415,23 +486,11 @@ def build_deck(problem: Problem, language: str | None = None, every: bool = Fals
         title = problem.spec.title if not start else builder.words["given"] + builder.words["cont"]
         builder.frames.append(Frame([(False, title)], kind="givens" if start else "title", values=dict(builder.known),
                                     lit=[frozenset()], notes=[builder.note("title")], givens=givens[start:start + GIVEN_ROWS]))
-    builder.forward("forward")
-    builder.loss()
-    if d.chain == "full" and not builder.large:
-        shown: set[str] = set()
-        derived: set[str] = set()
-        for gradient in d.with_role("gradient"):
-            builder.parameter(gradient, shown, derived)
-    else:
-        for signal in d.with_role("signal"):
-            builder.signal(signal)
-        if builder.large:
-            builder.gradient_table()
-        else:
-            for gradient in d.with_role("gradient"):
-                builder.signal(gradient)
+    builder.iteration(1)
+    if d.iterations > 1:
+        builder.later(iterations == "all")
     if d.is_numeric:
-        builder.forward("after")
+        builder.forward("after", d.iterations)
         builder.compare()
     marks, links, size = picture(problem.network)
     deck = Deck(problem.spec.title, language, builder.frames, marks, links, size, len(links) <= MAX_EDGE_LABELS, str(context["rule"]))

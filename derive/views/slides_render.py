@@ -4,13 +4,14 @@ PDF has one page per build and the HTML deck one step per build."""
 
 from __future__ import annotations
 
-import struct
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import markupsafe
 
 from .documents import MATHJAX_URL
-from .slides import WORDS, Deck, Frame, build_deck
+from .slides import Deck, Frame, build_deck
+from .slides_words import WORDS
 from .templating import _environment
 
 if TYPE_CHECKING:
@@ -18,18 +19,6 @@ if TYPE_CHECKING:
 
 SVG_CM = 62  # px per slide centimetre in the HTML deck's picture
 SVG_MARGIN = 26  # px
-
-
-def _blank_font_metrics() -> bytes:
-    """pzdr.tfm: the metrics of one empty space. Beamer loads hyperref, which under XeTeX
-    loads the font pzdr at 1sp (for the invisible struts of link boxes); a TeX Live
-    without the recommended fonts has no pzdr.tfm and stops. This stand-in, put beside
-    slides.tex, has the one character hyperref uses (the space, width 0)."""
-    lh, bc, ec, nw, nh, nd, ni = 2, 32, 32, 2, 1, 1, 1
-    lf = 6 + lh + (ec - bc + 1) + nw + nh + nd + ni
-    header = struct.pack(">12H", lf, lh, bc, ec, nw, nh, nd, ni, 0, 0, 0, 0)
-    design_size = 10 << 20  # 10 pt as a TFM fix_word
-    return header + struct.pack(">2I", 0, design_size) + bytes([1, 0, 0, 0]) + struct.pack(">5I", 0, 0, 0, 0, 0)
 
 
 def overlay(builds: list[int]) -> str:
@@ -93,33 +82,38 @@ def _context(deck: Deck) -> dict[str, object]:
     return {"deck": deck, "frames": frames, "overlay": overlay, "pages": deck.pages, "words": WORDS[deck.language]}
 
 
-def render_slides(deck: Deck, fmt: str, mathjax_url: str = MATHJAX_URL) -> str:
-    """slides.tex (fmt "tex") or slides.html (fmt "html")."""
+def render_slides(deck: Deck, fmt: str, mathjax_url: str = MATHJAX_URL, user_templates: Path | None = None) -> str:
+    """slides.tex (fmt "tex") or slides.html (fmt "html"), from a user's `--templates`
+    folder where it has slides.tex.j2 or slides.html.j2 (in the sandbox, as documents)."""
     template = "slides.tex.j2" if fmt == "tex" else "slides.html.j2"
     context = _context(deck)
     if fmt == "html":
         context["mathjax_url"] = mathjax_url
-    return _environment(fmt).get_template(template).render(context, markup=markupsafe.Markup)
+    return _environment(fmt, user_templates).get_template(template).render(context, markup=markupsafe.Markup)
 
 
 def compile_slides(tex: str) -> tuple[bytes, str]:
-    """slides.pdf and XeLaTeX's log (the tests read its overfull boxes)."""
+    """slides.pdf and XeLaTeX's log (the tests read its overfull boxes). Beamer loads
+    hyperref, which under XeTeX loads the font pzdr (Debian's texlive-fonts-recommended,
+    which scripts/install-tex and .ci/run install)."""
     from .pdf import compile_with_log
 
-    return compile_with_log(tex, "slides", {"pzdr.tfm": _blank_font_metrics()})
+    return compile_with_log(tex, "slides")
 
 
 def slide_files(
     problem: Problem, language: str | None, mathjax_url: str = MATHJAX_URL,
-    *, every: bool = False, prefix: str = "",
+    *, every: bool = False, prefix: str = "", user_templates: Path | None = None, iterations: str = "first",
 ) -> tuple[dict[str, bytes], list[str]]:
     """slides.tex, slides.pdf and slides.html (under `prefix`, a version's folder), and
-    notes for the user (a PDF skipped for want of TeX)."""
+    notes for the user (a PDF skipped for want of TeX). `iterations` is --iterations: with
+    steps > 1, the later iterations in a table ("first") or worked in full ("all")."""
     from .pdf import TexMissing
 
-    deck = build_deck(problem, language, every)
-    tex = render_slides(deck, "tex")
-    files = {f"{prefix}slides.tex": tex.encode(), f"{prefix}slides.html": render_slides(deck, "html", mathjax_url).encode()}
+    deck = build_deck(problem, language, every, iterations)
+    tex = render_slides(deck, "tex", user_templates=user_templates)
+    html = render_slides(deck, "html", mathjax_url, user_templates)
+    files = {f"{prefix}slides.tex": tex.encode(), f"{prefix}slides.html": html.encode()}
     notes: list[str] = []
     try:
         files[f"{prefix}slides.pdf"] = compile_slides(tex)[0]

@@ -100,7 +100,7 @@ def test_nanum_is_found_by_file_when_the_font_list_predates_it(monkeypatch: pyte
 
 
 INSTALL_TEX = ROOT / "scripts" / "install-tex"
-TEX_PACKAGES = "texlive-xetex texlive-latex-recommended texlive-lang-korean texlive-pictures fonts-nanum"
+TEX_PACKAGES = "texlive-xetex texlive-latex-recommended texlive-lang-korean texlive-pictures texlive-fonts-recommended fonts-nanum"
 
 
 def _bare_path(folder: Path, uid: str, *, apt: bool) -> dict[str, str]:

@@ -5,21 +5,22 @@ steps through as many builds as the PDF has pages, forward and back, from disk."
 
 from __future__ import annotations
 
-import json
+import re
 import shutil
 import subprocess
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import derive
+from derive.spec.schema import SpecError
+from derive.views.key import grading_key
 from derive.views.pdf import overfull_boxes, tex_engine
 from derive.views.slides import MAX_PAGES, build_deck
 from derive.views.slides_render import compile_slides, render_slides
-from derive.spec.schema import SpecError
-from derive.views.key import grading_key
 
 from ..conftest import EXAMPLES
 from ..shapes import SEED_EXAMPLES, SHAPES
@@ -74,27 +75,80 @@ def test_each_build_is_one_page_and_holds_the_build_before(compiled: dict[str, d
     assert growing > 0  # the builds do add lines, not only light the picture
 
 
-def _printed(value: float, kind: str, problem: derive.Problem) -> str:
-    """A key value as the policy prints it (0.47 -> 0.470), from the key's own item."""
-    text = format(problem.policy.to_decimal(value, kind), "f")
-    return text
+def _printed(item: dict[str, Any], problem: derive.Problem) -> Decimal:
+    """A key item's value as the policy prints it (0.47 -> 0.470), from the key's own item."""
+    return problem.policy.to_decimal(item["value"], item["kind"])
+
+
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
+
+
+def _numbers(text: str) -> set[Decimal]:
+    """Every number in a page's text, as a value: 0.552 on a slide is the key's 0.5520."""
+    text = re.sub(r"-\s+(?=\d)", "-", text.replace("\u2212", "-"))  # MathML and pdftotext part a sign from its number
+    return {Decimal(number) for number in NUMBER.findall(text)}
+
+
+def _statements(deck: Any) -> list[str]:
+    """Each "name = ... = value" the deck states: a line's rows joined, a wide slide's items,
+    a table row."""
+    found = []
+    for frame in deck.frames:
+        named = [part for is_math, part in frame.title if is_math]  # the gradient a slide works
+        for rows, _ in frame.lines:
+            text = " ".join(row.replace("&", "") for row in rows)
+            if frame.kind == "wide" and rows[0].startswith("&"):  # a compact slide: several items to a row
+                found += [item for row in rows for item in row.replace("&", "").split(r",\quad ")]
+            elif rows[0].startswith("&") and named:  # the product and value rows go on its chain
+                found.append(f"{named[0]} {text}")
+            else:
+                found.append(text)
+        for row in frame.table:
+            found += [f"{row[0]} = {row[1]} = {row[2]} = {row[3]}", row[4]]
+    return [" ".join(statement.split()) for statement in found]
+
+
+def _stated(latex: str, value: Decimal, statements: list[str]) -> bool:
+    """Some statement starts with the item's name and ends with its value."""
+    for statement in statements:
+        head, _, rest = statement.partition(" = ")
+        last = rest.rsplit(" = ", 1)[-1].replace(r"\left(", "").replace(r"\right)", "")
+        if head == " ".join(latex.split()) and NUMBER.fullmatch(last) and Decimal(last) == value:
+            return True
+    return False
+
+
+def _deck_text(html: str) -> str:
+    """The HTML deck's text: its MathML numbers and words, without the tags."""
+    return re.sub(r"<[^>]+>", " ", html.split("<main", 1)[1].split("</main>", 1)[0])
+
+
+def _key_items(problem: derive.Problem, shown: Any = None) -> list[dict[str, Any]]:
+    steps = {step.id: step for step in problem.derivation.steps}
+    return [item for item in grading_key(problem)["items"]
+            if item["value"] is not None and (shown is None or shown(steps[item["id"]]))]
 
 
 @needs_tex
 @pytest.mark.parametrize("case", CASES)
-def test_every_number_the_key_grades_is_on_a_slide(compiled: dict[str, dict[str, Any]], case: str) -> None:
-    problem = compiled[case]["problem"]
-    text = " ".join(compiled[case]["pages"]).replace("\u2212", "-")
-    words = set(text.replace("(", " ").replace(")", " ").replace(",", " ").split())
-    items = [item for item in grading_key(problem)["items"] if item["graded"] and item["value"] is not None]
+def test_every_number_of_the_key_is_on_a_slide(compiled: dict[str, dict[str, Any]], case: str) -> None:
+    """Every key item, graded or not (error signals, chain factors, forward values, the
+    losses): stated on a slide as name = ... = value, and its value in the PDF's text and in
+    the HTML deck's."""
+    problem, deck = compiled[case]["problem"], compiled[case]["deck"]
+    items = _key_items(problem)
+    assert len(items) == len([step for step in problem.derivation.steps if step.value is not None])
     assert items or not problem.derivation.is_numeric
-    missing = [(item["id"], _printed(item["value"], item["kind"], problem)) for item in items
-               if _printed(item["value"], item["kind"], problem) not in words]
-    assert missing == []
+    statements = _statements(deck)
+    pdf = _numbers(" ".join(compiled[case]["pages"]))
+    html = _numbers(_deck_text(render_slides(deck, "html")))
+    assert [item["id"] for item in items if not _stated(item["latex"], _printed(item, problem), statements)] == []
+    assert [item["id"] for item in items if _printed(item, problem) not in pdf] == []
+    assert [item["id"] for item in items if _printed(item, problem) not in html] == []
 
 
 def test_seed_004_order_on_one_parameter() -> None:
-    """w5 of seed 004: the update rule, the chain, the factors, the product, the new weight,
+    """w5 of seed 004: the update rule, the chain, the factors, the error signal, the product, the new weight,
     in that order, with the lecture's numbers (-0.708, 0.229, 0.615; 0.5600)."""
     deck = build_deck(derive.load(EXAMPLES / "2-2-1-sigmoid-mse.yaml"))
     frames = [frame for frame in deck.frames if frame.title[0] == (True, r"\frac{\partial C}{\partial w_{5}}")]
@@ -104,9 +158,12 @@ def test_seed_004_order_on_one_parameter() -> None:
     factors = [line.split(" &= ")[0] for line in lines[2:5]]
     assert factors == [r"\frac{\partial C}{\partial o_{1}}", r"\frac{\partial o_{1}}{\partial z_{3}}", r"\frac{\partial z_{3}}{\partial w_{5}}"]
     assert lines[2].endswith(r"&= -2\left(1 - 0.646\right) &= -0.708") and lines[3].endswith("&= 0.229")
-    assert lines[5] == r"&= \left(-0.708\right) \cdot 0.229 \cdot 0.615" and lines[6] == "&= -0.0997"
+    # the error signal the later gradients box, with the key's value, once
+    assert lines[5].startswith(r"\frac{\partial C}{\partial z_{3}} &= ") and lines[5].endswith(r"&= \left(-0.708\right) \cdot 0.229 &= -0.162")
+    assert round(-0.708 * 0.229, 3) == -0.162
+    assert lines[6] == r"&= \left(-0.708\right) \cdot 0.229 \cdot 0.615" and lines[7] == "&= -0.0997"
     assert round(-0.708 * 0.229 * 0.615, 4) == -0.0997  # the product row multiplies out
-    assert lines[7].startswith("w_{5}' &= ") and lines[7].endswith(r"&= 0.55 - 0.1 \cdot \left(-0.0997\right) &= 0.5600")
+    assert lines[8].startswith("w_{5}' &= ") and lines[8].endswith(r"&= 0.55 - 0.1 \cdot \left(-0.0997\right) &= 0.5600")
     assert round(0.55 - 0.1 * -0.0997, 4) == 0.5600
     assert round(-0.708 * 0.229 * 0.615, 4) == -0.0997
 
@@ -212,3 +269,121 @@ def test_the_html_deck_steps_with_the_keyboard_from_disk(compiled: dict[str, dic
         assert page.evaluate("document.body.dataset.step") == "1"
         browser.close()
     assert requests and all(url.startswith(("file:", "data:")) for url in requests), [url for url in requests if not url.startswith("file:")]
+
+
+def test_a_users_templates_folder_makes_the_slides(tmp_path: Path) -> None:
+    """--templates DIR: its slides.tex.j2 and slides.html.j2 are the decks' (ours where it has
+    none), in the sandbox: TeX that reads files is refused there as in any document."""
+    from derive.writer import document_files
+
+    ours = Path(derive.__file__).parent / "templates"
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "slides.html.j2").write_text(
+        (ours / "slides.html.j2").read_text(encoding="utf-8").replace("<main id=\"deck\">", "<main id=\"deck\"><p>OUR COURSE</p>"),
+        encoding="utf-8")
+    problem = derive.load(EXAMPLES / "1-1-sigmoid-xent.yaml")
+    files, _ = document_files(problem, ["slides"], ["handout"], "en", user_templates=folder)
+    assert b"<p>OUR COURSE</p>" in files["slides.html"]
+    assert files["slides.tex"].decode() == render_slides(build_deck(problem, "en"), "tex")  # no slides.tex.j2 of theirs: ours
+    folder = tmp_path / "hostile"  # a new folder: the environment of one is kept, with what it had
+    folder.mkdir()
+    (folder / "slides.tex.j2").write_text(
+        (ours / "slides.tex.j2").read_text(encoding="utf-8").replace(r"\begin{document}", "\\begin{document}\n\\input{/etc/passwd}"),
+        encoding="utf-8")
+    with pytest.raises(Exception, match=r"uses \\input"):
+        render_slides(build_deck(problem, "en"), "tex", user_templates=folder)
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    (folder / "slides.tex.j2").write_text(
+        (ours / "slides.tex.j2").read_text(encoding="utf-8").replace(r"\begin{document}", "\\begin{document}\n% OUR COURSE"),
+        encoding="utf-8")
+    assert "% OUR COURSE" in render_slides(build_deck(problem, "en"), "tex", user_templates=folder)
+
+
+def _trained(tmp_path: Path, steps: int) -> derive.Problem:
+    spec = tmp_path / "1-1-sigmoid-xent.yaml"
+    spec.write_text((EXAMPLES / "1-1-sigmoid-xent.yaml").read_text(encoding="utf-8") + f"\nsteps: {steps}\n", encoding="utf-8")
+    return derive.load(spec)
+
+
+def test_later_iterations_follow_iterations_first_or_all(tmp_path: Path) -> None:
+    """steps > 1: the first iteration worked as always, then the later ones compactly
+    (--iterations first: each key item the handout's compact form shows, stated with its
+    value) or in full (all: every key item of every iteration), then the pass after the last
+    update and the loss before and after all of them."""
+    from derive.views.key import in_compact_form
+
+    problem = _trained(tmp_path, 3)
+    d = problem.derivation
+    first, full = build_deck(problem, "en"), build_deck(problem, "en", iterations="all")
+    for deck in (first, full):
+        titles = ["".join(part for _, part in frame.title) for frame in deck.frames]
+        assert any(title.startswith("Iteration 2") for title in titles) and any(title.startswith("Iteration 3") for title in titles)
+        assert not any(title.startswith("Iteration 4") for title in titles)
+        compare = deck.frames[-1]
+        final = d.with_role("after")[-1]
+        assert final.id == "L'''" and compare.lines[-1][0] == (f"{final.latex} &= {_printed(_key_item(problem, final.id), problem)}",)
+    assert full.pages > first.pages
+    statements = _statements(first)
+    compact = _key_items(problem, lambda step: step.iteration == 1 or in_compact_form(step))
+    assert {item["id"] for item in compact} > {"dL'/dw'", "dL''/dw''", "w''", "w'''"}
+    assert [item["id"] for item in compact if not _stated(item["latex"], _printed(item, problem), statements)] == []
+    later_signals = [item for item in _key_items(problem) if item["id"].startswith("dL'/dz")]
+    assert later_signals and not any(_stated(item["latex"], _printed(item, problem), statements) for item in later_signals)
+    statements = _statements(full)
+    assert [item["id"] for item in _key_items(problem) if not _stated(item["latex"], _printed(item, problem), statements)] == []
+    # the second iteration's gradient from the key's own history: w' - w'' = eta * dL'/dw'
+    history = grading_key(problem)["history"]
+    eta = problem.spec.learning_rate
+    assert abs((history[0]["w"] - history[1]["w"]) / eta - _key_item(problem, "dL'/dw'")["value"]) < 1e-3  # history is rounded
+
+
+def _key_item(problem: derive.Problem, item_id: str) -> dict[str, Any]:
+    return next(item for item in grading_key(problem)["items"] if item["id"] == item_id)
+
+
+@needs_tex
+def test_a_deck_of_three_iterations_compiles_and_builds_as_the_html_steps(tmp_path: Path) -> None:
+    problem = _trained(tmp_path, 3)
+    for iterations in ("first", "all"):
+        deck = build_deck(problem, "en", iterations=iterations)
+        pdf, log = compile_slides(render_slides(deck, "tex"))
+        assert overfull_boxes(log) == [] and "Overfull \\vbox" not in log
+        html = render_slides(deck, "html")
+        assert f'data-steps="{deck.pages}"' in html
+        path = tmp_path / f"{iterations}.pdf"
+        path.write_bytes(pdf)
+        text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+        assert len(text.split("\f")[:-1]) == deck.pages
+
+
+def test_a_mini_batch_is_refused_with_one_message() -> None:
+    with pytest.raises(SpecError, match=r"samples: the slides work one sample"):
+        build_deck(derive.load(EXAMPLES / "2-3-2-minibatch.yaml"))
+
+
+def test_iterations_reach_the_slides_from_the_writer(tmp_path: Path) -> None:
+    """`derive worksheet --iterations all --format slides` writes the deck worked in full."""
+    from derive.writer import document_files
+
+    problem = _trained(tmp_path, 3)
+    files, _ = document_files(problem, ["slides"], ["handout"], "en", iterations="all")
+    assert f'data-steps="{build_deck(problem, "en", iterations="all").pages}"'.encode() in files["slides.html"]
+    assert build_deck(problem, "en", iterations="all").pages > build_deck(problem, "en").pages
+
+
+@needs_tex
+def test_the_adam_deck_states_its_optimizer_state_and_fits(tmp_path: Path) -> None:
+    """Three steps of Adam: each parameter's moments before its update, every value the
+    compact later iterations show, and no slide overfull (the rule's root under a bar)."""
+    from derive.views.key import in_compact_form
+
+    problem = derive.load(EXAMPLES / "2-2-1-adam.yaml")
+    deck = build_deck(problem)
+    statements = _statements(deck)
+    shown = _key_items(problem, lambda step: step.iteration == 1 or in_compact_form(step))
+    assert any(item["id"] == "m1[w1]" for item in shown)
+    assert [item["id"] for item in shown if not _stated(item["latex"], _printed(item, problem), statements)] == []
+    log = compile_slides(render_slides(deck, "tex"))[1]
+    assert overfull_boxes(log) == [] and "Overfull \\vbox" not in log
