@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from .engine import problem as engine
-from .spec.files import read_samples, read_spec_file
-from .spec.schema import parse_spec
+from .spec.files import read_samples, read_samples_file, read_spec_file
+from .spec.schema import SamplesFileSpec, parse_spec
 
 
 class Problem(engine.Problem):
@@ -49,7 +49,7 @@ class Problem(engine.Problem):
 
 def load(source: str | Path | dict[str, Any], chain: str | None = None) -> Problem:
     """Load and validate a spec from a file path or a dict; raises SpecError on bad input.
-    Data files named by a spec are read relative to the spec's folder (a dict: the
+    Data files named by a spec (`data:`, a `samples:` file) are read relative to the spec's folder (a dict: the
     current folder). `chain` (auto | full | signals) overrides the spec's `chain:` the way
     the command line's --chain does: in the spec itself, so a key embeds the form it used."""
     if isinstance(source, dict):
@@ -60,6 +60,8 @@ def load(source: str | Path | dict[str, Any], chain: str | None = None) -> Probl
     if chain is not None:
         data = {**data, "chain": chain}
     spec = parse_spec(data, origin)
+    if isinstance(spec.samples, SamplesFileSpec):  # the rows inline, checked as written-out samples are
+        spec = parse_spec({**data, "samples": read_samples_file(spec.samples, folder, origin)}, origin)
     samples = read_samples(spec, folder, origin) if spec.data is not None else None
     problem = Problem(spec, origin, name, samples)
     if spec.data is None:

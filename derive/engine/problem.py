@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from ..spec.schema import Spec, SpecError, parse_spec
+from ..spec.schema import SamplesFileSpec, Spec, SpecError, parse_spec
 from .derivation import Derivation
 from .network import Network, build_network
 from .policy import Policy
@@ -84,6 +84,8 @@ def build(data: dict[str, Any], origin: str = "spec", name: str = "problem", sam
     spec = parse_spec(data, origin)
     if spec.data is not None and samples is None:
         raise SpecError(f"{origin}: data: the data files were not loaded; load the spec with derive.load(path).")
+    if isinstance(spec.samples, SamplesFileSpec):
+        raise SpecError(f"{origin}: samples.file: the samples file was not read; load the spec with derive.load(path).")
     problem = Problem(spec, origin, name, samples)
     if spec.data is None:
         problem.network  # noqa: B018 - build now so structural mistakes surface at load time

@@ -10,16 +10,17 @@ from collections.abc import Iterator
 import csv
 import io
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .keyfile import check_key
-from .vocabulary import SpecError, shown, unprintable
+from .vocabulary import MAX_SAMPLES, SpecError, shown, unprintable
 
 if TYPE_CHECKING:
-    from .schema import Spec
+    from .schema import SamplesFileSpec, Spec
 
 ENCODINGS = ("utf-8-sig", "cp949")
 
@@ -182,6 +183,59 @@ def read_samples(spec: Spec, folder: Path, origin: str) -> tuple[Any, Any]:
     """The inputs and targets a spec's `data:` names, relative to the spec's folder."""
     assert spec.data is not None
     return (read_matrix(folder / spec.data.inputs, "inputs", origin), read_matrix(folder / spec.data.targets, "targets", origin))
+
+
+def read_samples_file(samples: SamplesFileSpec, folder: Path, origin: str) -> list[dict[str, dict[str, float]]]:
+    """A mini-batch's CSV (`samples: {file: ..., inputs: [...], targets: [...]}`, relative to
+    the spec's folder) as the inline samples list, [{inputs: {x1: ...}, targets: {...}}, ...]:
+    a header row naming every input and target once (in any order), then one row of finite
+    numbers per sample; blank rows are skipped. Each refusal names the file, and the row
+    (as the spreadsheet numbers it) and column where it applies."""
+    path = folder / samples.file
+    where = f"{origin}: samples.file: {path}"
+    try:
+        rows = csv_rows(read_text_any_encoding(path), str(path))
+    except SpecError as error:
+        raise SpecError(f"{origin}: samples.file: {error}") from None
+    wanted = [*samples.inputs, *samples.targets]
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise SpecError(f"{where}: the first row is the header, naming the columns {', '.join(wanted)}; it is empty.")
+    header = [cell.strip() for cell in rows[0]]
+    for index, name in enumerate(header):
+        if name not in wanted:
+            raise SpecError(f"{where}: row 1, column {index + 1}: {shown(name)} is neither an input nor a target of the spec "
+                            f"(the header names each of {', '.join(wanted)} once).")
+        if name in header[:index]:
+            raise SpecError(f"{where}: row 1: the column {shown(name)} is named twice.")
+    missing = [name for name in wanted if name not in header]
+    if missing:
+        raise SpecError(f"{where}: row 1: the header has no column {', '.join(missing)} (it names each of {', '.join(wanted)} once).")
+    parsed: list[dict[str, dict[str, float]]] = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise SpecError(f"{where}: row {number}: expected {len(header)} cells ({', '.join(header)}); got {len(row)}.")
+        values = {name: _sample_number(cell, f"{where}: row {number}, column {name}") for name, cell in zip(header, row)}
+        parsed.append({"inputs": {name: values[name] for name in samples.inputs},
+                       "targets": {name: values[name] for name in samples.targets}})
+        if len(parsed) > MAX_SAMPLES:
+            raise SpecError(f"{where}: more than {MAX_SAMPLES} samples; a mini-batch worked by hand has at most {MAX_SAMPLES} "
+                            "(give larger data sets as data: {inputs: x.csv, targets: y.csv} with --notation matrix).")
+    if not parsed:
+        raise SpecError(f"{where}: no samples; after the header, give one row of numbers per sample.")
+    return parsed
+
+
+def _sample_number(cell: str, where: str) -> float:
+    """One cell of a samples file as a finite number ("1e309", "nan" and "" are refused)."""
+    try:
+        value = float(cell.strip())
+    except ValueError:
+        raise SpecError(f"{where}: expected a number; got {shown(cell)}.") from None
+    if not math.isfinite(value):
+        raise SpecError(f"{where}: expected a finite number; got {shown(cell)}.")
+    return value
 
 
 def read_key_file(path: Path) -> tuple[Any, str]:

@@ -16,7 +16,7 @@ from typing import Any, Literal, Union
 
 import msgspec
 
-from .vocabulary import ACTIVATION_NAME, DATA_FILE, LOSS_NAME, field_path, shown
+from .vocabulary import ACTIVATION_NAME, DATA_FILE, LOSS_NAME, SAMPLES_FILE, field_path, shown
 
 _ERROR = re.compile(r"^(?P<what>.*?)(?: - at (?P<key>`key` in )?`\$(?P<path>[^`]*)`)?$", re.S)
 _SEGMENT = re.compile(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]")
@@ -30,6 +30,7 @@ _PATTERN_WORDS = {
     repr(ACTIVATION_NAME): "a name: a letter, then letters, digits or _ (30 at most)",
     repr(LOSS_NAME): "a name: a letter, then letters, digits, _ or spaces (40 at most)",
     repr(DATA_FILE): "a file name ending in .npy or .csv",
+    repr(SAMPLES_FILE): "a file name ending in .csv",
 }
 
 

@@ -18,8 +18,8 @@ from msgspec import Meta, field
 from .graph import GraphSpec, check_graph, with_loss
 from .texmath import latex_problem
 from .vocabulary import (
-    ACTIVATION_NAME, ACTIVATIONS, CARRIES, DATA_FILE, KINDS, LEARNING_RATE, LOSS_NAME, LOSSES, MODES, NAME_PATTERN, OPTIMIZER_FIELDS,
-    ROUNDINGS, SpecError, field_path, shown, unprintable,
+    ACTIVATION_NAME, ACTIVATIONS, CARRIES, DATA_FILE, KINDS, LEARNING_RATE, LOSS_NAME, LOSSES, MAX_SAMPLES, MODES, NAME_PATTERN,
+    OPTIMIZER_FIELDS, ROUNDINGS, SAMPLES_FILE, SpecError, field_path, shown, unprintable,
 )
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True):
@@ -129,6 +129,17 @@ class SampleSpec(_Strict, kw_only=True):
     targets: dict[str, float | None]
 
 
+class SamplesFileSpec(_Strict, kw_only=True):
+    """samples: {file: batch.csv, inputs: [x1, x2], targets: [y1]}: a mini-batch from a CSV
+    file, one row per sample, its header naming each column after an input or a target.
+    derive.load reads it (derive/spec/files.py) and puts the rows in the spec as the inline
+    list, so the key, the versions and the grader see the samples as if written out."""
+
+    file: Annotated[str, Meta(pattern=SAMPLES_FILE)]
+    inputs: Annotated[list[str], Meta(min_length=1)]
+    targets: Annotated[list[str], Meta(min_length=1)]
+
+
 class Spec(_Strict, kw_only=True):
     title: Annotated[str, Meta(max_length=300)] = "Forward and backward propagation"
     language: Literal["ko", "en"] = "ko"
@@ -145,7 +156,7 @@ class Spec(_Strict, kw_only=True):
     learning_rate: Annotated[float, Meta(gt=0)] | None = None  # 0 would teach nothing; < 0 climbs the loss
     steps: Annotated[int, Meta(ge=1, le=1000)] = 1
     # A mini-batch: the samples instead of inputs and targets, and how their losses combine.
-    samples: Annotated[list[SampleSpec], Meta(min_length=1, max_length=64)] | None = None
+    samples: Union[Annotated[list[SampleSpec], Meta(min_length=1, max_length=MAX_SAMPLES)], SamplesFileSpec, None] = None
     reduction: Literal["mean", "sum"] = "mean"
     optimizer: OptimizerSpec = field(default_factory=OptimizerSpec)
     # How the backward pass is worked: every path of chain factors in full (the seeds'
@@ -167,6 +178,7 @@ class Spec(_Strict, kw_only=True):
         `inputs` and `targets`."""
         if self.samples is None:
             return [(self.inputs, self.targets)]
+        assert isinstance(self.samples, list), "derive.load puts a samples file's rows in the spec"
         return [(sample.inputs, sample.targets) for sample in self.samples]
 
     def per_kind_digits(self) -> dict[str, int]:
@@ -241,6 +253,8 @@ def _check_samples(spec: Spec, origin: str) -> None:
         return
     if spec.inputs or spec.targets or spec.data is not None:
         raise SpecError(f"{origin}: samples: give the inputs and targets inside samples, not also as inputs, targets or data.")
+    if isinstance(spec.samples, SamplesFileSpec):
+        return  # derive.load reads the file and checks the spec again with its rows inline
     first = spec.samples[0]
     for index, sample in enumerate(spec.samples):
         for part in ("inputs", "targets"):

@@ -25,6 +25,8 @@ NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 ACTIVATION_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,29}$"
 LOSS_NAME = r"^[A-Za-z][A-Za-z0-9_ ]{0,39}$"
 DATA_FILE = r"(?i)^[^\x00]+\.(npy|csv)$"
+SAMPLES_FILE = r"(?i)^[^\x00]+\.csv$"
+MAX_SAMPLES = 64  # a mini-batch worked by hand; larger batches are the matrix form's (data:)
 
 
 class SpecError(Exception):

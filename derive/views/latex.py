@@ -10,6 +10,7 @@ step's own expression tree printed with each symbol replaced by its number.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 
 import sympy
@@ -79,8 +80,23 @@ def to_latex(
     text = _printed(expression, names_used, substituted)
     for index, symbol in enumerate(substituted):
         value = numbers[symbol]
-        text = text.replace(f"\x00{index}\x00", rf"\left({value}\right)" if value.startswith("-") else value)
+        text = re.sub(f"(\\+ |\\\\left\\()?\x00{index}\x00(\\^)?", lambda match, value=value: _filled(match, value), text)
     return text.replace("+ -", "- ")
+
+
+def _filled(match: re.Match[str], value: str) -> str:
+    """A number in place of its placeholder, written as a lecturer writes a sum: a negative
+    term after the first with a minus (0.1 - 0.2, not 0.1 + (-0.2)), a negative first term
+    bare (-0.116 - 0.0519); parentheses only where the minus would otherwise bind wrongly,
+    under a power ((-0.2)^2) or after a product sign."""
+    before, power = match[1] or "", match[2] or ""
+    if not value.startswith("-"):
+        return before + value + power
+    if before == "+ " and not power:
+        return "- " + value[1:]
+    if (before or match.start() == 0) and not power:
+        return before + value
+    return rf"{before}\left({value}\right){power}"
 
 
 @functools.lru_cache(maxsize=16384)

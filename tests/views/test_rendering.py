@@ -209,3 +209,22 @@ def test_notebook_display_typesets_in_mathjax(tmp_path: Path) -> None:
     latex = derive.load(EXAMPLES / "2-2-1-sigmoid-mse.yaml")._repr_latex_()
     page = f'<html><head><script defer src="{MATHJAX.as_uri()}"></script></head><body>\\[{latex[2:-2]}\\]</body></html>'
     assert _typeset(page, tmp_path) == (1, [])
+
+
+def test_a_negative_term_after_the_first_is_written_with_a_minus() -> None:
+    """Sums of values as a lecturer writes them (the mean of the samples' gradients, a
+    weighted sum, a fork sum): 0.1 - 0.2, not 0.1 + (-0.2); a negative first term bare;
+    parentheses kept under a power and after a product sign, where the minus binds otherwise."""
+    import sympy
+
+    from derive.views.latex import to_latex
+
+    a, b, c = sympy.symbols("a b c")
+    names = {a: "a", b: "b", c: "c"}
+    mean = sympy.Mul(sympy.Rational(1, 2), sympy.Add(a, b, evaluate=False), evaluate=False)
+    assert to_latex(mean, names, {a: "0.1", b: "-0.2"}) == r"\frac{1}{2}\left(0.1 - 0.2\right)"
+    assert to_latex(mean, names, {a: "-0.116", b: "-0.0519"}) == r"\frac{1}{2}\left(-0.116 - 0.0519\right)"
+    weighted = sympy.Add(sympy.Mul(a, b, evaluate=False), sympy.Mul(c, b, evaluate=False), evaluate=False)
+    assert to_latex(weighted, names, {a: "0.4", b: "-0.2", c: "-0.5"}) == r"0.4 \cdot \left(-0.2\right) - 0.5 \cdot \left(-0.2\right)"
+    assert to_latex(a**2 + b, names, {a: "-0.2", b: "0.3"}) == r"0.3 + \left(-0.2\right)^{2}"
+    assert to_latex(b + a**2, names, {a: "0.2", b: "-0.3"}) == r"-0.3 + 0.2^{2}"
