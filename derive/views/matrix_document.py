@@ -15,6 +15,7 @@ from sympy import HadamardProduct, MatrixSymbol
 
 from ..engine.names import default_latex
 from ..engine.policy import format_number
+from ..engine.training import HYPER_LATEX
 from .iterations import rule_rows
 
 if TYPE_CHECKING:
@@ -88,11 +89,28 @@ def _matrix(values: np.ndarray, problem: Problem, kind: str) -> str:
     return r"\begin{pmatrix} " + r" \\ ".join(rows) + r" \end{pmatrix}"
 
 
-def _with_training(general: dict[str, list[str]], training: Training, loss_symbol: str) -> dict[str, list[str]]:
+def loss_definition(loss_symbol: str, depth: int, samples: int, reduction: str, biased: list[bool]) -> str:
+    """L = (1/n)·Σ_s ℓ(a_s, y_s) + λ/2·Σ_l (‖W‖² + ‖b‖²): the loss weight decay's L2 term is
+    part of, written once in general so the handout's L (and its λW) is not a surprise; the
+    biases are in the sum as torch's weight_decay decays them."""
+    if samples == 1:
+        data = rf"\ell\left(a^{{({depth})}}, y\right)"
+    else:
+        mean = rf"\frac{{1}}{{{samples}}}" if reduction == "mean" else ""
+        data = rf"{mean}\sum_{{s=1}}^{{{samples}}} \ell\left(a^{{({depth})}}_{{s}}, y_{{s}}\right)"
+    norms = r"\lVert W^{(l)} \rVert^{2}" + (r" + \lVert b^{(l)} \rVert^{2}" if any(biased) else "")
+    penalty = rf"\frac{{\lambda}}{{2}} \sum_{{l=1}}^{{{depth}}} \left({norms}\right)" if any(biased) else \
+        rf"\frac{{\lambda}}{{2}} \sum_{{l=1}}^{{{depth}}} {norms}"
+    return rf"{loss_symbol} &= {data} + {penalty}"
+
+
+def _with_training(general: dict[str, list[str]], training: Training, loss_symbol: str, samples: int,
+                   biased: list[bool]) -> dict[str, list[str]]:
     """The general lines under the spec's optimizer: its rules (m_t, v_t, ...) for every W and
-    b in place of plain gradient descent, + λW in each gradient with weight decay in the loss,
-    and the decoupled decay in AdamW's rule."""
+    b in place of plain gradient descent, with weight decay in the loss its term in the loss
+    line and + λW in each gradient, and the decoupled decay in AdamW's rule."""
     if training.l2:
+        general["forward"] = [*general["forward"], loss_definition(loss_symbol, len(biased), samples, training.reduction, biased)]
         general["gradients"] = [f"{line} + \\lambda {_parameter_of(line)}" for line in general["gradients"]]
     if training.name != "sgd":
         each = rf"g_t &= \frac{{\partial {loss_symbol}}}{{\partial W}} \ \text{{for each }} W^{{(l)}}, b^{{(l)}}"
@@ -118,7 +136,9 @@ def matrix_context(problem: Problem, language: str) -> dict[str, object]:
     biased = [bias is not None for bias in network.biases]
     functions = [layer.activation for layer in network.layers]
     loss_symbol = problem.spec.latex.get(problem.spec.loss_symbol) or default_latex(problem.spec.loss_symbol)
-    numbers = [rf"a^{{(0)}} = x &= {_matrix(form.x, problem, 'weighted_sum')}"]  # one column per sample
+    given = ", \\quad ".join(f"{HYPER_LATEX[field]} = {format_number(value)}" for field, value in form.training.hyper.items())
+    numbers = [rf"\eta &= {format_number(form.learning_rate)}" + (rf", \quad {given}" if given else ""),
+               rf"a^{{(0)}} = x &= {_matrix(form.x, problem, 'weighted_sum')}"]  # one column per sample
     for l in range(1, len(sizes)):
         numbers.append(rf"W^{{({l})}} &= {_matrix(network.weights[l - 1], problem, 'weight')}")
         bias = network.biases[l - 1]
@@ -144,7 +164,8 @@ def matrix_context(problem: Problem, language: str) -> dict[str, object]:
         "words": {**WORDS[language], **({"batch": WORDS[language]["batch_sum"]} if form.training.reduction == "sum" else {})},
         "shapes": [(l, sizes[l], f"{sizes[l]} \\times {sizes[l - 1]}" if l else "", functions[l - 1].name if l else "") for l in range(len(sizes))],
         "general": _with_training(general_lines(sizes, functions, problem.spec.loss if isinstance(problem.spec.loss, str) else "custom",
-                                                loss_symbol, biased), form.training, loss_symbol),
+                                                loss_symbol, biased), form.training, loss_symbol,
+                                  form.samples, biased),
         "numbers": numbers,
         "backward_numbers": backward_numbers,
         "update_numbers": update_numbers,
