@@ -19,8 +19,37 @@ from dataclasses import dataclass
 BACKWARD_PER_FORWARD = 2
 
 
+class _Counting:
+    """One gradient's cost from what a kind of model sets: the operations of one sample's
+    forward pass, and how many derivatives numerical differentiation nudges for."""
+
+    samples: int
+    rate: float
+
+    @property
+    def forward_per_sample(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def nudged(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def loss_over_data(self) -> int:
+        return self.forward_per_sample * self.samples
+
+    @property
+    def numerical(self) -> int:
+        """One loss at the point and one per nudged parameter (or leaf), as the seed counts."""
+        return self.loss_over_data * (self.nudged + 1)
+
+    @property
+    def backprop(self) -> int:
+        return self.loss_over_data * (1 + BACKWARD_PER_FORWARD)
+
+
 @dataclass(frozen=True)
-class Cost:
+class Cost(_Counting):
     sizes: tuple[int, ...]
     samples: int
     rate: float  # operations per second
@@ -42,17 +71,8 @@ class Cost:
         return self.weights
 
     @property
-    def loss_over_data(self) -> int:
-        return self.forward_per_sample * self.samples
-
-    @property
-    def numerical(self) -> int:
-        """One loss at the point and one per nudged parameter, as the seed counts."""
-        return self.loss_over_data * (self.parameters + 1)
-
-    @property
-    def backprop(self) -> int:
-        return self.loss_over_data * (1 + BACKWARD_PER_FORWARD)
+    def nudged(self) -> int:
+        return self.parameters
 
     def title(self, language: str) -> str:
         return WORDS[language]["title"].format(sizes="-".join(str(size) for size in self.sizes), samples=self.samples, rate=self.rate)
@@ -63,7 +83,7 @@ class Cost:
 
 
 @dataclass(frozen=True)
-class CircuitCost:
+class CircuitCost(_Counting):
     """The same argument for a computational graph: its gates, edges and asked leaves."""
 
     name: str  # the spec's title
@@ -78,16 +98,8 @@ class CircuitCost:
         return self.edges
 
     @property
-    def loss_over_data(self) -> int:
-        return self.forward_per_sample * self.samples
-
-    @property
-    def numerical(self) -> int:
-        return self.loss_over_data * (self.asked + 1)
-
-    @property
-    def backprop(self) -> int:
-        return self.loss_over_data * (1 + BACKWARD_PER_FORWARD)
+    def nudged(self) -> int:
+        return self.asked
 
     def title(self, language: str) -> str:
         return WORDS[language]["circuit_title"].format(name=self.name, samples=self.samples, rate=self.rate)
