@@ -148,6 +148,7 @@ def build_network(spec: Spec, origin: str = "spec") -> Network:
     biases = _biases(spec, layers, origin)
     _check_distinct(spec, layers, weights, biases, origin)
     _check_connected(layers, inputs, weights, biases, origin)
+    _check_all_or_none_given(spec, weights, biases, origin)
     taken = set(inputs) | set(samples[0][1]) | {u.pre for l in layers for u in l} | {u.post for l in layers for u in l}
     unknown = set(spec.latex) - taken - {w.name for w in weights} - {b.name for b in biases} - {spec.loss_symbol, LEARNING_RATE}
     if unknown:
@@ -320,6 +321,31 @@ def _check_distinct(spec: Spec, layers: list[list[Unit]], weights: list[Paramete
                 f"or name the default ones in the spec."
             )
         seen[name] = (field, written)
+
+
+def _check_all_or_none_given(spec: Spec, weights: list[Parameter], biases: list[Parameter], origin: str) -> None:
+    """A derivation is worked in numbers or wholly in symbols: a spec that gives some numbers
+    and leaves others out (weights: omitted, a null target) would silently drop the numbers it
+    gave and print a symbolic page, so it is refused, naming what is missing."""
+    groups: list[tuple[str, list[tuple[str, float | None]]]] = []
+    for index, (inputs, targets) in enumerate(spec.sample_sets()):
+        where = f"samples[{index}]." if spec.samples is not None else ""
+        groups += [(where + "inputs", list(inputs.items())), (where + "targets", list(targets.items()))]
+    groups += [("weights", [(w.name, w.value) for w in weights]), ("biases", [(b.name, b.value) for b in biases])]
+    given = [field for field, values in groups if any(value is not None for _, value in values)]
+    if not given:
+        return  # a symbolic spec: no numbers at all
+    for field, values in groups:
+        missing = [name for name, value in values if value is None]
+        if not missing:
+            continue
+        omitted = field in ("weights", "biases") and not getattr(spec, field)
+        listed = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
+        raise SpecError(
+            f"{origin}: {field}: this spec gives numbers ({given[0]}), so every value needs one; "
+            f"{'it leaves out ' + field + ':' if omitted else 'no value for'} {listed} ({len(missing)} in all). "
+            "Give them, or leave every number out for a symbolic derivation."
+        )
 
 
 def _check_connected(

@@ -182,6 +182,7 @@ def check_graph(spec: Spec, origin: str) -> None:
         if len(entry) != 1:
             raise SpecError(f"{origin}: graph.nodes[{index}]: each node is one `name: formula` pair (like `- q: x + y`); got {len(entry)} pairs.")
     _check_names(graph, origin)
+    _check_all_or_none_given(graph, origin)
     _check_formulas(graph, origin)
     _check_use(graph, origin)
     known = {*graph.leaves, *(name for name, _ in graph.assignments()), LEARNING_RATE, graph.output_name}
@@ -189,6 +190,19 @@ def check_graph(spec: Spec, origin: str) -> None:
         bare = key.rstrip("'")
         if bare not in known:
             raise SpecError(f"{origin}: latex: {shown(key)} is not a name used in the graph.")
+
+
+def _check_all_or_none_given(graph: GraphSpec, origin: str) -> None:
+    """A circuit is worked in numbers or wholly in symbols: one leaf left null among numbered
+    ones would silently turn every value on the page into a symbol."""
+    groups = [(group, getattr(graph, group)) for group in ("inputs", "parameters", "targets")]
+    if not any(value is not None for _, values in groups for value in values.values()):
+        return
+    for group, values in groups:
+        missing = [name for name, value in values.items() if value is None]
+        if missing:
+            raise SpecError(f"{origin}: {field_path(('graph', group, missing[0]))}: the other leaves have numbers, so this "
+                            "one needs one too (or leave every number out for a symbolic derivation).")
 
 
 def _check_names(graph: GraphSpec, origin: str) -> None:

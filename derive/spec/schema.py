@@ -393,6 +393,9 @@ def _check_names(spec: Spec, origin: str) -> None:
         if spec.weight_seed is None:
             raise SpecError(f"{origin}: weight_seed: a spec with data files needs weight_seed (the weights are drawn from it).")
         return
+    if spec.weight_seed is not None:  # it would be ignored, and the weights left out read as symbols
+        raise SpecError(f"{origin}: weight_seed: draws the weights of a spec with data: files only; this spec has none, "
+                        "so give its weights: (or draw fresh numbers per student with derive variants and randomize:).")
     for field in ("inputs", "targets"):
         if not getattr(spec, field):
             raise SpecError(f"{origin}: {field}: required field is missing (or give data: {{inputs: x.npy, targets: y.npy}}).")

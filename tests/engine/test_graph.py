@@ -110,6 +110,9 @@ def _refused(data: dict[str, Any]) -> str:
         ({"nodes": [{"x": "y"}, {"f": "x"}]}, "g.yaml: graph.nodes[0]: the name 'x' is already used in graph.inputs.x"),
         ({"nodes": [{"f": "x + __import__(y)"}]}, "g.yaml: graph.nodes[0].f: '__import__(y)' is not allowed"),
         ({"nodes": [{"f": "x / 0 + y"}]}, "g.yaml: graph.nodes[0].f: the formula is undefined or infinite"),
+        ({"inputs": {"x": 1, "y": None}, "nodes": [{"f": "x * y"}]},
+         "g.yaml: graph.inputs.y: the other leaves have numbers, so this one needs one too (or leave every number out for a "
+         "symbolic derivation)."),
     ],
 )
 def test_each_graph_mistake_has_its_message(graph: dict[str, Any], message: str) -> None:

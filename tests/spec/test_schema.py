@@ -67,6 +67,8 @@ MESSAGES = [
     ("randomize.inputs", {"min": 0, "max": 1, "decimals": 1, "step": 0.1}, "randomize.inputs: give decimals or step, not both."),
     ("latex", {"yhat1": r"\input{x}"},
      r"latex.yhat1: \input is not an allowed math command; use e.g. \hat, \mathrm or a Greek letter; got '\\input{x}'."),
+    ("weight_seed", 7, "weight_seed: draws the weights of a spec with data: files only; this spec has none, so give its "
+                       "weights: (or draw fresh numbers per student with derive variants and randomize:)."),
     ("data", {"inputs": "x.txt", "targets": "y.npy"},
      "data.inputs: expected text that is a file name ending in .npy or .csv; got 'x.txt'."),
 ]
@@ -109,3 +111,29 @@ def test_derive_load_accepts_the_same_data_as_the_file() -> None:
     from_file = derive.load(EXAMPLES / "2-2-1-linear-mse.yaml")
     from_dict = derive.load(copy.deepcopy(SEED000))
     assert as_plain_data(from_file.spec) == as_plain_data(from_dict.spec)
+
+
+# A spec that gives some numbers and leaves others out was worked wholly in symbols, the
+# numbers it gave dropped without a word (a 3-4-4-2 spec without weights: printed x1, x2, ...
+# with no values); it is refused, naming the first group with a value missing.
+PARTLY_GIVEN = [
+    ({"weights": {}}, "weights: this spec gives numbers (inputs), so every value needs one; it leaves out weights: w1, w2, "
+                      "w3, w4 and 2 more (6 in all). Give them, or leave every number out for a symbolic derivation."),
+    ({"targets": {"y": None}}, "targets: this spec gives numbers (inputs), so every value needs one; no value for y (1 in "
+                               "all). Give them, or leave every number out for a symbolic derivation."),
+    ({"inputs": {"x1": 0.5, "x2": None}}, "inputs: this spec gives numbers (inputs), so every value needs one; no value "
+                                          "for x2 (1 in all). Give them, or leave every number out for a symbolic derivation."),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), PARTLY_GIVEN, ids=[next(iter(c)) for c, _ in PARTLY_GIVEN])
+def test_a_spec_with_some_numbers_left_out_is_refused(change: dict, message: str) -> None:
+    spec = copy.deepcopy(SEED000) | change
+    with pytest.raises(SpecError) as caught:
+        derive.load(spec).key()
+    assert str(caught.value) == f"spec: {message}"
+
+
+def test_a_spec_with_no_numbers_at_all_is_still_worked_in_symbols() -> None:
+    symbolic = yaml.safe_load((EXAMPLES / "1-1-1-symbolic.yaml").read_text(encoding="utf-8"))
+    assert all(item["value"] is None for item in derive.load(symbolic).key()["items"])
