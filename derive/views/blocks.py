@@ -28,6 +28,27 @@ if TYPE_CHECKING:
 # 11 pt holds about 80; the HTML page at 800 px about 55 (MathJax sets math larger).
 ROW_WIDTH = 50
 
+# A display never breaks across a page, so a block of more rows (a layer of many units, the
+# updates of 46 parameters) is set as several displays, which a page may break between.
+ROWS_PER_DISPLAY = 10
+
+
+def displays(rows: Sequence[str], limit: int = ROWS_PER_DISPLAY) -> list[list[str]]:
+    """A block's rows as consecutive displays of at most `limit` rows, split only where a
+    step begins (its continuation rows begin with &), so a step is never cut in two; a
+    longer step is a display of its own."""
+    parts: list[list[str]] = [[]]
+    step: list[str] = []
+    for row in [*rows, ""]:
+        if row.startswith("&"):
+            step.append(row)
+            continue
+        if parts[-1] and len(parts[-1]) + len(step) > limit:
+            parts.append([])
+        parts[-1] += step
+        step = [row]
+    return [part for part in parts if part]
+
 
 _SPACING = re.compile(r"\\(left|right|big|Big|bigg|Bigg)\b|\\[,;!]|\\quad|\\qquad")
 

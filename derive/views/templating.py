@@ -29,6 +29,7 @@ import markupsafe
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import escape, mathml
+from .blocks import displays
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
@@ -76,6 +77,7 @@ def _environment(fmt: str, user_templates: Path | None = None) -> jinja2.Environ
     )
     environment.filters["text"] = text
     environment.filters["yaml_string"] = escape.yaml_string
+    environment.filters["displays"] = displays  # a LaTeX block as displays a page may break between
     # HTML pages' formulas as MathML (mathjax.html.j2): converted here, nothing runs in the page.
     environment.filters["mathml_inline"] = mathml.inline
     environment.filters["mathml_line"] = mathml.line
