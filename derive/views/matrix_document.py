@@ -30,12 +30,13 @@ WORDS = {
            "gradients": "기울기", "update": "파라미터 업데이트", "numbers": "숫자로 계산", "after": "업데이트 후 손실",
            "general": "일반식", "delta": "오차 신호", "exact": "숫자는 전체 정밀도로 계산하고 표시할 때만 반올림했습니다.",
            "batch": "샘플 {samples}개에 대한 평균 손실, 업데이트 전과 후:", "notation": "핸드아웃 (행렬 표기)",
-           "batch_sum": "샘플 {samples}개에 대한 손실의 합, 업데이트 전과 후:"},
+           "batch_sum": "샘플 {samples}개에 대한 손실의 합, 업데이트 전과 후:", "one_sample": "업데이트 전과 후의 손실:"},
     "en": {"shapes": "Layer sizes", "layer": "layer", "units": "units", "forward": "Forward propagation", "backward": "Backpropagation",
            "gradients": "Gradients", "update": "Parameter update", "numbers": "With numbers", "after": "Loss after the update",
            "general": "General form", "delta": "error signals", "exact": "The numbers are computed at full precision and rounded only for display.",
            "batch": "Mean loss over {samples} samples, before and after the update:", "notation": "Handout (matrix notation)",
-           "batch_sum": "Summed loss over {samples} samples, before and after the update:"},
+           "batch_sum": "Summed loss over {samples} samples, before and after the update:",
+           "one_sample": "The loss before and after the update:"},
 }
 
 
@@ -160,8 +161,9 @@ def matrix_context(problem: Problem, language: str) -> dict[str, object]:
     return {
         "title": problem.spec.title,
         "language": language,
-        # reduction: sum says the loss is the batch's sum, not its mean
-        "words": {**WORDS[language], **({"batch": WORDS[language]["batch_sum"]} if form.training.reduction == "sum" else {})},
+        # reduction: sum says the loss is the batch's sum, not its mean; one sample has neither
+        "words": {**WORDS[language], "batch": WORDS[language]["one_sample" if form.samples == 1 else
+                                                              "batch_sum" if form.training.reduction == "sum" else "batch"]},
         "shapes": [(l, sizes[l], f"{sizes[l]} \\times {sizes[l - 1]}" if l else "", functions[l - 1].name if l else "") for l in range(len(sizes))],
         "general": _with_training(general_lines(sizes, functions, problem.spec.loss if isinstance(problem.spec.loss, str) else "custom",
                                                 loss_symbol, biased), form.training, loss_symbol,

@@ -16,10 +16,10 @@ from derive.views.matrix_document import matrix_context
 MINIBATCH = Path(__file__).parents[2] / "examples" / "2-3-2-minibatch.yaml"
 
 
-def _context(**changes: object) -> dict:
+def _context(language: str = "en", **changes: object) -> dict:
     spec = copy.deepcopy(yaml.safe_load(MINIBATCH.read_text()))
     spec.update(changes)
-    return matrix_context(derive.load(spec), "en")
+    return matrix_context(derive.load(spec), language)
 
 
 def test_the_l2_term_is_in_the_loss_line_with_the_batch_mean():
@@ -50,3 +50,16 @@ def test_no_l2_line_without_decay_in_the_loss(optimizer):
 def test_the_hyper_parameters_are_given_with_the_numbers():
     context = _context()
     assert context["numbers"][0] == r"\eta &= 0.5, \quad \mu = 0.9, \quad \lambda = 0.01"
+
+
+@pytest.mark.parametrize(("language", "samples", "reduction", "sentence"), [
+    ("en", 2, "mean", "Mean loss over 2 samples, before and after the update:"),
+    ("en", 2, "sum", "Summed loss over 2 samples, before and after the update:"),
+    ("en", 1, "mean", "The loss before and after the update:"),  # not "Mean loss over 1 samples"
+    ("ko", 1, "sum", "업데이트 전과 후의 손실:"),
+])
+def test_the_loss_sentence_fits_the_number_of_samples(language, samples, reduction, sentence):
+    spec = yaml.safe_load(MINIBATCH.read_text())
+    one = {"samples": None, **spec["samples"][0]} if samples == 1 else {}
+    context = _context(language=language, reduction=reduction, **one)
+    assert context["words"]["batch"].format(samples=context["samples"]) == sentence
