@@ -33,12 +33,17 @@ _ATTRIBUTES = frozenset(
 _GAP = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(pt|em|ex|mm)\s*$")
 
 
-def _serialise(element: object, after_operator: bool = True) -> str:
+_TALL = frozenset("mfrac msqrt mroot mtable munder mover munderover".split())  # what a \left( must grow around
+
+
+def _serialise(element: object, after_operator: bool = True, in_flat_row: bool = False) -> str:
     """The converter's tree as markup: MathML elements only, presentation attributes only,
     every text escaped (the converter stores entity references as text: `&#x0003D;`).
-    Two fixes for MathML Core: a sign after an operator or an opening fence, or first in a
+    Three fixes for MathML Core: a sign after an operator or an opening fence, or first in a
     row, is a prefix sign as in TeX (`= -2`, `(-0.708)`), not a binary minus with space
-    around it; `\\boxed`'s menclose, which MathML Core lacks, is a bordered row."""
+    around it; `\\boxed`'s menclose, which MathML Core lacks, is a bordered row; and the
+    fences of a row of one line's height (`\\left(-0.8\\right)`, no fraction or root) do not stretch, as Chromium
+    sets stretched parentheses around a number with a wide gap each side, `( -0.8 )`."""
     tag = element.tag  # type: ignore[attr-defined]
     if tag not in _ELEMENTS:
         raise ValueError(f"MathML has no element {tag!r} for this formula")
@@ -48,12 +53,15 @@ def _serialise(element: object, after_operator: bool = True) -> str:
         raise ValueError(f"LaTeX command {text} has no MathML form")
     if tag == "mo" and text in ("-", "\u2212", "+") and after_operator:
         kept["form"] = "prefix"
+    if tag == "mo" and in_flat_row and kept.get("fence") == "true":
+        kept["stretchy"] = "false"
     if tag == "menclose":
         tag, kept = "mrow", {"class": "boxed"}
     attributes = "".join(f' {name}="{html.escape(value)}"' for name, value in sorted(kept.items()))
     parts, previous_operator = [html.escape(text, quote=False)], True
+    flat = tag == "mrow" and not any(inner.tag in _TALL for inner in element.iter())  # type: ignore[attr-defined]
     for child in element:  # type: ignore[attr-defined]
-        parts.append(_serialise(child, previous_operator) + html.escape(html.unescape(child.tail or ""), quote=False))
+        parts.append(_serialise(child, previous_operator, flat) + html.escape(html.unescape(child.tail or ""), quote=False))
         previous_operator = child.tag == "mo" and child.attrib.get("form") != "postfix"
     return f"<{tag}{attributes}>{''.join(parts)}</{tag}>"
 

@@ -81,3 +81,31 @@ def test_primes_before_a_superscript_are_one_superscript_as_tex_reads_them() -> 
     out = mathml.inline(r"L''^{(1)} + x'^2")
     assert out.count("<msup>") == 2 and out.count("′") == 3
     assert "<mi>L</mi><mrow><mi>′</mi><mi>′</mi><mo" in out
+
+
+def test_parentheses_stretch_only_around_what_is_taller_than_a_line() -> None:
+    around_a_number = mathml.inline(r"0.5 \cdot \left(-0.8\right)")
+    assert around_a_number.count('fence="true"') == 2 and around_a_number.count('stretchy="false"') == 2
+    around_a_fraction = mathml.inline(r"\left(\frac{1}{2}\right)")
+    assert around_a_fraction.count('stretchy="true"') == 2
+
+
+def test_chromium_sets_parentheses_around_a_number_tight(tmp_path: Path) -> None:
+    """Chromium set stretched parentheses around -0.8 with a gap each side, `( -0.8 )`: each
+    parenthesis's box was 17.5 px wide at 20 px; a parenthesis is under half an em."""
+    from .test_rendering import CHROMIUM, _chromium
+
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed")
+    page = tmp_path / "p.html"
+    formula = mathml.line(r"0.06858 \cdot \left(-0.8\right)")
+    page.write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="font-size:20px">'
+        f'{formula}<script>addEventListener("load", () => {{'
+        'const [open, , , close] = [...document.querySelectorAll("mrow > mrow > *")].map(e => e.getBoundingClientRect());'
+        'document.body.dataset.r = [open.width < 10, close.width < 10].join();'
+        "});</script></body></html>",
+        encoding="utf-8",
+    )
+    dom = _chromium(page.as_uri(), tmp_path, "--dump-dom")
+    assert 'data-r="true,true"' in dom
