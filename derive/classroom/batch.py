@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from ..views.documents import DIAGRAM_FILE, MATHJAX_URL, render, render_diagram, render_formats, render_pack
+from ..views.documents import DIAGRAM_FILE, MATHJAX_URL, render, render_diagram, render_formats
+from ..views.pack import render_pack
 from ..engine.problem import Problem
 from ..spec.schema import Spec
 from .variants import Student, Variant
@@ -117,48 +118,54 @@ def variant_files(
             bodies[kind].append(body)
         keys[variant.id] = output.key
     if "pdf" in formats:
-        for kind, pack_name in (("worksheet", "worksheets"), ("key", "keys")):
-            try:
-                files[f"{pack_name}.pdf"] = class_pack(bodies[kind], language, pack_name, workers or os.cpu_count() or 1, echo)
-            except TexMissing as missing:
-                notes.append(f"note: class-pack PDFs skipped: {missing}.")
-                break
+        try:
+            files.update(class_packs(bodies, language, workers or os.cpu_count() or 1, echo))
+        except TexMissing as missing:
+            notes.append(f"note: class-pack PDFs skipped: {missing}.")
     files["keys.json"] = (json.dumps({"title": first.spec.title, "versions": keys}, ensure_ascii=False) + "\n").encode()
     files["versions.csv"] = _versions_csv(variants).encode("utf-8-sig")
     return files, notes
 
 
-PACK_CHUNK = 100  # versions per XeLaTeX run: small enough to spread over every core, large enough to amortise TeX's start
+PACK_NAMES = {"worksheet": "worksheets", "key": "keys"}
+PACK_CHUNK = 250  # versions per XeLaTeX run; fixed, so the merged bytes do not depend on the cores
 
 
-def class_pack(bodies: list[str], language: str, name: str, workers: int, echo: Callable[[str], None]) -> bytes:
-    """Every version's body in one PDF: the versions are compiled in chunks on every core
-    (XeLaTeX runs as its own process, so threads suffice) and the chunks merged in order.
-    One run over 5,000 versions hit TeX's time limit; chunks keep each run short."""
+def class_packs(bodies: dict[str, list[str]], language: str, workers: int, echo: Callable[[str], None]) -> dict[str, bytes]:
+    """Every version's body in one PDF per kind. The versions are compiled in chunks
+    (XeLaTeX runs as its own process, so threads suffice), every kind's chunks in one queue
+    so that every core stays busy to the end, the keys' (the longest) first; each kind's
+    chunks are then merged in version order. A chunk is a few seconds of TeX, far from
+    its time limit, so a pack of any size compiles."""
     from concurrent.futures import ThreadPoolExecutor
 
     from ..views.pdf import compile_pdf
 
-    chunks = [bodies[start:start + PACK_CHUNK] for start in range(0, len(bodies), PACK_CHUNK)]
-    echo(f"  compiling {name}.pdf: {len(bodies)} versions in {len(chunks)} XeLaTeX run{'s' if len(chunks) != 1 else ''} on {workers} core{'s' if workers != 1 else ''} ...")
-    done: list[int] = []
+    order = ("key", "worksheet")
+    chunks = [(kind, bodies[kind][start:start + PACK_CHUNK]) for kind in order for start in range(0, len(bodies[kind]), PACK_CHUNK)]
+    versions = len(bodies["worksheet"])
+    echo(f"  compiling {', '.join(f'{PACK_NAMES[kind]}.pdf' for kind in VARIANT_KINDS)}: {versions} versions in "
+         f"{len(chunks)} XeLaTeX run{'s' if len(chunks) != 1 else ''} on {workers} core{'s' if workers != 1 else ''} ...")
+    done: list[str] = []  # list.append is atomic: the threads count into it
 
-    def compile_chunk(chunk: list[str]) -> bytes:
-        pdf = compile_pdf(render_pack(chunk, language), name)
-        done.append(1)
-        if len(chunks) > 1:
-            echo(f"    {name}.pdf: {len(done)} of {len(chunks)} runs done")
+    def compile_chunk(kind: str, chunk: list[str]) -> bytes:
+        pdf = compile_pdf(render_pack(chunk, language), PACK_NAMES[kind])
+        done.append(kind)
+        echo(f"    compiled chunk {len(done)} of {len(chunks)}")
         return pdf
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        pdfs = list(pool.map(compile_chunk, chunks))
-    return pdfs[0] if len(pdfs) == 1 else _merged(pdfs)
+        futures = [(kind, pool.submit(compile_chunk, kind, chunk)) for kind, chunk in chunks]
+        merged = {kind: _merged([future.result() for chunk_kind, future in futures if chunk_kind == kind]) for kind in order}
+    return {f"{PACK_NAMES[kind]}.pdf": merged[kind] for kind in VARIANT_KINDS}
 
 
 def _merged(pdfs: list[bytes]) -> bytes:
     """PDFs joined page after page (pypdf writes no random ID, so the bytes are stable)."""
     from pypdf import PdfReader, PdfWriter
 
+    if len(pdfs) == 1:
+        return pdfs[0]
     writer = PdfWriter()
     for pdf in pdfs:
         writer.append(PdfReader(io.BytesIO(pdf)))
