@@ -206,29 +206,22 @@ def variants(
     """Write one version of SPEC's worksheet and key per student, with fresh numbers."""
     from .views.documents import FORMATS, MATHJAX_URL
     from .api import load
-    from .classroom.variants import make_variants, parse_roster
+    from .classroom.variants import parse_roster
     from .spec.files import read_text_any_encoding
     from .writer import write_variants
 
     chosen_formats = _split(formats, (*FORMATS, "check"), "--format")
     problem = _small_enough(load(spec, chain))
     students = parse_roster(read_text_any_encoding(roster), str(roster)) if roster else None
-    total = max(count, len(students or []))
-    with click.progressbar(length=total, label="drawing versions", file=sys.stderr) as bar:
-        def drawing(numbers):  # type: ignore[no-untyped-def]
-            for number in numbers:
-                yield number
-                bar.update(1)
-
-        chosen = make_variants(problem, count, seed, students, progress=drawing)
-    with click.progressbar(length=len(chosen), label="writing documents", file=sys.stderr) as bar:
+    with click.progressbar(length=max(count, len(students or [])), label="writing versions", file=sys.stderr) as bar:
         def writing(outputs):  # type: ignore[no-untyped-def]
             for output_of_one in outputs:
                 yield output_of_one
                 bar.update(1)
 
-        written = write_variants(chosen, output, chosen_formats, lang, force=force, mathjax_url=mathjax_url or MATHJAX_URL,
-                                 reveal=reveal, slides_all=slides_all, progress=writing, echo=lambda line: click.echo(line, err=True))
+        chosen, written = write_variants(problem, count, seed, students, output, chosen_formats, lang, force=force,
+                                         mathjax_url=mathjax_url or MATHJAX_URL, reveal=reveal, slides_all=slides_all, progress=writing,
+                                         echo=lambda line: click.echo(line, err=True))
     folder = output / f"{problem.name}-variants"
     click.echo(f"wrote {len(chosen)} versions ({len(written)} files) to {folder}")
 

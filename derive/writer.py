@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .classroom.batch import VersionOutput
     from .classroom.gradebook import Row, Setup
     from .classroom.reports import Tally
-    from .classroom.variants import Variant
+    from .classroom.variants import Student, Variant
     from .engine.problem import Problem
 
 
@@ -202,7 +202,10 @@ def write_grades(
 
 
 def write_variants(
-    variants: list[Variant],
+    problem: Problem,
+    count: int,
+    seed: int,
+    roster: list[Student] | None,
     output: Path,
     formats: list[str],
     language: str | None,
@@ -214,14 +217,16 @@ def write_variants(
     slides_all: bool = False,
     progress: Callable[[Iterable[VersionOutput]], Iterable[VersionOutput]] = lambda items: items,
     echo: Callable[[str], None] = print,
-) -> list[Path]:
-    from .classroom.batch import variant_files
+) -> tuple[list[Variant], list[Path]]:
+    """Draws the class's versions and writes their files (the folder is checked first, so a
+    refusal comes before the work)."""
+    from .classroom.batch import drawn_variant_files
 
-    folder = output / f"{variants[0].problem.name}-variants"
+    folder = output / f"{problem.name}-variants"
     check_folder(folder, force)
-    files, notes = variant_files(variants, formats, language, mathjax_url=mathjax_url, workers=workers, reveal=reveal, slides_all=slides_all,
-                                 progress=progress, echo=echo)
+    variants, files, notes = drawn_variant_files(problem, count, seed, roster, formats, language, mathjax_url=mathjax_url, workers=workers,
+                                                 reveal=reveal, slides_all=slides_all, progress=progress, echo=echo)
     paths = write_all(folder, files)
     for note in notes:
         echo(note)
-    return paths
+    return variants, paths

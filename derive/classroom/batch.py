@@ -1,10 +1,13 @@
 """A class's versions rendered in one go: each version's worksheet, key and key JSON, the
-class packs (every worksheet in one PDF, every key in another, one TeX run each), the
-version list, and every key in one JSON for `derive grade`.
+class packs (every worksheet in one PDF, every key in another, compiled in chunks on every
+core), the version list, and every key in one JSON for `derive grade`.
 
-Versions are independent, so a large class is rendered on every core: each worker gets
-only the version's spec (cheap to send) and rebuilds the derivation itself, and the
-results come back in version order, so the files are the same with one core or many."""
+Versions are independent, so a large class is rendered on every core. `drawn_variant_files`
+(the `variants` command) draws and renders in one pass: a worker checks a candidate, which
+builds its derivation, and renders it from that same derivation once the judging has given
+it its number. `variant_files` renders versions drawn already, each worker rebuilding the
+derivation from the version's spec (cheap to send). Either way the results come back in
+version order, so the files are the same with one core or many."""
 
 from __future__ import annotations
 
@@ -12,14 +15,16 @@ import csv
 import io
 import json
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
-from ..views.documents import DIAGRAM_FILE, MATHJAX_URL, render, render_diagram, render_formats, render_pack
+from ..views.documents import DIAGRAM_FILE, MATHJAX_URL, render, render_diagram, render_formats
+from ..views.pack import render_pack
 from ..engine.problem import Problem
 from ..spec.schema import Spec
-from .variants import Student, Variant
+from .variants import Drawing, Student, Variant, rejection
 
 VARIANT_KINDS = ("worksheet", "key")
 PARALLEL_FROM = 64  # versions; below this, starting workers costs more than it saves
@@ -49,10 +54,14 @@ class VersionOutput:
 
 
 def _render_version(job: Job) -> VersionOutput:
+    return _render_problem(Problem(job.spec, job.origin, job.name), job)
+
+
+def _render_problem(problem: Problem, job: Job) -> VersionOutput:
     from ..views.key import grading_key
 
-    variant = Variant(job.number, Problem(job.spec, job.origin, job.name), job.student)
-    problem, folder = variant.problem, variant.id
+    variant = Variant(job.number, problem, job.student)
+    folder = variant.id
     student = f"{job.student.name} ({job.student.id})" if job.student else None
     labels = {"version": variant.id, "student": student}
     files: dict[str, bytes] = {}
@@ -101,64 +110,172 @@ def variant_files(
     progress: Callable[[Iterable[VersionOutput]], Iterable[VersionOutput]] = lambda items: items,
     echo: Callable[[str], None] = print,
 ) -> tuple[dict[str, bytes], list[str]]:
-    from ..views.pdf import TexMissing
-
-    first = variants[0].problem
-    language = language or first.spec.language
+    language = language or variants[0].problem.spec.language
     jobs = [Job(v.problem.spec, v.problem.origin, v.problem.name, v.number, v.student, tuple(formats), language, mathjax_url, reveal, slides_all)
             for v in variants]
+    cores = workers or os.cpu_count() or 1
+    return _class_files(variants, list(progress(_rendered(jobs, cores))), formats, language, cores, echo)
+
+
+def _class_files(variants: list[Variant], outputs: list[VersionOutput], formats: list[str], language: str, cores: int,
+                 echo: Callable[[str], None]) -> tuple[dict[str, bytes], list[str]]:
+    """Every version's files, the class packs, keys.json and versions.csv."""
+    from ..views.pdf import TexMissing
+
     files: dict[str, bytes] = {}
     notes: list[str] = []
     bodies: dict[str, list[str]] = {kind: [] for kind in VARIANT_KINDS}
     keys: dict[str, object] = {}
-    for variant, output in zip(variants, progress(_rendered(jobs, workers or os.cpu_count() or 1)), strict=True):
+    for variant, output in zip(variants, outputs, strict=True):
         files.update(output.files)
         for kind, body in output.bodies.items():
             bodies[kind].append(body)
         keys[variant.id] = output.key
     if "pdf" in formats:
-        for kind, pack_name in (("worksheet", "worksheets"), ("key", "keys")):
-            try:
-                files[f"{pack_name}.pdf"] = class_pack(bodies[kind], language, pack_name, workers or os.cpu_count() or 1, echo)
-            except TexMissing as missing:
-                notes.append(f"note: class-pack PDFs skipped: {missing}.")
-                break
-    files["keys.json"] = (json.dumps({"title": first.spec.title, "versions": keys}, ensure_ascii=False) + "\n").encode()
+        try:
+            files.update(class_packs(bodies, language, cores, echo))
+        except TexMissing as missing:
+            notes.append(f"note: class-pack PDFs skipped: {missing}.")
+    files["keys.json"] = (json.dumps({"title": variants[0].problem.spec.title, "versions": keys}, ensure_ascii=False) + "\n").encode()
     files["versions.csv"] = _versions_csv(variants).encode("utf-8-sig")
     return files, notes
 
 
-PACK_CHUNK = 100  # versions per XeLaTeX run: small enough to spread over every core, large enough to amortise TeX's start
+def drawn_variant_files(
+    problem: Problem,
+    count: int,
+    seed: int,
+    roster: list[Student] | None,
+    formats: list[str],
+    language: str | None,
+    *,
+    mathjax_url: str = MATHJAX_URL,
+    workers: int | None = None,
+    reveal: bool = False,
+    slides_all: bool = False,
+    progress: Callable[[Iterable[VersionOutput]], Iterable[VersionOutput]] = lambda items: items,
+    echo: Callable[[str], None] = print,
+) -> tuple[list[Variant], dict[str, bytes], list[str]]:
+    """`make_variants` and `variant_files` in one pass, each version's derivation built
+    once: the workers check the candidates (which builds their derivations), keep those that
+    pass, and render them when the judging (here, in the stream's order) has numbered them.
+    The same versions and files as the two steps give."""
+    drawing = Drawing.start(problem, count, seed, roster)
+    language = language or problem.spec.language
+
+    def job(variant: Variant) -> Job:
+        spec = variant.problem.spec
+        return Job(spec, variant.problem.origin, variant.problem.name, variant.number, variant.student, tuple(formats), language,
+                   mathjax_url, reveal, slides_all)
+
+    cores = workers or os.cpu_count() or 1
+    drawn = _drawn_in_workers(drawing, job, cores) if cores > 1 and drawing.count >= PARALLEL_FROM else _drawn_here(drawing, job)
+    outputs = list(progress(drawn))
+    files, notes = _class_files(drawing.kept, outputs, formats, language, cores, echo)
+    return drawing.kept, files, notes
 
 
-def class_pack(bodies: list[str], language: str, name: str, workers: int, echo: Callable[[str], None]) -> bytes:
-    """Every version's body in one PDF: the versions are compiled in chunks on every core
-    (XeLaTeX runs as its own process, so threads suffice) and the chunks merged in order.
-    One run over 5,000 versions hit TeX's time limit; chunks keep each run short."""
+def _drawn_here(drawing: Drawing, job: Callable[[Variant], Job]) -> Iterator[VersionOutput]:
+    while not drawing.done:
+        candidate, fingerprint = drawing.candidate()
+        variant = drawing.judge(candidate, fingerprint, drawing.known_reason(fingerprint) or rejection(candidate))
+        if variant is not None:
+            yield _render_problem(variant.problem, job(variant))
+
+
+CHECKED: dict[int, Problem] = {}  # in a worker: the candidates it checked and passed, by their place in the stream, until rendered
+LOOKAHEAD = 16  # candidates checked ahead of the judging, over all the workers
+
+
+def _checked(index: int, spec: Spec, origin: str, name: str) -> str | None:
+    """In a worker: why the candidate is refused, or None, keeping it (and its derivation) to render."""
+    problem = Problem(spec, origin, name)
+    reason = rejection(problem)
+    if reason is None:
+        CHECKED[index] = problem
+    return reason
+
+
+def _render_checked(index: int, job: Job, forget: tuple[int, ...]) -> VersionOutput:
+    """In a worker: the version a kept candidate became, after dropping the candidates the
+    judging refused although they passed the check (repeats of a version kept meanwhile)."""
+    for refused in forget:
+        CHECKED.pop(refused)
+    return _render_problem(CHECKED.pop(index), job)
+
+
+def _drawn_in_workers(drawing: Drawing, job: Callable[[Variant], Job], cores: int) -> Iterator[VersionOutput]:
+    """Candidate i is checked and rendered by worker i mod cores (one process each, so its
+    derivation is still there to render), the judging in between done here in order."""
+    workers = [ProcessPoolExecutor(max_workers=1) for _ in range(cores)]
+    try:
+        checks: deque[tuple[int, Problem, tuple[float | None, ...], Future[str | None] | None]] = deque()  # in the stream's order
+        renders: deque[Future[VersionOutput]] = deque()  # in version order
+        forget: list[list[int]] = [[] for _ in workers]
+        index = 0
+        while not drawing.done or checks or renders:
+            while not drawing.done and len(checks) < LOOKAHEAD and len(drawing.kept) + len(checks) < drawing.count:
+                candidate, fingerprint = drawing.candidate()
+                known = drawing.known_reason(fingerprint)
+                future = None if known else workers[index % cores].submit(_checked, index, candidate.spec, candidate.origin, candidate.name)
+                checks.append((index, candidate, fingerprint, future))
+                index += 1
+            if checks:
+                place, candidate, fingerprint, future = checks.popleft()
+                reason = future.result() if future is not None else None
+                variant = drawing.judge(candidate, fingerprint, reason)
+                if variant is not None:
+                    worker = place % cores
+                    renders.append(workers[worker].submit(_render_checked, place, job(variant), tuple(forget[worker])))
+                    forget[worker].clear()
+                elif future is not None and reason is None:  # passed the check, refused as a repeat
+                    forget[place % cores].append(place)
+            while renders and (renders[0].done() or len(renders) > LOOKAHEAD or not checks):
+                yield renders.popleft().result()
+    finally:
+        for worker in workers:
+            worker.shutdown(cancel_futures=True)
+
+
+PACK_NAMES = {"worksheet": "worksheets", "key": "keys"}
+PACK_CHUNK = 250  # versions per XeLaTeX run; fixed, so the merged bytes do not depend on the cores
+
+
+def class_packs(bodies: dict[str, list[str]], language: str, workers: int, echo: Callable[[str], None]) -> dict[str, bytes]:
+    """Every version's body in one PDF per kind. The versions are compiled in chunks
+    (XeLaTeX runs as its own process, so threads suffice), every kind's chunks in one queue
+    so that every core stays busy to the end, the keys' (the longest) first; each kind's
+    chunks are then merged in version order. A chunk is a few seconds of TeX, far from
+    its time limit, so a pack of any size compiles."""
     from concurrent.futures import ThreadPoolExecutor
 
     from ..views.pdf import compile_pdf
 
-    chunks = [bodies[start:start + PACK_CHUNK] for start in range(0, len(bodies), PACK_CHUNK)]
-    echo(f"  compiling {name}.pdf: {len(bodies)} versions in {len(chunks)} XeLaTeX run{'s' if len(chunks) != 1 else ''} on {workers} core{'s' if workers != 1 else ''} ...")
-    done: list[int] = []
+    order = ("key", "worksheet")
+    chunks = [(kind, bodies[kind][start:start + PACK_CHUNK]) for kind in order for start in range(0, len(bodies[kind]), PACK_CHUNK)]
+    versions = len(bodies["worksheet"])
+    echo(f"  compiling {', '.join(f'{PACK_NAMES[kind]}.pdf' for kind in VARIANT_KINDS)}: {versions} versions in "
+         f"{len(chunks)} XeLaTeX run{'s' if len(chunks) != 1 else ''} on {workers} core{'s' if workers != 1 else ''} ...")
+    done: list[str] = []  # list.append is atomic: the threads count into it
 
-    def compile_chunk(chunk: list[str]) -> bytes:
-        pdf = compile_pdf(render_pack(chunk, language), name)
-        done.append(1)
-        if len(chunks) > 1:
-            echo(f"    {name}.pdf: {len(done)} of {len(chunks)} runs done")
+    def compile_chunk(kind: str, chunk: list[str]) -> bytes:
+        pdf = compile_pdf(render_pack(chunk, language), PACK_NAMES[kind])
+        done.append(kind)
+        echo(f"    compiled chunk {len(done)} of {len(chunks)}")
         return pdf
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        pdfs = list(pool.map(compile_chunk, chunks))
-    return pdfs[0] if len(pdfs) == 1 else _merged(pdfs)
+        futures = [(kind, pool.submit(compile_chunk, kind, chunk)) for kind, chunk in chunks]
+        merged = {kind: _merged([future.result() for chunk_kind, future in futures if chunk_kind == kind]) for kind in order}
+    return {f"{PACK_NAMES[kind]}.pdf": merged[kind] for kind in VARIANT_KINDS}
 
 
 def _merged(pdfs: list[bytes]) -> bytes:
     """PDFs joined page after page (pypdf writes no random ID, so the bytes are stable)."""
     from pypdf import PdfReader, PdfWriter
 
+    if len(pdfs) == 1:
+        return pdfs[0]
     writer = PdfWriter()
     for pdf in pdfs:
         writer.append(PdfReader(io.BytesIO(pdf)))

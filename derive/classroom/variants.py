@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import msgspec
@@ -125,6 +125,69 @@ def _fingerprint(problem: Problem) -> tuple[float | None, ...]:
     return (*given, *(p.value for p in network.parameters))
 
 
+@dataclass
+class Drawing:
+    """Versions being drawn: candidates come from the seed's one stream of numbers and are
+    judged in that order, so whoever checks them (this process or workers, ahead of the
+    judging), the same candidates become the same versions. A candidate is refused when its
+    numbers repeat an earlier candidate's (a kept one, or one refused for a reason its
+    repeat would share) or when `rejection` names a reason."""
+
+    problem: Problem
+    count: int
+    rng: random.Random
+    roster: list[Student] | None
+    kept: list[Variant] = field(default_factory=list)
+    judged: dict[tuple[float | None, ...], str | None] = field(default_factory=dict)  # fingerprint -> reason, None: kept
+    attempts: int = 0  # candidates refused since the last one kept
+    reasons: dict[str, int] = field(default_factory=dict)  # refusals by kind, for the message when none fits
+
+    @classmethod
+    def start(cls, problem: Problem, count: int, seed: int, roster: list[Student] | None = None) -> Drawing:
+        if problem.spec.randomize is None:
+            raise SpecError(f"{problem.origin}: randomize: this spec has no randomize section, so every version would be the same. "
+                            "Add one, e.g. randomize: {inputs: {min: 0.1, max: 0.9}, weights: {min: -0.9, max: 0.9}}.")
+        return cls(problem, max(count, len(roster or [])), random.Random(seed), roster)
+
+    @property
+    def done(self) -> bool:
+        return len(self.kept) >= self.count
+
+    def candidate(self) -> tuple[Problem, tuple[float | None, ...]]:
+        """The next candidate from the stream and its numbers' fingerprint."""
+        candidate = _redrawn(self.problem, self.rng)
+        return candidate, _fingerprint(candidate)
+
+    def known_reason(self, fingerprint: tuple[float | None, ...]) -> str | None:
+        """Why a candidate with these numbers is refused, when that is known without checking it."""
+        if fingerprint not in self.judged:
+            return None
+        return self.judged[fingerprint] or "it repeats an earlier version"
+
+    def judge(self, candidate: Problem, fingerprint: tuple[float | None, ...], reason: str | None) -> Variant | None:
+        """The next version, or None when the candidate (the next in the stream, with the
+        reason `rejection` gave it) is refused; refusing too many in a row is an error."""
+        reason = self.known_reason(fingerprint) or reason
+        if reason is None:
+            self.judged[fingerprint] = None
+            self.attempts = 0
+            number = len(self.kept) + 1
+            student = self.roster[number - 1] if self.roster and number <= len(self.roster) else None
+            self.kept.append(Variant(number, candidate, student))
+            return self.kept[-1]
+        self.judged.setdefault(fingerprint, reason)
+        kind = reason.split(" (")[0]
+        self.reasons[kind] = self.reasons.get(kind, 0) + 1
+        self.attempts += 1
+        if self.attempts >= ATTEMPTS_PER_VERSION:
+            common = max(self.reasons, key=self.reasons.get)  # type: ignore[arg-type]
+            raise SpecError(
+                f"{self.problem.origin}: randomize: after {ATTEMPTS_PER_VERSION} draws no well-posed version {len(self.kept) + 1} was found "
+                f"(most often: {common}). Narrow the ranges or loosen the precision."
+            )
+        return None
+
+
 def make_variants(
     problem: Problem,
     count: int,
@@ -132,34 +195,16 @@ def make_variants(
     roster: list[Student] | None = None,
     progress: Callable[[Iterable[int]], Iterable[int]] = lambda numbers: numbers,
 ) -> list[Variant]:
-    if problem.spec.randomize is None:
-        raise SpecError(f"{problem.origin}: randomize: this spec has no randomize section, so every version would be the same. "
-                        "Add one, e.g. randomize: {inputs: {min: 0.1, max: 0.9}, weights: {min: -0.9, max: 0.9}}.")
-    if roster is not None and len(roster) > count:
-        count = len(roster)
-    rng = random.Random(seed)
-    seen: set[tuple[float | None, ...]] = set()
-    variants: list[Variant] = []
-    reasons: dict[str, int] = {}
-    for number in progress(range(1, count + 1)):
-        for _ in range(ATTEMPTS_PER_VERSION):
-            candidate = _redrawn(problem, rng)
-            fingerprint = _fingerprint(candidate)
-            reason = "it repeats an earlier version" if fingerprint in seen else rejection(candidate)
-            if reason is None:
-                break
-            kind = reason.split(" (")[0]
-            reasons[kind] = reasons.get(kind, 0) + 1
-        else:
-            common = max(reasons, key=reasons.get)
-            raise SpecError(
-                f"{problem.origin}: randomize: after {ATTEMPTS_PER_VERSION} draws no well-posed version {number} was found "
-                f"(most often: {common}). Narrow the ranges or loosen the precision."
-            )
-        seen.add(fingerprint)
-        student = roster[number - 1] if roster and number <= len(roster) else None
-        variants.append(Variant(number, candidate, student))
-    return variants
+    """The versions, checked here one after another (`batch.drawn_variant_files` checks
+    them on every core while it renders them)."""
+    drawing = Drawing.start(problem, count, seed, roster)
+    for _ in progress(range(1, drawing.count + 1)):
+        variant = None
+        while variant is None:
+            candidate, fingerprint = drawing.candidate()
+            known = drawing.known_reason(fingerprint)
+            variant = drawing.judge(candidate, fingerprint, known or rejection(candidate))
+    return drawing.kept
 
 
 MAX_ROSTER_ID = 64  # characters; a student number or a login

@@ -318,11 +318,6 @@ def render_matrix(problem: Problem, fmt: str, language: str | None = None, mathj
     return _environment(fmt).get_template(f"matrix.{fmt}.j2").render(context, mathjax_url=mathjax_url)
 
 
-def render_pack(bodies: list[str], language: str) -> str:
-    """Many documents' bodies in one LaTeX file: a class pack compiles in one TeX run."""
-    return _environment("tex").get_template("pack.tex.j2").render(bodies=bodies, language=language)
-
-
 def render_markdown(problem: Problem, kind: str, language: str | None = None) -> str:
     return render(problem, kind, "md", language)
 

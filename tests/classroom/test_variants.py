@@ -12,8 +12,8 @@ import yaml
 
 import derive
 from derive.spec.schema import SpecError
-from derive.classroom.variants import Student, make_variants, rejection
-from derive.classroom.batch import variant_files
+from derive.classroom.variants import Drawing, Student, make_variants, rejection
+from derive.classroom.batch import drawn_variant_files, variant_files
 
 from ..conftest import EXAMPLES
 
@@ -122,3 +122,37 @@ def test_a_large_class_renders_the_same_on_two_cores_as_on_one() -> None:
     serial, _ = variant_files(variants, ["md"], None, workers=1, echo=lambda _: None)
     parallel, _ = variant_files(variants, ["md"], None, workers=2, echo=lambda _: None)
     assert list(serial) == list(parallel) and serial == parallel
+
+
+def _reasons(problem: derive.Problem, count: int, seed: int) -> dict[str, int]:
+    """The refusals drawing `count` versions meets, counted here one candidate at a time."""
+    drawing = Drawing.start(problem, count, seed)
+    while not drawing.done:
+        candidate, fingerprint = drawing.candidate()
+        drawing.judge(candidate, fingerprint, drawing.known_reason(fingerprint) or rejection(candidate))
+    return drawing.reasons
+
+
+@pytest.mark.parametrize("changes", [
+    # ReLU units die for a third of the draws: the judging refuses candidates the workers checked ahead
+    {"layers": [{"units": 2, "activation": "relu"}, {"units": 1, "activation": "identity"}],
+     "randomize": {"inputs": {"min": 0.1, "max": 0.9}, "weights": {"min": -0.3, "max": 0.9}}},
+    # three weights a parameter: candidates repeat one kept meanwhile, after passing the check
+    {"randomize": {"weights": {"min": 0.1, "max": 0.3}}},
+])
+def test_versions_checked_and_rendered_on_two_cores_are_the_ones_drawn_one_by_one(changes: dict) -> None:
+    problem = derive.load(_spec(**changes))
+    reasons = _reasons(problem, 70, seed=4)
+    assert len(reasons) >= 1 and sum(reasons.values()) >= 3
+    roster = [Student(f"s{n}", f"학생 {n}") for n in range(1, 41)]
+    one_by_one = make_variants(problem, 70, seed=4, roster=roster)
+    expected, _ = variant_files(one_by_one, ["md"], None, workers=1, echo=lambda _: None)
+    variants, files, notes = drawn_variant_files(problem, 70, 4, roster, ["md"], None, workers=2, echo=lambda _: None)
+    assert [(v.id, v.student, v.problem.spec) for v in variants] == [(v.id, v.student, v.problem.spec) for v in one_by_one]
+    assert notes == [] and list(files) == list(expected) and files == expected
+
+
+def test_a_draw_that_never_fits_ends_in_the_same_error_on_two_cores() -> None:
+    spec = _spec(randomize={"weights": {"min": 5, "max": 9, "decimals": 0}})
+    with pytest.raises(SpecError, match="no well-posed version 1 was found .most often: sigmoid unit a1 saturates"):
+        drawn_variant_files(derive.load(spec), 70, 1, None, ["md"], None, workers=2, echo=lambda _: None)
