@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import sympy
@@ -30,7 +30,7 @@ import sympy
 from .answers import Answer, Submission, find_version, written_digits
 from ..engine.derivation import Derivation, Step
 from .graph_mistakes import graph_mistakes
-from ..engine.numeric import evaluate
+from ..engine.numeric import Compiled, compiled, evaluate
 from ..views.key import Interval, acceptance_intervals, asked_ids, rounding_radius
 from .trace import FAILED as _FAILED, Override, Trace, reach, tracing
 
@@ -170,6 +170,15 @@ def _mistake_overrides(derivation: Derivation) -> dict[str, Override]:
     loss = d.network.loss_symbol
     eta = d.primitives["eta"]
     weights = {p.name: p for p in d.network.weights}
+    functions: dict[tuple[str, str], Compiled] = {}
+
+    def computed(mistake: str, step: Step, expression: Callable[[], sympy.Basic], values: dict[sympy.Symbol, float]) -> float:
+        """The step's (changed) expression at `values`, compiled once per step and mistake:
+        it is asked for every wrong answer of every sheet."""
+        function = functions.get((mistake, step.id))
+        if function is None:
+            function = functions[mistake, step.id] = compiled(expression())
+        return function(values)
 
     def no_sigma_prime(step: Step, values: dict[sympy.Symbol, float]) -> float | None:
         return 1.0 if _activation_factor(d, step) in ("sigmoid", "tanh") else None
@@ -186,17 +195,17 @@ def _mistake_overrides(derivation: Derivation) -> dict[str, Override]:
 
     def factor_two_dropped(step: Step, values: dict[sympy.Symbol, float]) -> float | None:
         if step.role == "factor" and step.of == loss and d.network.spec.loss in ("squared_error", "mse"):
-            return evaluate(step.expression, values) / 2
+            return computed("factor_two_dropped", step, lambda: step.expression, values) / 2
         return None
 
     def no_learning_rate(step: Step, values: dict[sympy.Symbol, float]) -> float | None:
         if step.role == "update":
-            return evaluate(step.expression.xreplace({eta: sympy.Integer(1)}), values)
+            return computed("learning_rate_missing", step, lambda: step.expression.xreplace({eta: sympy.Integer(1)}), values)
         return None
 
     def update_sign(step: Step, values: dict[sympy.Symbol, float]) -> float | None:
         if step.role == "update":
-            return evaluate(step.expression.xreplace({eta: -eta}), values)
+            return computed("update_sign_flipped", step, lambda: step.expression.xreplace({eta: -eta}), values)
         return None
 
     def new_weight_in_backward(step: Step, values: dict[sympy.Symbol, float]) -> float | None:

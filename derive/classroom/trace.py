@@ -41,14 +41,6 @@ class Trace:
     blanks: dict[str, frozenset[str]] = field(default_factory=dict)
     box: dict[str, Interval] = field(default_factory=dict)  # where later steps let it move
 
-    def copy_step(self, step: Step, into: Trace) -> None:
-        """This trace's record of one step, into a trace that agrees with it so far."""
-        key = step.id
-        into.own[key], into.interval[key], into.used[key] = self.own[key], self.interval[key], self.used[key]
-        into.sources[key], into.blanks[key], into.box[key] = self.sources[key], self.blanks[key], self.box[key]
-        if key in self.answered:
-            into.answered[key] = self.answered[key]
-
 
 SetAside = Callable[[str], bool]  # an answer too far from the right value to carry (--plausible-within)
 
@@ -75,6 +67,8 @@ def tracing(
     far as the step being checked. `base`, the same sheet's trace without the override, is
     followed for as long as the override leaves the steps alone (the two agree until it
     first changes one), so a mistake made in the updates does not redo the forward pass.
+    A mistake's run records only what each step gives (`own`, `interval`): what the steps
+    rest on and the values carried are the sheet's, in its trace without the override.
 
     `settled` are the steps the grader has already found right as written: later steps
     compute with the written answer, and nothing reads what the step gives from its inputs,
@@ -93,8 +87,8 @@ def tracing(
         try:
             replaced = override(step, values) if override else None
             if base is not None and replaced is None:
-                base.copy_step(step, made)
-                values[step.symbol], boxes[step.symbol] = made.used[step.id], made.box[step.id]
+                made.own[step.id], made.interval[step.id] = base.own[step.id], base.interval[step.id]
+                values[step.symbol], boxes[step.symbol] = base.used[step.id], base.box[step.id]
                 yield None
                 continue
             base = None
@@ -109,20 +103,12 @@ def tracing(
             base = None
             center, interval = math.nan, (math.nan, math.nan)
         made.own[step.id], made.interval[step.id] = center, interval
-        sources: set[str] = set()
-        blanks: set[str] = set()
-        for dep in step.depends_on:
-            if dep in made.answered:
-                sources.add(dep)
-            elif dep in sheet and not (set_aside and set_aside(dep)):
-                blanks.add(dep)
-            else:
-                sources |= made.sources[dep]
-                blanks |= made.blanks[dep]
-        made.sources[step.id], made.blanks[step.id] = frozenset(sources), frozenset(blanks)
+        if override is None:
+            _record_inputs(made, step, sheet, set_aside)
         if answered:
             assert given is not None
-            made.answered[step.id] = given
+            if override is None:
+                made.answered[step.id] = given
             radius = radii.get((step.kind, given), -1.0)
             if radius < 0:  # the same written numbers come back sheet after sheet (0.0 and -0.0 share one radius)
                 if len(radii) >= REMEMBERED:
@@ -131,8 +117,25 @@ def tracing(
             values[step.symbol], boxes[step.symbol] = given, (given - radius, given + radius)
         else:
             values[step.symbol], boxes[step.symbol] = center, interval
-        made.used[step.id], made.box[step.id] = values[step.symbol], boxes[step.symbol]
+        if override is None:
+            made.used[step.id], made.box[step.id] = values[step.symbol], boxes[step.symbol]
         yield None
+
+
+def _record_inputs(made: Trace, step: Step, sheet: set[str], set_aside: SetAside | None) -> None:
+    """Which written answers and which blanks the step rests on, through the steps before it
+    that are not on the sheet."""
+    sources: set[str] = set()
+    blanks: set[str] = set()
+    for dep in step.depends_on:
+        if dep in made.answered:
+            sources.add(dep)
+        elif dep in sheet and not (set_aside and set_aside(dep)):
+            blanks.add(dep)
+        else:
+            sources |= made.sources[dep]
+            blanks |= made.blanks[dep]
+    made.sources[step.id], made.blanks[step.id] = frozenset(sources), frozenset(blanks)
 
 
 def _interval(
