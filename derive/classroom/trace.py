@@ -46,7 +46,8 @@ SetAside = Callable[[str], bool]  # an answer too far from the right value to ca
 
 
 def trace_sheet(derivation: Derivation, answers: dict[str, Answer], sheet: set[str], plausible_within: float | None = None) -> Trace:
-    """The whole run on one sheet's answers."""
+    """The whole run on one sheet's answers, every step worked out (the grader's own run
+    skips what it does not read; the check page's tests compare the page with this)."""
     made = Trace()
     for _ in tracing(made, derivation, answers, sheet, plausible_within):
         pass
