@@ -9,7 +9,8 @@ them plants one common mistake at one step (a flipped sign, the 2 of (y - yhat)^
 sigma' left out, the learning rate left out, the update's sign, fewer digits than the
 policy's, its last digit one off, a given number copied) and carries it on, and a few leave a cell blank or
 write junk. A sheet that repeats an earlier one is drawn again, so the grader's cache of
-identical sheets never helps. The same arguments give the same file."""
+identical sheets never helps (a problem too small for ROWS different sheets stops with
+status 2, not loop forever). The same arguments give the same file."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ import sympy
 
 from derive.engine.numeric import Compiled, EvaluationError, compiled
 
+REDRAWS = 10_000  # draws of one row before a small problem is taken to have no new sheet left (a graph of 3 gates ran forever)
 MISTAKES = ("sign", "factor_two", "no_sigma_prime", "no_eta", "update_sign", "few_digits", "last_digit", "copied", "blank", "junk")
 
 
@@ -127,11 +129,15 @@ def main(keys_dir: Path, rows: int, out: Path, seed: int = 2026) -> None:
         names = list(versions)
         for row in range(rows):
             version = names[row % len(names)]
-            while True:
+            for _ in range(REDRAWS):
                 sheet, _ = student_sheet(versions[version], items, rng)
                 signature = (version, *(sheet[item] for item in items))
                 if signature not in seen:
                     break
+            else:
+                print(f"{keys_dir}: after {row:,} rows, {REDRAWS:,} sheets in a row of version {version} repeated earlier ones; "
+                      "a problem this small has no more different sheets: ask for fewer rows", file=sys.stderr)
+                sys.exit(2)
             seen.add(signature)
             writer.writerow([f"s{row + 1:06d}", version, *(sheet[item] for item in items)])
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from ..spec.files import iter_csv_rows
 from ..spec.schema import SpecError
@@ -35,8 +36,10 @@ class Answer:
         return not self.text.strip()
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_answer(text: str) -> Answer:
-    """0.552, .552, 0,552, 5.52e-1, 1/2, −0.2 (Unicode minus), with spaces."""
+    """0.552, .552, 0,552, 5.52e-1, 1/2, −0.2 (Unicode minus), with spaces. Remembered: a
+    class writes the same rounded numbers row after row (an Answer is immutable)."""
     cleaned = text.strip().translate(_MINUS_SIGNS).replace(" ", "").replace("\u00a0", "")
     if not cleaned:
         return Answer(text)

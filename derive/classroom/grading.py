@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import sympy
@@ -30,9 +30,9 @@ import sympy
 from .answers import Answer, Submission, find_version, written_digits
 from ..engine.derivation import Derivation, Step
 from .graph_mistakes import graph_mistakes
-from ..engine.numeric import evaluate
+from ..engine.numeric import Compiled, compiled, evaluate
 from ..views.key import Interval, acceptance_intervals, asked_ids, rounding_radius
-from .trace import FAILED as _FAILED, Override, Trace, trace_sheet, tracing
+from .trace import FAILED as _FAILED, Override, Trace, reach, tracing
 
 STATUSES = ("correct", "carried", "wrong", "blank", "invalid")
 
@@ -89,6 +89,17 @@ class StudentResult:
 
 def item_points(result: ItemResult, rules: GradingRules) -> float:
     return {"correct": 1.0, "carried": rules.carried_credit}.get(result.status, 0.0)
+
+
+def _right(answer: Answer | None, step: Step, derivation: Derivation, rules: GradingRules) -> bool:
+    """The answer is right as written: inside the key's interval (or, with --sigfig, the
+    right value at the policy's digits), whatever the student's other answers."""
+    if answer is None or answer.problem or answer.value is None:
+        return False
+    if rules.sigfig:
+        assert step.value is not None and step.exact is not None
+        return _same_rounded(answer.value, (step.value, step.exact), step, derivation)
+    return _within(answer.value, acceptance_intervals(derivation)[step.id])
 
 
 def _within(given: float, interval: Interval) -> bool:
@@ -159,6 +170,15 @@ def _mistake_overrides(derivation: Derivation) -> dict[str, Override]:
     loss = d.network.loss_symbol
     eta = d.primitives["eta"]
     weights = {p.name: p for p in d.network.weights}
+    functions: dict[tuple[str, str], Compiled] = {}
+
+    def computed(mistake: str, step: Step, expression: Callable[[], sympy.Basic], values: dict[sympy.Symbol, float]) -> float:
+        """The step's (changed) expression at `values`, compiled once per step and mistake:
+        it is asked for every wrong answer of every sheet."""
+        function = functions.get((mistake, step.id))
+        if function is None:
+            function = functions[mistake, step.id] = compiled(expression())
+        return function(values)
 
     def no_sigma_prime(step: Step, values: dict[sympy.Symbol, float]) -> float | None:
         return 1.0 if _activation_factor(d, step) in ("sigmoid", "tanh") else None
@@ -175,17 +195,17 @@ def _mistake_overrides(derivation: Derivation) -> dict[str, Override]:
 
     def factor_two_dropped(step: Step, values: dict[sympy.Symbol, float]) -> float | None:
         if step.role == "factor" and step.of == loss and d.network.spec.loss in ("squared_error", "mse"):
-            return evaluate(step.expression, values) / 2
+            return computed("factor_two_dropped", step, lambda: step.expression, values) / 2
         return None
 
     def no_learning_rate(step: Step, values: dict[sympy.Symbol, float]) -> float | None:
         if step.role == "update":
-            return evaluate(step.expression.xreplace({eta: sympy.Integer(1)}), values)
+            return computed("learning_rate_missing", step, lambda: step.expression.xreplace({eta: sympy.Integer(1)}), values)
         return None
 
     def update_sign(step: Step, values: dict[sympy.Symbol, float]) -> float | None:
         if step.role == "update":
-            return evaluate(step.expression.xreplace({eta: -eta}), values)
+            return computed("update_sign_flipped", step, lambda: step.expression.xreplace({eta: -eta}), values)
         return None
 
     def new_weight_in_backward(step: Step, values: dict[sympy.Symbol, float]) -> float | None:
@@ -258,8 +278,11 @@ class _Mistaken:
     than students write. The full-precision runs do not depend on the sheet, so they are
     made once per derivation."""
 
-    def __init__(self, derivation: Derivation, answers: dict[str, Answer], sheet: set[str], rules: GradingRules, base: Trace) -> None:
+    def __init__(
+        self, derivation: Derivation, answers: dict[str, Answer], sheet: set[str], rules: GradingRules, base: Trace, settled: frozenset[str]
+    ) -> None:
         self.derivation, self.answers, self.sheet, self.rules, self.base = derivation, answers, sheet, rules, base
+        self.settled = settled
         self._runs: dict[str, tuple[Trace, Iterator[None], dict[str, float]]] = {}
 
     def through(self, step_id: str) -> Iterator[tuple[str, Trace, dict[str, float]]]:
@@ -272,7 +295,8 @@ class _Mistaken:
                 if name not in exact_runs:
                     exact_runs[name] = _run(d, {}, override)
                 made = Trace()
-                self._runs[name] = (made, tracing(made, d, self.answers, self.sheet, self.rules.plausible_within, override, self.base), exact_runs[name])
+                self._runs[name] = (made, tracing(made, d, self.answers, self.sheet, self.rules.plausible_within, override, self.base, self.settled),
+                                   exact_runs[name])
             yield self._made(name, step_id)
         other = _other_weight_order(d)
         if other is not None:
@@ -280,13 +304,13 @@ class _Mistaken:
             if name not in self._runs:
                 exact = {step.id: step.exact for step in other.steps if step.exact is not None}
                 made = Trace()
-                self._runs[name] = (made, tracing(made, other, self.answers, self.sheet & set(exact), self.rules.plausible_within), exact)
+                self._runs[name] = (made, tracing(made, other, self.answers, self.sheet & set(exact), self.rules.plausible_within,
+                                                       settled=self.settled), exact)
             yield self._made(name, step_id)
 
     def _made(self, name: str, step_id: str) -> tuple[str, Trace, dict[str, float]]:
         trace, steps, exact = self._runs[name]
-        while step_id not in trace.own and next(steps, StopIteration) is not StopIteration:
-            pass
+        reach(trace, steps, step_id)
         return name, trace, exact
 
 
@@ -325,13 +349,24 @@ def _likely_mistake(
 # --- grading ---------------------------------------------------------------------------
 
 
+def _asked(derivation: Derivation) -> frozenset[str]:
+    """The items the spec asks for, worked out once per derivation, not once per sheet."""
+    cached = derivation.__dict__.get("_asked")
+    if cached is None:
+        cached = derivation.__dict__["_asked"] = frozenset(asked_ids(derivation))
+    return cached
+
+
 def grade(derivation: Derivation, submission: Submission, rules: GradingRules = GradingRules()) -> StudentResult:
     """The items asked for (the spec's `ask`, by default the graded roles) and every other
-    step whose column the submission has."""
-    sheet = set(asked_ids(derivation)) | set(submission.answers)
-    trace = trace_sheet(derivation, submission.answers, sheet, rules.plausible_within)
-    intervals = acceptance_intervals(derivation)
-    mistakes = _Mistaken(derivation, submission.answers, sheet, rules, trace)  # runs only for a wrong answer
+    step whose column the submission has. The run on the student's own numbers goes only as
+    far as the last answer that is not right as written, and skips what the right ones give
+    from their inputs (derive/classroom/trace.py): a sheet without a wrong answer needs none."""
+    sheet = _asked(derivation) | set(submission.answers)
+    settled = frozenset(step.id for step in derivation.steps if step.id in sheet and _right(submission.answers.get(step.id), step, derivation, rules))
+    trace = Trace()
+    walk = tracing(trace, derivation, submission.answers, sheet, rules.plausible_within, settled=settled)
+    mistakes = _Mistaken(derivation, submission.answers, sheet, rules, trace, settled)  # runs only for a wrong answer
 
     items: dict[str, ItemResult] = {}
     statuses: dict[str, str] = {}
@@ -340,23 +375,24 @@ def grade(derivation: Derivation, submission: Submission, rules: GradingRules = 
             continue
         answer = submission.answers.get(step.id, Answer(""))
         assert step.value is not None and step.exact is not None
-        own = trace.own[step.id]
         result = ItemResult("blank", answer.text.strip(), step.value)
         if answer.problem:
             result.status = "invalid"
             result.mistake = answer.problem
+        elif step.id in settled:
+            result.status = "correct"
         elif answer.value is not None:
             given = answer.value
+            reach(trace, walk, step.id)
+            own = trace.own[step.id]
             if rules.sigfig:
-                right = _same_rounded(given, (step.value, step.exact), step, derivation)
                 consistent = _same_rounded(given, (own,), step, derivation)
             else:
-                right = _within(given, intervals[step.id])
                 consistent = math.isfinite(own) and _within(given, trace.interval[step.id])
             upstream_right = not trace.blanks[step.id] and all(statuses.get(s) == "correct" for s in trace.sources[step.id])
-            blocked = _no_carry(step, trace, statuses, derivation) if consistent and not right and not upstream_right else None
-            if right or (consistent and upstream_right):
-                result.status = "correct"  # right, or right from right inputs that differ only by rounding
+            blocked = _no_carry(step, trace, statuses, derivation) if consistent and not upstream_right else None
+            if consistent and upstream_right:
+                result.status = "correct"  # right from right inputs that differ only by rounding
             elif consistent and blocked is None:
                 result.status = "carried"
                 result.carried_from = derivation.policy.round(own, step.kind)  # finite: consistent

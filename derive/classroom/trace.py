@@ -22,7 +22,7 @@ from ..engine.numeric import EvaluationError
 from ..views.key import Interval, input_symbols, rounding_radius, spread, widened
 
 FAILED = (EvaluationError, OverflowError, ZeroDivisionError, ValueError)
-REMEMBERED = 8_192  # inputs remembered per step; a step that sees more starts afresh
+REMEMBERED = 8_192  # inputs remembered per step, and written numbers per derivation; more start afresh
 
 Override = Callable[[Step, dict[sympy.Symbol, float]], float | None]  # a mistake: a step's value, or None
 
@@ -41,78 +41,102 @@ class Trace:
     blanks: dict[str, frozenset[str]] = field(default_factory=dict)
     box: dict[str, Interval] = field(default_factory=dict)  # where later steps let it move
 
-    def copy_step(self, step: Step, into: Trace) -> None:
-        """This trace's record of one step, into a trace that agrees with it so far."""
-        key = step.id
-        into.own[key], into.interval[key], into.used[key] = self.own[key], self.interval[key], self.used[key]
-        into.sources[key], into.blanks[key], into.box[key] = self.sources[key], self.blanks[key], self.box[key]
-        if key in self.answered:
-            into.answered[key] = self.answered[key]
-
 
 SetAside = Callable[[str], bool]  # an answer too far from the right value to carry (--plausible-within)
 
 
 def trace_sheet(derivation: Derivation, answers: dict[str, Answer], sheet: set[str], plausible_within: float | None = None) -> Trace:
-    """The whole run on one sheet's answers."""
+    """The whole run on one sheet's answers, every step worked out (the grader's own run
+    skips what it does not read; the check page's tests compare the page with this)."""
     made = Trace()
     for _ in tracing(made, derivation, answers, sheet, plausible_within):
         pass
     return made
 
 
+def reach(made: Trace, steps: Iterator[None], step_id: str) -> None:
+    """Runs the walk `steps` that fills `made` until it has recorded `step_id` (or ends)."""
+    while step_id not in made.own and next(steps, StopIteration) is not StopIteration:
+        pass
+
+
 def tracing(
     made: Trace, derivation: Derivation, answers: dict[str, Answer], sheet: set[str], plausible_within: float | None = None,
-    override: Override | None = None, base: Trace | None = None,
+    override: Override | None = None, base: Trace | None = None, settled: frozenset[str] = frozenset(),
 ) -> Iterator[None]:
     """Fills `made` one step at a time, pausing after each, so a mistake's run goes only as
     far as the step being checked. `base`, the same sheet's trace without the override, is
     followed for as long as the override leaves the steps alone (the two agree until it
-    first changes one), so a mistake made in the updates does not redo the forward pass."""
+    first changes one), so a mistake made in the updates does not redo the forward pass.
+    A mistake's run records only what each step gives (`own`, `interval`): what the steps
+    rest on and the values carried are the sheet's, in its trace without the override.
+
+    `settled` are the steps the grader has already found right as written: later steps
+    compute with the written answer, and nothing reads what the step gives from its inputs,
+    so that is not worked out (its `own` and interval are NaN). In a class most answers
+    are right, and this is most of the evaluation a sheet would need."""
     policy = derivation.policy
     values: dict[sympy.Symbol, float] = dict(derivation.primitive_values)
     boxes: dict[sympy.Symbol, Interval] = {}
     inputs = _input_symbols(derivation)
+    radii: dict[tuple[str, float], float] = derivation.__dict__.setdefault("_written_radii", {})
     set_aside = _set_aside(derivation, answers, plausible_within)
     for step in derivation.steps:
+        answer = answers.get(step.id)
+        given = answer.value if answer is not None else None
+        answered = given is not None and math.isfinite(given) and not (set_aside and set_aside(step.id))
         try:
             replaced = override(step, values) if override else None
             if base is not None and replaced is None:
-                base.copy_step(step, made)
-                values[step.symbol], boxes[step.symbol] = made.used[step.id], made.box[step.id]
+                made.own[step.id], made.interval[step.id] = base.own[step.id], base.interval[step.id]
+                values[step.symbol], boxes[step.symbol] = base.used[step.id], base.box[step.id]
                 yield None
                 continue
             base = None
             if replaced is not None:
                 finite = math.isfinite(replaced)
                 center, interval = replaced, widened(policy, step.kind, replaced, replaced) if finite else (math.nan, math.nan)
+            elif answered and step.id in settled:
+                center, interval = math.nan, (math.nan, math.nan)
             else:
                 center, interval = _interval(derivation, step, inputs[step.id], values, boxes)
         except FAILED:
             base = None
             center, interval = math.nan, (math.nan, math.nan)
         made.own[step.id], made.interval[step.id] = center, interval
-        sources: set[str] = set()
-        blanks: set[str] = set()
-        for dep in step.depends_on:
-            if dep in made.answered:
-                sources.add(dep)
-            elif dep in sheet and not (set_aside and set_aside(dep)):
-                blanks.add(dep)
-            else:
-                sources |= made.sources[dep]
-                blanks |= made.blanks[dep]
-        made.sources[step.id], made.blanks[step.id] = frozenset(sources), frozenset(blanks)
-        answer = answers.get(step.id)
-        given = answer.value if answer is not None else None
-        if given is not None and math.isfinite(given) and not (set_aside and set_aside(step.id)):
-            made.answered[step.id] = given
-            radius = rounding_radius(policy, given, step.kind)
+        if override is None:
+            _record_inputs(made, step, sheet, set_aside)
+        if answered:
+            assert given is not None
+            if override is None:
+                made.answered[step.id] = given
+            radius = radii.get((step.kind, given), -1.0)
+            if radius < 0:  # the same written numbers come back sheet after sheet (0.0 and -0.0 share one radius)
+                if len(radii) >= REMEMBERED:
+                    radii.clear()
+                radius = radii[step.kind, given] = rounding_radius(policy, given, step.kind)
             values[step.symbol], boxes[step.symbol] = given, (given - radius, given + radius)
         else:
             values[step.symbol], boxes[step.symbol] = center, interval
-        made.used[step.id], made.box[step.id] = values[step.symbol], boxes[step.symbol]
+        if override is None:
+            made.used[step.id], made.box[step.id] = values[step.symbol], boxes[step.symbol]
         yield None
+
+
+def _record_inputs(made: Trace, step: Step, sheet: set[str], set_aside: SetAside | None) -> None:
+    """Which written answers and which blanks the step rests on, through the steps before it
+    that are not on the sheet."""
+    sources: set[str] = set()
+    blanks: set[str] = set()
+    for dep in step.depends_on:
+        if dep in made.answered:
+            sources.add(dep)
+        elif dep in sheet and not (set_aside and set_aside(dep)):
+            blanks.add(dep)
+        else:
+            sources |= made.sources[dep]
+            blanks |= made.blanks[dep]
+    made.sources[step.id], made.blanks[step.id] = frozenset(sources), frozenset(blanks)
 
 
 def _interval(
