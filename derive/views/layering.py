@@ -217,3 +217,25 @@ def _isotonic(values: list[float]) -> list[float]:
             mean, count = blocks.pop()
             blocks[-1] = [(blocks[-1][0] * blocks[-1][1] + mean * count) / (blocks[-1][1] + count), blocks[-1][1] + count]
     return [mean for mean, count in blocks for _ in range(int(count))]
+
+
+def bands(column: dict[str, int], edges: Sequence[tuple[str, str]], columns: int, widest: int) -> list[range]:
+    """Cuts the columns into as few consecutive bands of at most `widest` columns as can be,
+    where the fewest values cross a cut (each crossing value is drawn again at the start of
+    its band), the bands as even as possible after that. Dynamic programming over the cut
+    positions: the best split of the first `end` columns into `count` bands."""
+    count = -(-columns // widest)
+
+    def cost(start: int, end: int) -> tuple[int, int]:
+        carried = {source for source, target in edges if column[source] < start <= column[target] < end}
+        return len(carried), (end - start) ** 2
+
+    best: dict[tuple[int, int], tuple[tuple[int, int], list[range]]] = {(0, 0): ((0, 0), [])}
+    for used in range(1, count + 1):
+        for end in range(1, columns + 1):
+            options = [((ghosts + extra, even + square), [*split, range(start, end)])
+                       for start in range(max(0, end - widest), end) if (used - 1, start) in best
+                       for (ghosts, even), split in [best[used - 1, start]] for extra, square in [cost(start, end)]]
+            if options:
+                best[used, end] = min(options, key=lambda option: option[0])
+    return best[count, columns][1]
