@@ -120,8 +120,8 @@ def circuit_layout(derivation: Derivation, renderer: Renderer, kind: str) -> Cir
     circuit of more than MOST_COLUMNS columns is cut into bands (derive/views/layering.py
     chooses the cuts), each laid out on its own, so its columns keep MIN_COLUMN_GAP."""
     circuit: Circuit = derivation.network  # type: ignore[assignment]
-    names = [*circuit.leaves, *(gate.name for gate in circuit.gates)]
-    edges = [(source, gate.name) for gate in circuit.gates for source in gate.inputs]
+    names = (*circuit.leaves, *(gate.name for gate in circuit.gates))
+    edges = tuple((source, gate.name) for gate in circuit.gates for source in gate.inputs)
     whole = layered(names, edges)
     drawings, carried = [whole], set()
     if len(whole.layers) > MOST_COLUMNS:
@@ -133,9 +133,9 @@ def circuit_layout(derivation: Derivation, renderer: Renderer, kind: str) -> Cir
             again = [(source, target) for source, target in edges if column[source] < span.start and column[target] in span]
             carried |= {source for source, _ in again}
             copies = [COPY + name for name in dict.fromkeys(source for source, _ in again)]
-            drawings.append(layered([*copies, *(name for name in names if column[name] in span)],
-                                    [(COPY + source if column[source] < span.start else source, target)
-                                     for source, target in edges if column[target] in span]))
+            drawings.append(layered((*copies, *(name for name in names if column[name] in span)),
+                                    tuple((COPY + source if column[source] < span.start else source, target)
+                                          for source, target in edges if column[target] in span)))
     gap = min(MAX_COLUMN_GAP, PAGE_WIDTH / max(max(len(drawing.layers) for drawing in drawings) - 1, 1))
     return CircuitLayout([_band(derivation, renderer, kind, drawing, number, gap, carried)
                           for number, drawing in enumerate(drawings)], gap)

@@ -9,8 +9,12 @@ layered (Sugiyama) method, small enough to read.
    right) or after (sweeping left), then adjacent pairs are swapped while a swap removes
    crossings (transposition); the best order over all sweeps is kept. With every segment
    between neighbouring layers, the crossings of the orders are exactly the crossings drawn.
-   If crossings are left, a bounded backtracking search (trying the heuristic's order first)
-   looks for orders with none, which the heuristic can miss; found, they are used.
+   If the sweeps leave crossings, the layers are chosen again: every gate as late as its
+   uses allow, then single names moved to other layers while a move lowers the crossings the
+   sweeps leave (MOVES tries); those layers are kept if they have fewer crossings (or as many
+   and fewer bends). If crossings are still left, a bounded backtracking search (trying the
+   heuristic's order first) looks for orders with none, which the heuristic can miss; found,
+   they are used.
 4. Rows: each box as near the mean of its neighbours' rows as the order and the spacing
    allow (isotonic regression, pool-adjacent-violators), which keeps the order, so the
    drawing has exactly the crossings counted in step 3.
@@ -21,9 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from itertools import pairwise
 
 SEARCH_STEPS = 60_000  # placements the search for a crossing-free order may try (about 0.1 s)
+MOVES = 20  # single-name column moves the search for better columns may try
 SWEEPS = 24  # barycentre sweeps (each followed by transposition); the best order is kept
 ROUNDS = 12  # row placement rounds
 BOX_GAP = 1.0  # rows between two boxes (labels above and below each)
@@ -44,8 +50,11 @@ class Layered:
 DUMMY = "\x00"  # prefix of a dummy point's name: no spec name holds a NUL
 
 
-def layered(names: Sequence[str], edges: Sequence[tuple[str, str]]) -> Layered:
-    """`names` in the order given (leaves, then gates in evaluation order); `edges` source to target."""
+@cache
+def layered(names: tuple[str, ...], edges: tuple[tuple[str, str], ...]) -> Layered:
+    """`names` in the order given (leaves, then gates in evaluation order); `edges` source to
+    target. Kept once computed (a document draws its picture several times): the columns'
+    search costs up to a second on a graph with crossings."""
     inputs: dict[str, list[str]] = {name: [] for name in names}
     consumers: dict[str, list[str]] = {name: [] for name in names}
     for source, target in edges:
@@ -58,29 +67,82 @@ def layered(names: Sequence[str], edges: Sequence[tuple[str, str]]) -> Layered:
     for name in names:
         if not inputs[name]:
             depth[name] = min(depth[other] for other in consumers[name]) - 1 if consumers[name] else 0
-    layers: list[list[str]] = [[] for _ in range(max(depth.values()) + 1)]
-    for name in names:
-        layers[depth[name]].append(name)
-    up: dict[str, list[str]] = {name: [] for name in names}
-    routes: dict[tuple[str, str], list[str]] = {}
-    for source, target in edges:
-        previous, points = source, []
-        for level in range(depth[source] + 1, depth[target]):
-            point = f"{DUMMY}{source}>{target}@{level}"
-            layers[level].append(point)
-            up[point] = [previous]
-            points.append(point)
-            previous = point
-        up[target].append(previous)
-        routes[source, target] = points
-    down: dict[str, list[str]] = {name: [] for name in up}
-    for name, sources in up.items():
-        for source in sources:
-            down[source].append(name)
-    order = _ordered(layers, up, down)
-    if _total(order, up):
-        order = _crossing_free(order, up) or order
-    return Layered(order, _rows(order, up, down), routes, _total(order, up))
+    drawing = _Columns.of(names, edges, depth)
+    if drawing.crossings:
+        last = max(depth.values())
+        late: dict[str, int] = {}
+        for name in reversed(names):
+            late[name] = min(late[other] for other in consumers[name]) - 1 if consumers[name] else last
+        other = _moved(names, edges, late, inputs, consumers)
+        drawing = min(drawing, other, key=lambda columns: (columns.crossings, columns.points))
+    order = drawing.order
+    if drawing.crossings:
+        order = _crossing_free(order, drawing.up) or order
+    return Layered(order, _rows(order, drawing.up, drawing.down), drawing.routes, _total(order, drawing.up))
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """One choice of columns, with its bend points and the best order the sweeps found."""
+    order: list[list[str]]
+    up: dict[str, list[str]]  # each name's and bend point's sources, one column left
+    down: dict[str, list[str]]
+    routes: dict[tuple[str, str], list[str]]
+    crossings: int
+    points: int  # boxes and bend points: fewer bends for the same crossings read better
+
+    @staticmethod
+    def of(names: Sequence[str], edges: Sequence[tuple[str, str]], depth: dict[str, int]) -> _Columns:
+        layers: list[list[str]] = [[] for _ in range(max(depth.values()) + 1)]
+        for name in names:
+            layers[depth[name]].append(name)
+        up: dict[str, list[str]] = {name: [] for name in names}
+        routes: dict[tuple[str, str], list[str]] = {}
+        for source, target in edges:
+            previous, points = source, []
+            for level in range(depth[source] + 1, depth[target]):
+                point = f"{DUMMY}{source}>{target}@{level}"
+                layers[level].append(point)
+                up[point] = [previous]
+                points.append(point)
+                previous = point
+            up[target].append(previous)
+            routes[source, target] = points
+        down: dict[str, list[str]] = {name: [] for name in up}
+        for name, sources in up.items():
+            for source in sources:
+                down[source].append(name)
+        order = _ordered(layers, up, down)
+        return _Columns(order, up, down, routes, _total(order, up), len(up))
+
+
+def _moved(names: Sequence[str], edges: Sequence[tuple[str, str]], depth: dict[str, int],
+           inputs: dict[str, list[str]], consumers: dict[str, list[str]]) -> _Columns:
+    """Columns where each gate sits as late as it can, then single names moved to another
+    column their edges allow while a move lowers the crossings the sweeps leave (MOVES tries
+    at most). Longest-path columns put a gate as far left as its inputs allow, which can send
+    its output across the picture over other edges; of 40 random graphs, the 11 left with
+    crossings drop from 43 to 16 this way (to 28 without the moves)."""
+    depth = dict(depth)
+    best = _Columns.of(names, edges, depth)
+    tries = 0
+    improved = True
+    while improved and best.crossings and tries < MOVES:
+        improved = False
+        for name in names:
+            lowest = 1 + max(depth[other] for other in inputs[name]) if inputs[name] else 0
+            highest = min(depth[other] for other in consumers[name]) - 1 if consumers[name] else depth[name]
+            for level in range(lowest, highest + 1):
+                if level == depth[name] or tries >= MOVES:
+                    continue
+                tries += 1
+                kept, depth[name] = depth[name], level
+                columns = _Columns.of(names, edges, depth)
+                if (columns.crossings, columns.points) < (best.crossings, best.points):
+                    best, improved = columns, True
+                else:
+                    depth[name] = kept
+    return best
 
 
 def _crossings_between(left: list[str], right: list[str], up: dict[str, list[str]]) -> int:
@@ -105,7 +167,7 @@ def _ordered(layers: list[list[str]], up: dict[str, list[str]], down: dict[str, 
         for index in indices:
             fixed = current[index - 1] if rightwards else current[index + 1]
             current[index] = _by_barycentre(current[index], fixed, up if rightwards else down)
-        _transpose(current, up)
+        _transpose(current, up, down)
         count = _total(current, up)
         if count < best_count:
             best, best_count = [list(layer) for layer in current], count
@@ -131,54 +193,57 @@ def _crossing_free(layers: list[list[str]], up: dict[str, list[str]]) -> list[li
     steps = 0
     chosen: list[list[str]] = [[] for _ in layers]
 
-    def place(index: int, position: dict[str, int]) -> bool:
+    def place(index: int, position: dict[str, int], reach: int) -> bool:
+        """`reach`: the lowest place in the layer before that a placed name's sources reach."""
         nonlocal steps
         if index == len(layers):
             return True
         row = chosen[index]
         if len(row) == len(layers[index]):
-            return place(index + 1, {name: at for at, name in enumerate(row)})
+            return place(index + 1, {name: at for at, name in enumerate(row)}, -1)
         steps += 1
         if steps > SEARCH_STEPS:
             raise TimeoutError
         for name in layers[index]:
             if name in row:
                 continue
+            sources = [position[source] for source in up[name]] if index > 0 else []
             # name goes right of every placed one: a placed one whose source lies right of one of name's crosses it
-            if up[name] and index > 0:
-                lowest = min(position[source] for source in up[name])
-                if any(up[other] and max(position[source] for source in up[other]) > lowest for other in row):
-                    continue
+            if sources and reach > min(sources):
+                continue
             row.append(name)
-            if place(index, position):
+            if place(index, position, max(reach, *sources) if sources else reach):
                 return True
             row.pop()
         return False
 
     try:
-        return chosen if place(0, {}) else None
+        return chosen if place(0, {}, -1) else None
     except TimeoutError:
         return None
 
 
-def _transpose(layers: list[list[str]], up: dict[str, list[str]]) -> None:
-    """Swap neighbours in a layer while a swap lowers the crossings on either side of it."""
+def _transpose(layers: list[list[str]], up: dict[str, list[str]], down: dict[str, list[str]]) -> None:
+    """Swap neighbours in a layer while a swap lowers the crossings on either side of it.
+    A swap changes only the crossings between the two names' own segments, so only those
+    are counted."""
     improved = True
     while improved:
         improved = False
         for index, layer in enumerate(layers):
+            left = {name: at for at, name in enumerate(layers[index - 1])} if index > 0 else {}
+            right = {name: at for at, name in enumerate(layers[index + 1])} if index + 1 < len(layers) else {}
             for place in range(len(layer) - 1):
-                before = _local(layers, index, up)
-                layer[place], layer[place + 1] = layer[place + 1], layer[place]
-                if _local(layers, index, up) < before:
+                a, b = layer[place], layer[place + 1]
+                if _pairs(b, a, up, left) + _pairs(b, a, down, right) < _pairs(a, b, up, left) + _pairs(a, b, down, right):
+                    layer[place], layer[place + 1] = b, a
                     improved = True
-                else:
-                    layer[place], layer[place + 1] = layer[place + 1], layer[place]
 
 
-def _local(layers: list[list[str]], index: int, up: dict[str, list[str]]) -> int:
-    count = _crossings_between(layers[index - 1], layers[index], up) if index > 0 else 0
-    return count + (_crossings_between(layers[index], layers[index + 1], up) if index + 1 < len(layers) else 0)
+def _pairs(first: str, second: str, neighbours: dict[str, list[str]], position: dict[str, int]) -> int:
+    """Crossings between the segments of `first` and of `second` to a neighbouring layer
+    when `first` is above `second`."""
+    return sum(1 for one in neighbours[first] for other in neighbours[second] if position[one] > position[other])
 
 
 def _rows(layers: list[list[str]], up: dict[str, list[str]], down: dict[str, list[str]]) -> dict[str, float]:

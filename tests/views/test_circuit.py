@@ -147,13 +147,21 @@ def _level_planar(layout: Band) -> bool | None:
         for a, b in zip(chain, chain[1:]):
             sources[b].append(a)
     layers = [columns[x] for x in sorted(columns)]
-    budget = [3_000_000]
+    budget = [800_000]
+    stuck: set[tuple[int, tuple[object, ...]]] = set()  # a column's order that leaves the columns after it no way out
 
     def fill(index: int, row: list[object], before: dict[object, int]) -> bool:
         if index == len(layers):
             return True
         if len(row) == len(layers[index]):
-            return fill(index + 1, [], {name: at for at, name in enumerate(row)})
+            # what follows depends only on the order of the names with an edge into the next column
+            feeding = tuple(name for name in row if index + 1 < len(layers) and any(name in sources[b] for b in layers[index + 1]))
+            if (index, feeding) in stuck:
+                return False
+            if fill(index + 1, [], {name: at for at, name in enumerate(feeding)}):
+                return True
+            stuck.add((index, feeding))
+            return False
         budget[0] -= 1
         if budget[0] < 0:
             raise TimeoutError
@@ -173,11 +181,13 @@ def _level_planar(layout: Band) -> bool | None:
 
 
 def test_random_graphs_are_drawn_without_crossings_where_that_is_possible() -> None:
-    """Up to 30 gates each: every graph whose columns admit a crossing-free order is drawn
-    with none, counted geometrically; the rest are held to the measured figure."""
+    """Up to 30 gates each: every graph whose drawn columns admit a crossing-free order is
+    drawn with none, counted geometrically; the rest are held to the measured figure. Where
+    the exhaustive search runs past its budget, the graph itself must be non-planar (checked
+    with networkx where it is installed), so that no drawing at all could avoid a crossing."""
     from ..engine.test_graph_random import GRAPHS as RANDOM
 
-    counts, planar = [], []
+    counts, planar, graphs = [], [], []
     for data in RANDOM:
         d = build({**data, "graph": {**data["graph"], "granularity": "gates"}}).derivation
         layout = circuit_layout(d, Renderer(d, "handout"), "handout")
@@ -185,11 +195,18 @@ def test_random_graphs_are_drawn_without_crossings_where_that_is_possible() -> N
         counts.append(_crossings(layout))
         found = [_level_planar(band) for band in layout.bands if _band_crossings(band)]
         planar.append(None if None in found else not found or any(found))
+        graphs.append([(source, gate.name) for gate in d.network.gates for source in gate.inputs])
     assert all(count == 0 for count, possible in zip(counts, planar) if possible), list(zip(counts, planar))
-    # Measured: 29 of the 40 drawn with no crossing, 43 crossings in all (95 before the layered
-    # method), every one of them in a graph the search proves cannot be drawn in its columns without.
-    assert sum(count == 0 for count in counts) >= 29 and sum(counts) <= 43, counts
-    assert planar.count(None) == 0
+    # Measured: 31 of the 40 drawn with no crossing, 14 crossings in all (43 with longest-path
+    # columns only, 95 before the layered method; 16 if the two graphs cut into bands were drawn in one).
+    assert sum(count == 0 for count in counts) >= 31 and sum(counts) <= 14, counts
+    undecided = [edges for edges, possible in zip(graphs, planar) if possible is None]
+    assert len(undecided) <= 1
+    try:
+        import networkx
+    except ImportError:
+        return
+    assert not any(networkx.check_planarity(networkx.Graph(edges))[0] for edges in undecided)
 
 
 def thirty_gates() -> dict[str, Any]:
