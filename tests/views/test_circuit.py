@@ -269,6 +269,16 @@ def test_the_svg_is_well_formed_and_blanks_on_the_worksheet(kind: str) -> None:
     assert "0.6" in texts  # a given number is printed on every kind
 
 
+def test_a_worksheet_s_svg_names_the_gates_beside_their_blanks_as_the_tikz_does() -> None:
+    """Max and multiply (p = xy, m = max(z, w), s = p + m, f = 2s): each gate's name
+    stands left of its blank in both pictures, so the student knows which blank is p."""
+    problem = _problem("graph-max-multiply.yaml")
+    svg_text = [text.strip() for text in ElementTree.fromstring(render_diagram(problem, "worksheet")).itertext() if text.strip()]
+    tex = render(problem, "worksheet", "tex")
+    for name in ("p", "m", "s", "f"):
+        assert f"{name} =" in svg_text and f"{name} = {DIAGRAM_BLANK}" in tex, name
+
+
 def test_html_math_goes_through_the_macros_only() -> None:
     """Every formula is MathML, as on every HTML page (the macros convert it): no TeX
     delimiter or script is left on the page."""
