@@ -9,12 +9,12 @@ layered (Sugiyama) method, small enough to read.
    right) or after (sweeping left), then adjacent pairs are swapped while a swap removes
    crossings (transposition); the best order over all sweeps is kept. With every segment
    between neighbouring layers, the crossings of the orders are exactly the crossings drawn.
-   If the sweeps leave crossings, the layers are chosen again: every gate as late as its
-   uses allow, then single names moved to other layers while a move lowers the crossings the
-   sweeps leave (MOVES tries); those layers are kept if they have fewer crossings (or as many
-   and fewer bends). If crossings are still left, a bounded backtracking search (trying the
-   heuristic's order first) looks for orders with none, which the heuristic can miss; found,
-   they are used.
+   If crossings are left, a bounded backtracking search (trying the heuristic's order first)
+   looks for orders with none, which the heuristic can miss; found, they are used.
+   If crossings are still left, the layers are chosen again: every gate as late as its uses
+   allow, then single names moved to other layers while a move lowers the crossings the
+   sweeps leave (MOVES tries), then the same search; those layers are kept if they have
+   fewer crossings (or as many and fewer bends).
 4. Rows: each box as near the mean of its neighbours' rows as the order and the spacing
    allow (isotonic regression, pool-adjacent-violators), which keeps the order, so the
    drawing has exactly the crossings counted in step 3.
@@ -24,8 +24,8 @@ Deterministic: every tie is broken by the order the names were given in."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from itertools import pairwise
 
 SEARCH_STEPS = 60_000  # placements the search for a crossing-free order may try (about 0.1 s)
@@ -50,11 +50,12 @@ class Layered:
 DUMMY = "\x00"  # prefix of a dummy point's name: no spec name holds a NUL
 
 
-@cache
+@lru_cache(maxsize=64)
 def layered(names: tuple[str, ...], edges: tuple[tuple[str, str], ...]) -> Layered:
     """`names` in the order given (leaves, then gates in evaluation order); `edges` source to
-    target. Kept once computed (a document draws its picture several times): the columns'
-    search costs up to a second on a graph with crossings."""
+    target. Kept once computed (a document draws its picture several times, variants draw the
+    same graph again): the columns' search costs up to a second on a graph with crossings.
+    The drawing returned is shared, so it is read, never changed."""
     inputs: dict[str, list[str]] = {name: [] for name in names}
     consumers: dict[str, list[str]] = {name: [] for name in names}
     for source, target in edges:
@@ -67,18 +68,15 @@ def layered(names: tuple[str, ...], edges: tuple[tuple[str, str], ...]) -> Layer
     for name in names:
         if not inputs[name]:
             depth[name] = min(depth[other] for other in consumers[name]) - 1 if consumers[name] else 0
-    drawing = _Columns.of(names, edges, depth)
+    drawing = _Columns.of(names, edges, depth).searched()
     if drawing.crossings:
         last = max(depth.values())
         late: dict[str, int] = {}
         for name in reversed(names):
             late[name] = min(late[other] for other in consumers[name]) - 1 if consumers[name] else last
-        other = _moved(names, edges, late, inputs, consumers)
+        other = _moved(names, edges, late, inputs, consumers).searched()
         drawing = min(drawing, other, key=lambda columns: (columns.crossings, columns.points))
-    order = drawing.order
-    if drawing.crossings:
-        order = _crossing_free(order, drawing.up) or order
-    return Layered(order, _rows(order, drawing.up, drawing.down), drawing.routes, _total(order, drawing.up))
+    return Layered(drawing.order, _rows(drawing.order, drawing.up, drawing.down), drawing.routes, drawing.crossings)
 
 
 @dataclass(frozen=True)
@@ -114,6 +112,11 @@ class _Columns:
                 down[source].append(name)
         order = _ordered(layers, up, down)
         return _Columns(order, up, down, routes, _total(order, up), len(up))
+
+    def searched(self) -> _Columns:
+        """These columns in a crossing-free order if the bounded search finds one."""
+        order = _crossing_free(self.order, self.up) if self.crossings else None
+        return replace(self, order=order, crossings=0) if order else self
 
 
 def _moved(names: Sequence[str], edges: Sequence[tuple[str, str]], depth: dict[str, int],
