@@ -123,7 +123,8 @@ def circuit_layout(derivation: Derivation, renderer: Renderer, kind: str) -> Cir
     names = (*circuit.leaves, *(gate.name for gate in circuit.gates))
     edges = tuple((source, gate.name) for gate in circuit.gates for source in gate.inputs)
     whole = layered(names, edges)
-    drawings, carried = [whole], set()
+    drawings = [whole]
+    carried: set[str] = set()  # the names drawn again, dashed, in a later band
     if len(whole.layers) > MOST_COLUMNS:
         column = {name: index for index, layer in enumerate(whole.layers) for name in layer}
         for leaf in circuit.leaves:  # in the band of its first use, one column left of which it is drawn
