@@ -5,7 +5,8 @@ LaTeX and the SVG of Markdown and HTML, so the two never disagree.
 Columns and rows come from the layered method in derive/views/layering.py: an edge that
 skips columns bends through a point in each column it passes, and the boxes are ordered to
 leave as few crossings as the sweeps find (none on the examples and on most random graphs
-of up to 30 gates)."""
+of up to 30 gates). A circuit too deep for the page's width at MIN_COLUMN_GAP is cut into
+bands stacked top to bottom (one tikzpicture each, so a page may break between them)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..engine.policy import format_number
 from .diagram import plain_text
-from .layering import layered
+from .layering import Layered, bands, layered
 
 if TYPE_CHECKING:
     from ..engine.derivation import Derivation, Step
@@ -24,11 +25,14 @@ if TYPE_CHECKING:
 PAGE_WIDTH = 15.5  # cm the picture may take on an A4 page with 2 cm margins
 MAX_COLUMN_GAP = 3.0  # cm
 ROW_GAP = 2.3  # cm: the value above one box and the gradient below the next stay apart
+MIN_COLUMN_GAP = 1.7  # cm: a boxed key label fits between two boxes of one row
+MOST_COLUMNS = int(PAGE_WIDTH / MIN_COLUMN_GAP) + 1  # columns in one band of the picture
 NAMED_GAP = 2.2  # cm between columns from which a gate's value label has room for its node's name too
 SVG_SCALE = 62  # px per cm
 SVG_MARGIN = 46  # px around the picture: room for the labels of the outer boxes
 SVG_RADIUS = 17  # px
-SVG_MIN_COLUMN = 84  # px between columns: room for a boxed key label between two boxes
+SVG_BAND_GAP = 24  # px between two bands of a deep circuit
+COPY = "\x01"  # prefix of a copy's name in a band's layout: no spec name holds one
 DIAGRAM_BLANK = r"\boxed{\rule{0pt}{0.8em}\hspace{0.9cm}}"  # a worksheet's blank on the picture: no label, the text has them
 
 # The symbol inside a gate's box; a node (granularity: nodes) and a leaf show their name.
@@ -50,6 +54,7 @@ class Box:
     is_leaf: bool
     value: tuple[str, str]  # above: LaTeX and plain text ("" for none)
     gradient: tuple[str, str]  # below
+    is_copy: bool = False  # a value drawn again, dashed, at the start of a later band
 
 
 @dataclass(frozen=True)
@@ -63,37 +68,44 @@ class Edge:
 
 
 @dataclass(frozen=True)
-class CircuitLayout:
+class Band:
+    """One row of the picture, read left to right; a circuit too deep for one row of the
+    page goes on in the band below, its values from above drawn again, dashed."""
     boxes: list[Box]
     edges: list[Edge]
     width: float
     height: float
+
+
+@dataclass(frozen=True)
+class CircuitLayout:
+    bands: list[Band]
     gap: float  # cm between columns
 
     def svg(self) -> dict[str, object]:
-        """Pixel geometry for circuit.svg.j2: y grows downwards, arrows stop at the circles.
-        Columns squeezed onto the page are spread to SVG_MIN_COLUMN px apart, so the labels
-        of a deep circuit stay apart; the page scrolls such a picture in its own box."""
-        across = max(SVG_SCALE, SVG_MIN_COLUMN / self.gap) if self.gap else SVG_SCALE
+        """Pixel geometry for circuit.svg.j2: y grows downwards, arrows stop at the circles,
+        the bands stacked one below the other."""
+        top = 0.0
+        edges, boxes, rules = [], [], []
+        for band in self.bands:
+            def at(x: float, y: float, top: float = top) -> tuple[float, float]:
+                return round(SVG_MARGIN + x * SVG_SCALE, 1), round(top + SVG_MARGIN + 14 + y * SVG_SCALE, 1)
 
-        def at(x: float, y: float) -> tuple[float, float]:
-            return round(SVG_MARGIN + x * across, 1), round(SVG_MARGIN + 14 + y * SVG_SCALE, 1)
-
-        def px(box: Box) -> tuple[float, float]:
-            return at(box.x, box.y)
-
-        edges = []
-        for edge in self.edges:
-            points = [at(x, y) for x, y in edge.points()]
-            points[0] = _towards(points[0], points[1], SVG_RADIUS)
-            points[-1] = _towards(points[-1], points[-2], SVG_RADIUS + 2)
-            edges.append({"points": " ".join(f"{x:g},{y:g}" for x, y in points)})
-        boxes = [{"center": px(box), "inside": box.inside[1], "leaf": box.is_leaf,
-                  "labels": [(side, text, DIAGRAM_BLANK in latex, r"\boxed{" in latex and DIAGRAM_BLANK not in latex)
-                             for side, (latex, text) in (("value", box.value), ("gradient", box.gradient)) if latex]}
-                 for box in self.boxes]
-        return {"width": round(2 * SVG_MARGIN + self.width * across), "height": round(2 * SVG_MARGIN + 28 + self.height * SVG_SCALE),
-                "radius": SVG_RADIUS, "boxes": boxes, "edges": edges}
+            for edge in band.edges:
+                points = [at(x, y) for x, y in edge.points()]
+                points[0] = _towards(points[0], points[1], SVG_RADIUS)
+                points[-1] = _towards(points[-1], points[-2], SVG_RADIUS + 2)
+                edges.append({"points": " ".join(f"{x:g},{y:g}" for x, y in points)})
+            boxes += [{"center": at(box.x, box.y), "inside": box.inside[1], "leaf": box.is_leaf, "again": box.is_copy,
+                       "labels": [(side, text, DIAGRAM_BLANK in latex, r"\boxed{" in latex and DIAGRAM_BLANK not in latex)
+                                  for side, (latex, text) in (("value", box.value), ("gradient", box.gradient)) if latex]}
+                      for box in band.boxes]
+            if top:
+                rules.append(round(top + SVG_BAND_GAP / 2, 1))
+            top += 2 * SVG_MARGIN + 28 + band.height * SVG_SCALE + SVG_BAND_GAP
+        width = max(band.width for band in self.bands)
+        return {"width": round(2 * SVG_MARGIN + width * SVG_SCALE), "height": round(top - SVG_BAND_GAP),
+                "radius": SVG_RADIUS, "boxes": boxes, "edges": edges, "rules": rules}
 
 
 def _towards(start: tuple[float, float], end: tuple[float, float], distance: float) -> tuple[float, float]:
@@ -104,38 +116,69 @@ def _towards(start: tuple[float, float], end: tuple[float, float], distance: flo
 
 def circuit_layout(derivation: Derivation, renderer: Renderer, kind: str) -> CircuitLayout:
     """Every box placed, with the value above and the gradient below as this kind of
-    document shows them: numbers (handout), blanks (worksheet) or boxed numbers (key)."""
+    document shows them: numbers (handout), blanks (worksheet) or boxed numbers (key). A
+    circuit of more than MOST_COLUMNS columns is cut into bands (derive/views/layering.py
+    chooses the cuts), each laid out on its own, so its columns keep MIN_COLUMN_GAP."""
     circuit: Circuit = derivation.network  # type: ignore[assignment]
-    names = [*circuit.leaves, *(gate.name for gate in circuit.gates)]
-    drawing = layered(names, [(source, gate.name) for gate in circuit.gates for source in gate.inputs])
+    names = (*circuit.leaves, *(gate.name for gate in circuit.gates))
+    edges = tuple((source, gate.name) for gate in circuit.gates for source in gate.inputs)
+    whole = layered(names, edges)
+    drawings = [whole]
+    carried: set[str] = set()  # the names drawn again, dashed, in a later band
+    if len(whole.layers) > MOST_COLUMNS:
+        column = {name: index for index, layer in enumerate(whole.layers) for name in layer}
+        for leaf in circuit.leaves:  # in the band of its first use, one column left of which it is drawn
+            column[leaf] += 1
+        drawings = []
+        for span in bands(column, edges, len(whole.layers), MOST_COLUMNS - 1):
+            again = [(source, target) for source, target in edges if column[source] < span.start and column[target] in span]
+            carried |= {source for source, _ in again}
+            copies = [COPY + name for name in dict.fromkeys(source for source, _ in again)]
+            drawings.append(layered((*copies, *(name for name in names if column[name] in span)),
+                                    tuple((COPY + source if column[source] < span.start else source, target)
+                                          for source, target in edges if column[target] in span)))
+    gap = min(MAX_COLUMN_GAP, PAGE_WIDTH / max(max(len(drawing.layers) for drawing in drawings) - 1, 1))
+    return CircuitLayout([_band(derivation, renderer, kind, drawing, number, gap, carried)
+                          for number, drawing in enumerate(drawings)], gap)
+
+
+def _band(derivation: Derivation, renderer: Renderer, kind: str, drawing: Layered, number: int, gap: float,
+          carried: set[str]) -> Band:
+    """One band's boxes and edges; a gate whose value goes on in a later band is named
+    beside its value, which is how its dashed copy there is found."""
+    circuit: Circuit = derivation.network  # type: ignore[assignment]
     grid = [[name for name in layer if not drawing.is_dummy(name)] for layer in drawing.layers]
-    gap = min(MAX_COLUMN_GAP, PAGE_WIDTH / max(len(grid) - 1, 1))
     ops = {gate.name: gate.op for gate in circuit.gates}
     gates_drawn = circuit.graph.granularity == "gates"
     output = circuit.loss_symbol
     nodes = {name for name, _ in circuit.graph.assignments()}
     placed: dict[str, Box] = {}
     for index, column in enumerate(grid):
-        for row, name in enumerate(column):
+        for row, key in enumerate(column):
+            name = key.removeprefix(COPY)
             name_latex = circuit.latex(name)
+            at = (f"b{number}c{index}r{row}", name, index * gap, drawing.row[key] * ROW_GAP)
+            if key != name:
+                placed[key] = Box(*at, (name_latex, "".join(plain_text(name_latex))), name not in ops, ("", ""), ("", ""), True)
+                continue
             if name in ops and gates_drawn:
                 inside = (OP_LATEX.get(ops[name], name_latex), OP_TEXT.get(ops[name], name))
             else:
                 inside = (name_latex, "".join(plain_text(name_latex)))
             value = _label(derivation, renderer, name, kind)
-            if gates_drawn and name in nodes and value[0] and gap >= NAMED_GAP:  # which gate is q: its name beside its value
-                value = (f"{name_latex} = {value[0]}", f"{''.join(plain_text(name_latex))} = {value[1]}" if value[1] else "")
+            named = name in carried or (name in nodes and gap >= NAMED_GAP)  # which gate is q: its name beside its value
+            if gates_drawn and name in ops and value[0] and named:
+                plain = "".join(plain_text(name_latex))
+                value = (f"{name_latex} = {value[0]}", f"{plain} = {value[1]}" if value[1] else f"{plain} =")
             gradient_id = f"d{output}/d{name}"
             gradient = _label(derivation, renderer, gradient_id, kind) if gradient_id in derivation else ("", "")
             if name == output:
                 gradient = ("1", "1")
-            placed[name] = Box(f"c{index}r{row}", name, index * gap, drawing.row[name] * ROW_GAP, inside, name not in ops,
-                               value, gradient)
+            placed[key] = Box(*at, inside, name not in ops, value, gradient)
     column = {name: index for index, layer in enumerate(drawing.layers) for name in layer}
-    edges = [Edge(placed[source], placed[gate.name],
-                  tuple((column[point] * gap, drawing.row[point] * ROW_GAP) for point in drawing.routes[source, gate.name]))
-             for gate in circuit.gates for source in gate.inputs]
-    return CircuitLayout(list(placed.values()), edges, (len(grid) - 1) * gap, max(drawing.row.values()) * ROW_GAP, gap)
+    edges = [Edge(placed[source], placed[target], tuple((column[point] * gap, drawing.row[point] * ROW_GAP) for point in points))
+             for (source, target), points in drawing.routes.items()]
+    return Band(list(placed.values()), edges, (len(grid) - 1) * gap, max(drawing.row.values()) * ROW_GAP)
 
 
 def _label(derivation: Derivation, renderer: Renderer, step_id: str, kind: str) -> tuple[str, str]:

@@ -39,6 +39,7 @@ WORDS = {
         "conventions": "미분할 수 없는 점의 약속: max나 min의 두 입력이 같으면 각 입력이 기울기의 {tie}를 받고, ReLU의 0에서의 기울기는 {relu}, 절댓값의 0에서의 기울기는 {abs}입니다.",
         "rate": "학습률 {eta}로 각 파라미터를 {rule}에 따라 업데이트합니다.",
         "blank_note": "빈칸 아래의 작은 글자는 채점표의 항목 이름입니다.",
+        "continued": "그림이 길어 여러 줄로 나누었습니다. 점선 원은 위 줄에서 구한 값을 다시 그린 것이고, 그 기울기는 원래 노드 아래에 적습니다.",
     },
     "en": {
         "graph": "The computational graph", "given": "Given values", "forward": "Forward pass, in evaluation order", "node": "node",
@@ -52,6 +53,7 @@ WORDS = {
         "conventions": "Conventions where there is no derivative: at a tie of max or min each tied input receives {tie} of the gradient; ReLU's slope at 0 is {relu}; abs's slope at 0 is {abs}.",
         "rate": "With the learning rate {eta}, every parameter is updated by the rule {rule}.",
         "blank_note": "The small label under each blank is its column in the grading sheet.",
+        "continued": "The circuit is too long for one row and goes on in the rows below: a dashed circle is a value from a row above, drawn again; its gradient is written under the original.",
     },
 }
 _FUNCTION_NAMES = ((r"\operatorname{Sigmoid}", r"\sigma"), (r"\operatorname{Relu}", r"\mathrm{relu}"))
@@ -155,6 +157,7 @@ def circuit_context(problem: Problem, kind: str, language: str, blank: str = "nu
         "diagram": diagram, "diagram_file": DIAGRAM_FILE,
         "picture": _sentence(words["picture"], {"output": loss}),
         "granularity": words[circuit.graph.granularity],
+        "continued": words["continued"] if len(diagram.bands) > 1 else "",
         "backprop_rule": words["rule"],
         "conventions": _sentence(words["conventions"], {"tie": _share(conventions.max_tie), "relu": format_number(conventions.relu_at_zero),
                                                         "abs": format_number(conventions.abs_at_zero)}),

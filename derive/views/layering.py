@@ -11,6 +11,10 @@ layered (Sugiyama) method, small enough to read.
    between neighbouring layers, the crossings of the orders are exactly the crossings drawn.
    If crossings are left, a bounded backtracking search (trying the heuristic's order first)
    looks for orders with none, which the heuristic can miss; found, they are used.
+   If crossings are still left, the layers are chosen again: every gate as late as its uses
+   allow, then single names moved to other layers while a move lowers the crossings the
+   sweeps leave (MOVES tries), then the same search; those layers are kept if they have
+   fewer crossings (or as many and fewer bends).
 4. Rows: each box as near the mean of its neighbours' rows as the order and the spacing
    allow (isotonic regression, pool-adjacent-violators), which keeps the order, so the
    drawing has exactly the crossings counted in step 3.
@@ -20,10 +24,12 @@ Deterministic: every tie is broken by the order the names were given in."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from itertools import pairwise
 
 SEARCH_STEPS = 60_000  # placements the search for a crossing-free order may try (about 0.1 s)
+MOVES = 20  # single-name column moves the search for better columns may try
 SWEEPS = 24  # barycentre sweeps (each followed by transposition); the best order is kept
 ROUNDS = 12  # row placement rounds
 BOX_GAP = 1.0  # rows between two boxes (labels above and below each)
@@ -44,8 +50,12 @@ class Layered:
 DUMMY = "\x00"  # prefix of a dummy point's name: no spec name holds a NUL
 
 
-def layered(names: Sequence[str], edges: Sequence[tuple[str, str]]) -> Layered:
-    """`names` in the order given (leaves, then gates in evaluation order); `edges` source to target."""
+@lru_cache(maxsize=64)
+def layered(names: tuple[str, ...], edges: tuple[tuple[str, str], ...]) -> Layered:
+    """`names` in the order given (leaves, then gates in evaluation order); `edges` source to
+    target. Kept once computed (a document draws its picture several times, variants draw the
+    same graph again): the columns' search costs up to a second on a graph with crossings.
+    The drawing returned is shared, so it is read, never changed."""
     inputs: dict[str, list[str]] = {name: [] for name in names}
     consumers: dict[str, list[str]] = {name: [] for name in names}
     for source, target in edges:
@@ -58,29 +68,84 @@ def layered(names: Sequence[str], edges: Sequence[tuple[str, str]]) -> Layered:
     for name in names:
         if not inputs[name]:
             depth[name] = min(depth[other] for other in consumers[name]) - 1 if consumers[name] else 0
-    layers: list[list[str]] = [[] for _ in range(max(depth.values()) + 1)]
-    for name in names:
-        layers[depth[name]].append(name)
-    up: dict[str, list[str]] = {name: [] for name in names}
-    routes: dict[tuple[str, str], list[str]] = {}
-    for source, target in edges:
-        previous, points = source, []
-        for level in range(depth[source] + 1, depth[target]):
-            point = f"{DUMMY}{source}>{target}@{level}"
-            layers[level].append(point)
-            up[point] = [previous]
-            points.append(point)
-            previous = point
-        up[target].append(previous)
-        routes[source, target] = points
-    down: dict[str, list[str]] = {name: [] for name in up}
-    for name, sources in up.items():
-        for source in sources:
-            down[source].append(name)
-    order = _ordered(layers, up, down)
-    if _total(order, up):
-        order = _crossing_free(order, up) or order
-    return Layered(order, _rows(order, up, down), routes, _total(order, up))
+    drawing = _Columns.of(names, edges, depth).searched()
+    if drawing.crossings:
+        last = max(depth.values())
+        late: dict[str, int] = {}
+        for name in reversed(names):
+            late[name] = min(late[other] for other in consumers[name]) - 1 if consumers[name] else last
+        other = _moved(names, edges, late, inputs, consumers).searched()
+        drawing = min(drawing, other, key=lambda columns: (columns.crossings, columns.points))
+    return Layered(drawing.order, _rows(drawing.order, drawing.up, drawing.down), drawing.routes, drawing.crossings)
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """One choice of columns, with its bend points and the best order the sweeps found."""
+    order: list[list[str]]
+    up: dict[str, list[str]]  # each name's and bend point's sources, one column left
+    down: dict[str, list[str]]
+    routes: dict[tuple[str, str], list[str]]
+    crossings: int
+    points: int  # boxes and bend points: fewer bends for the same crossings read better
+
+    @staticmethod
+    def of(names: Sequence[str], edges: Sequence[tuple[str, str]], depth: dict[str, int]) -> _Columns:
+        layers: list[list[str]] = [[] for _ in range(max(depth.values()) + 1)]
+        for name in names:
+            layers[depth[name]].append(name)
+        up: dict[str, list[str]] = {name: [] for name in names}
+        routes: dict[tuple[str, str], list[str]] = {}
+        for source, target in edges:
+            previous, points = source, []
+            for level in range(depth[source] + 1, depth[target]):
+                point = f"{DUMMY}{source}>{target}@{level}"
+                layers[level].append(point)
+                up[point] = [previous]
+                points.append(point)
+                previous = point
+            up[target].append(previous)
+            routes[source, target] = points
+        down: dict[str, list[str]] = {name: [] for name in up}
+        for name, sources in up.items():
+            for source in sources:
+                down[source].append(name)
+        order = _ordered(layers, up, down)
+        return _Columns(order, up, down, routes, _total(order, up), len(up))
+
+    def searched(self) -> _Columns:
+        """These columns in a crossing-free order if the bounded search finds one."""
+        order = _crossing_free(self.order, self.up) if self.crossings else None
+        return replace(self, order=order, crossings=0) if order else self
+
+
+def _moved(names: Sequence[str], edges: Sequence[tuple[str, str]], depth: dict[str, int],
+           inputs: dict[str, list[str]], consumers: dict[str, list[str]]) -> _Columns:
+    """Columns where each gate sits as late as it can, then single names moved to another
+    column their edges allow while a move lowers the crossings the sweeps leave (MOVES tries
+    at most). Longest-path columns put a gate as far left as its inputs allow, which can send
+    its output across the picture over other edges; of 40 random graphs, the 11 left with
+    crossings drop from 43 to 16 this way (to 28 without the moves)."""
+    depth = dict(depth)
+    best = _Columns.of(names, edges, depth)
+    tries = 0
+    improved = True
+    while improved and best.crossings and tries < MOVES:
+        improved = False
+        for name in names:
+            lowest = 1 + max(depth[other] for other in inputs[name]) if inputs[name] else 0
+            highest = min(depth[other] for other in consumers[name]) - 1 if consumers[name] else depth[name]
+            for level in range(lowest, highest + 1):
+                if level == depth[name] or tries >= MOVES:
+                    continue
+                tries += 1
+                kept, depth[name] = depth[name], level
+                columns = _Columns.of(names, edges, depth)
+                if (columns.crossings, columns.points) < (best.crossings, best.points):
+                    best, improved = columns, True
+                else:
+                    depth[name] = kept
+    return best
 
 
 def _crossings_between(left: list[str], right: list[str], up: dict[str, list[str]]) -> int:
@@ -105,7 +170,7 @@ def _ordered(layers: list[list[str]], up: dict[str, list[str]], down: dict[str, 
         for index in indices:
             fixed = current[index - 1] if rightwards else current[index + 1]
             current[index] = _by_barycentre(current[index], fixed, up if rightwards else down)
-        _transpose(current, up)
+        _transpose(current, up, down)
         count = _total(current, up)
         if count < best_count:
             best, best_count = [list(layer) for layer in current], count
@@ -131,54 +196,57 @@ def _crossing_free(layers: list[list[str]], up: dict[str, list[str]]) -> list[li
     steps = 0
     chosen: list[list[str]] = [[] for _ in layers]
 
-    def place(index: int, position: dict[str, int]) -> bool:
+    def place(index: int, position: dict[str, int], reach: int) -> bool:
+        """`reach`: the lowest place in the layer before that a placed name's sources reach."""
         nonlocal steps
         if index == len(layers):
             return True
         row = chosen[index]
         if len(row) == len(layers[index]):
-            return place(index + 1, {name: at for at, name in enumerate(row)})
+            return place(index + 1, {name: at for at, name in enumerate(row)}, -1)
         steps += 1
         if steps > SEARCH_STEPS:
             raise TimeoutError
         for name in layers[index]:
             if name in row:
                 continue
+            sources = [position[source] for source in up[name]] if index > 0 else []
             # name goes right of every placed one: a placed one whose source lies right of one of name's crosses it
-            if up[name] and index > 0:
-                lowest = min(position[source] for source in up[name])
-                if any(up[other] and max(position[source] for source in up[other]) > lowest for other in row):
-                    continue
+            if sources and reach > min(sources):
+                continue
             row.append(name)
-            if place(index, position):
+            if place(index, position, max(reach, *sources) if sources else reach):
                 return True
             row.pop()
         return False
 
     try:
-        return chosen if place(0, {}) else None
+        return chosen if place(0, {}, -1) else None
     except TimeoutError:
         return None
 
 
-def _transpose(layers: list[list[str]], up: dict[str, list[str]]) -> None:
-    """Swap neighbours in a layer while a swap lowers the crossings on either side of it."""
+def _transpose(layers: list[list[str]], up: dict[str, list[str]], down: dict[str, list[str]]) -> None:
+    """Swap neighbours in a layer while a swap lowers the crossings on either side of it.
+    A swap changes only the crossings between the two names' own segments, so only those
+    are counted."""
     improved = True
     while improved:
         improved = False
         for index, layer in enumerate(layers):
+            left = {name: at for at, name in enumerate(layers[index - 1])} if index > 0 else {}
+            right = {name: at for at, name in enumerate(layers[index + 1])} if index + 1 < len(layers) else {}
             for place in range(len(layer) - 1):
-                before = _local(layers, index, up)
-                layer[place], layer[place + 1] = layer[place + 1], layer[place]
-                if _local(layers, index, up) < before:
+                a, b = layer[place], layer[place + 1]
+                if _pairs(b, a, up, left) + _pairs(b, a, down, right) < _pairs(a, b, up, left) + _pairs(a, b, down, right):
+                    layer[place], layer[place + 1] = b, a
                     improved = True
-                else:
-                    layer[place], layer[place + 1] = layer[place + 1], layer[place]
 
 
-def _local(layers: list[list[str]], index: int, up: dict[str, list[str]]) -> int:
-    count = _crossings_between(layers[index - 1], layers[index], up) if index > 0 else 0
-    return count + (_crossings_between(layers[index], layers[index + 1], up) if index + 1 < len(layers) else 0)
+def _pairs(first: str, second: str, neighbours: dict[str, list[str]], position: dict[str, int]) -> int:
+    """Crossings between the segments of `first` and of `second` to a neighbouring layer
+    when `first` is above `second`."""
+    return sum(1 for one in neighbours[first] for other in neighbours[second] if position[one] > position[other])
 
 
 def _rows(layers: list[list[str]], up: dict[str, list[str]], down: dict[str, list[str]]) -> dict[str, float]:
@@ -217,3 +285,25 @@ def _isotonic(values: list[float]) -> list[float]:
             mean, count = blocks.pop()
             blocks[-1] = [(blocks[-1][0] * blocks[-1][1] + mean * count) / (blocks[-1][1] + count), blocks[-1][1] + count]
     return [mean for mean, count in blocks for _ in range(int(count))]
+
+
+def bands(column: dict[str, int], edges: Sequence[tuple[str, str]], columns: int, widest: int) -> list[range]:
+    """Cuts the columns into as few consecutive bands of at most `widest` columns as can be,
+    where the fewest values cross a cut (each crossing value is drawn again at the start of
+    its band), the bands as even as possible after that. Dynamic programming over the cut
+    positions: the best split of the first `end` columns into `count` bands."""
+    count = -(-columns // widest)
+
+    def cost(start: int, end: int) -> tuple[int, int]:
+        carried = {source for source, target in edges if column[source] < start <= column[target] < end}
+        return len(carried), (end - start) ** 2
+
+    best: dict[tuple[int, int], tuple[tuple[int, int], list[range]]] = {(0, 0): ((0, 0), [])}
+    for used in range(1, count + 1):
+        for end in range(1, columns + 1):
+            options = [((ghosts + extra, even + square), [*split, range(start, end)])
+                       for start in range(max(0, end - widest), end) if (used - 1, start) in best
+                       for (ghosts, even), split in [best[used - 1, start]] for extra, square in [cost(start, end)]]
+            if options:
+                best[used, end] = min(options, key=lambda option: option[0])
+    return best[count, columns][1]

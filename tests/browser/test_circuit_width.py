@@ -15,6 +15,7 @@ import pytest
 import derive
 
 from ..conftest import EXAMPLES
+from ..views.test_circuit import thirty_gates
 
 sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -22,23 +23,12 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is
 WIDTH = 800
 
 
-def _thirty_gates() -> dict[str, Any]:
-    """A deep circuit of exactly 30 gates: ten nodes, each a multiply, an add and an
-    activation, with shared weights and forks (n_i uses n_{i-1} and n_{i-2})."""
-    activations = ["sigmoid", "tanh", "relu"]
-    nodes = [{"n0": "sigmoid(w0*x0 + x1)"}, {"n1": "tanh(w1*n0 + x0)"}]
-    nodes += [{f"n{i}": f"{activations[i % 3]}(w{i % 3}*n{i - 1} + n{i - 2})"} for i in range(2, 10)]
-    return {"language": "en", "title": "30 gates",
-            "graph": {"inputs": {"x0": 0.5, "x1": -1.0}, "parameters": {"w0": 0.8, "w1": -0.6, "w2": 1.1},
-                      "nodes": nodes, "granularity": "gates"}}
-
-
 def test_the_deep_circuit_has_30_gates() -> None:
-    assert len(derive.load(_thirty_gates()).network.gates) == 30
+    assert len(derive.load(thirty_gates()).network.gates) == 30
 
 
 SPECS: dict[str, Any] = {path.name: path for path in sorted(EXAMPLES.glob("graph-*.yaml"))}
-SPECS["30 gates"] = _thirty_gates()
+SPECS["30 gates"] = thirty_gates()
 
 # Every element wider than the window must sit in an ancestor that scrolls sideways and fits.
 OVERFLOW = """() => {
