@@ -37,7 +37,6 @@ def document_files(
 ) -> tuple[dict[str, bytes], list[str]]:
     """File name -> bytes, and notes for the user (such as a PDF skipped for want of TeX).
     The `check` format is the self-check page, check.html, whatever the kinds."""
-    from .classroom.check import check_page
     from .views.key import key_json
     from .views.pdf import TexMissing, compile_pdf
 
@@ -50,6 +49,8 @@ def document_files(
         raise SpecError(f"--format slides: the slides work the per-weight derivation of a layered network, which {shape} "
                         "does not have; leave slides out of --format.")
     if "check" in formats:
+        from .classroom.check import check_page  # the grader it re-uses is 30 ms of a start-up otherwise
+
         files["check.html"] = check_page(problem, language or problem.spec.language, reveal=reveal).encode()
         formats = [fmt for fmt in formats if fmt != "check"]
     if notation == "matrix":
