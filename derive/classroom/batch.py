@@ -45,6 +45,12 @@ class Job:
     reveal: bool = False  # the self-check page (format `check`) shows the right value of a wrong answer
     slides_all: bool = False  # --slides-all: every parameter derived, however long the deck
 
+    @classmethod
+    def of(cls, variant: Variant, formats: list[str], language: str, mathjax_url: str, reveal: bool, slides_all: bool) -> Job:
+        problem = variant.problem
+        return cls(problem.spec, problem.origin, problem.name, variant.number, variant.student, tuple(formats), language,
+                   mathjax_url, reveal, slides_all)
+
 
 @dataclass
 class VersionOutput:
@@ -111,8 +117,7 @@ def variant_files(
     echo: Callable[[str], None] = print,
 ) -> tuple[dict[str, bytes], list[str]]:
     language = language or variants[0].problem.spec.language
-    jobs = [Job(v.problem.spec, v.problem.origin, v.problem.name, v.number, v.student, tuple(formats), language, mathjax_url, reveal, slides_all)
-            for v in variants]
+    jobs = [Job.of(variant, formats, language, mathjax_url, reveal, slides_all) for variant in variants]
     cores = workers or os.cpu_count() or 1
     return _class_files(variants, list(progress(_rendered(jobs, cores))), formats, language, cores, echo)
 
@@ -164,9 +169,7 @@ def drawn_variant_files(
     language = language or problem.spec.language
 
     def job(variant: Variant) -> Job:
-        spec = variant.problem.spec
-        return Job(spec, variant.problem.origin, variant.problem.name, variant.number, variant.student, tuple(formats), language,
-                   mathjax_url, reveal, slides_all)
+        return Job.of(variant, formats, language, mathjax_url, reveal, slides_all)
 
     cores = workers or os.cpu_count() or 1
     drawn = _drawn_in_workers(drawing, job, cores) if cores > 1 and drawing.count >= PARALLEL_FROM else _drawn_here(drawing, job)
