@@ -97,7 +97,7 @@ class CircuitLayout:
                 points[-1] = _towards(points[-1], points[-2], SVG_RADIUS + 2)
                 edges.append({"points": " ".join(f"{x:g},{y:g}" for x, y in points)})
             boxes += [{"center": at(box.x, box.y), "inside": box.inside[1], "leaf": box.is_leaf, "again": box.is_copy,
-                       "labels": [(side, text, DIAGRAM_BLANK in latex, r"\boxed{" in latex and DIAGRAM_BLANK not in latex)
+                       "labels": [_svg_label(at(box.x, box.y), side, latex, text)
                                   for side, (latex, text) in (("value", box.value), ("gradient", box.gradient)) if latex]}
                       for box in band.boxes]
             if top:
@@ -106,6 +106,18 @@ class CircuitLayout:
         width = max(band.width for band in self.bands)
         return {"width": round(2 * SVG_MARGIN + width * SVG_SCALE), "height": round(top - SVG_BAND_GAP),
                 "radius": SVG_RADIUS, "boxes": boxes, "edges": edges, "rules": rules}
+
+
+def _svg_label(center: tuple[float, float], side: str, latex: str, text: str) -> dict[str, object]:
+    """Where a value (above the circle) or a gradient (below) is written, in px rounded to
+    0.1 so no float noise (249.89999999999998) reaches the file: a blank is a 44 px box
+    with the node's name, if any, to its left; a key's number has a frame that fits it."""
+    top = center[1] - SVG_RADIUS - 19 if side == "value" else center[1] + SVG_RADIUS + 3
+    blank = DIAGRAM_BLANK in latex
+    frame = 44.0 if blank else 7.2 * len(text) + 8
+    return {"colour": "#2a6b2a" if side == "value" else "#a33", "text": text, "blank": blank,
+            "boxed": r"\boxed{" in latex and not blank, "top": round(top, 1), "baseline": round(top + 12, 1),
+            "frame_x": round(center[0] - frame / 2, 1), "frame_width": round(frame, 1), "name_x": round(center[0] - 25, 1)}
 
 
 def _towards(start: tuple[float, float], end: tuple[float, float], distance: float) -> tuple[float, float]:

@@ -269,6 +269,21 @@ def test_the_svg_is_well_formed_and_blanks_on_the_worksheet(kind: str) -> None:
     assert "0.6" in texts  # a given number is printed on every kind
 
 
+@pytest.mark.parametrize("kind", ["handout", "worksheet", "key"])
+def test_every_svg_coordinate_is_written_to_a_tenth_of_a_pixel(kind: str) -> None:
+    """Geometry is rounded where it is computed: 249.89999999999998 once reached the file
+    from arithmetic done in the template. Every attribute number, every example and the
+    deep circuit's bands."""
+    problems = [*(_problem(name) for name in NAMES), derive.load(thirty_gates())]
+    for problem in problems:
+        root = ElementTree.fromstring(render_diagram(problem, kind))
+        for element in root.iter():
+            for attribute, value in element.attrib.items():
+                if attribute in {"d", "viewBox", "points", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "width", "height", "r"}:
+                    for number in re.findall(r"-?\d+(?:\.\d+)?", value):
+                        assert len(number.partition(".")[2]) <= 1, (problem.title, attribute, value)
+
+
 def test_a_worksheet_s_svg_names_the_gates_beside_their_blanks_as_the_tikz_does() -> None:
     """Max and multiply (p = xy, m = max(z, w), s = p + m, f = 2s): each gate's name
     stands left of its blank in both pictures, so the student knows which blank is p."""
