@@ -197,9 +197,9 @@ def test_random_graphs_are_drawn_without_crossings_where_that_is_possible() -> N
         planar.append(None if None in found else not found or any(found))
         graphs.append([(source, gate.name) for gate in d.network.gates for source in gate.inputs])
     assert all(count == 0 for count, possible in zip(counts, planar) if possible), list(zip(counts, planar))
-    # Measured: 31 of the 40 drawn with no crossing, 14 crossings in all (43 with longest-path
-    # columns only, 95 before the layered method; 16 if the two graphs cut into bands were drawn in one).
-    assert sum(count == 0 for count in counts) >= 31 and sum(counts) <= 14, counts
+    # Measured: 33 of the 40 drawn with no crossing, 12 crossings in all (31 and 14 before the
+    # random layerings, 43 crossings with longest-path columns only, 95 before the layered method).
+    assert sum(count == 0 for count in counts) >= 33 and sum(counts) <= 12, counts
     undecided = [edges for edges, possible in zip(graphs, planar) if possible is None]
     assert len(undecided) <= 1
     try:
