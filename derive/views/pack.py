@@ -34,6 +34,7 @@ PICTURE = re.compile(r"\\begin\{tikzpicture\}.*?\\end\{tikzpicture\}", re.S)
 # A labelled edge of the network picture (tex/body.tex.j2), one a line.
 LABELLED_EDGE = re.compile(r"^\\draw\[->\] \((?P<source>[\w-]+)\) -- node\[(?P<options>[^\]\n]*)\] \{(?P<label>[^\n]*)\} \((?P<target>[\w-]+)\);$", re.M)
 PICTURE_END = r"\end{tikzpicture}"
+PLOT = r"\begin{axis}"  # a pgfplots plot (the loss per iteration, tex/body.tex.j2)
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,11 @@ def render_pack(bodies: list[str], language: str) -> str:
 
     bodies = [PICTURE.sub(placed, body) for body in bodies]
     shared = [(box.name, box.source) for box in boxes.values()]
-    return _environment("tex").get_template("pack.tex.j2").render(bodies=bodies, language=language, pictures=shared)
+    # pgfplots costs a quarter of a second of every XeLaTeX run that loads it; only a training
+    # run's loss plot needs it.
+    with_plots = any(PLOT in body for body in bodies)
+    return _environment("tex").get_template("pack.tex.j2").render(bodies=bodies, language=language, pictures=shared,
+                                                                  with_plots=with_plots)
 
 
 def _skeleton(picture: str) -> str:

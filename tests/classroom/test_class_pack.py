@@ -73,10 +73,33 @@ def test_a_pack_builds_each_network_once_and_the_pages_look_as_drawn_in_full(tmp
     for kind, pages, most_pixels_apart in (("worksheet", 8, 0), ("key", 10, 0.001)):
         packed = render_pack(bodies[kind], "ko")
         assert packed.count(r"\begin{tikzpicture}") == 1  # the box, laid over by each key's labels in plain PGF
-        in_full = _environment("tex").get_template("pack.tex.j2").render(bodies=bodies[kind], language="ko", pictures=[])
+        in_full = _environment("tex").get_template("pack.tex.j2").render(bodies=bodies[kind], language="ko", pictures=[], with_plots=False)
         assert in_full.count(r"\begin{tikzpicture}") == 2
         shared, drawn = (_first_pages(compile_pdf(source, kind), tmp_path, pages) for source in (packed, in_full))
         assert len(shared) == len(drawn) == pages
         for ours, theirs in zip(shared, drawn, strict=True):
             assert ours.shape == theirs.shape
             assert np.count_nonzero(ours != theirs) <= most_pixels_apart * ours.size
+
+
+def test_pgfplots_is_loaded_only_by_a_pack_that_plots(tmp_path: Path) -> None:
+    """A quarter of a second of every XeLaTeX run: a pack loads pgfplots only when one of its
+    bodies has a loss plot (a training run's key), and such a pack still compiles."""
+    import yaml
+
+    from derive.views.pack import render_pack
+    from derive.views.pdf import compile_pdf
+
+    for name, plots in (("2-2-1-linear-mse.yaml", False), ("2-2-1-adam.yaml", True)):
+        spec = yaml.safe_load((EXAMPLES / name).read_text(encoding="utf-8"))
+        spec.setdefault("randomize", {"inputs": {"min": 0.1, "max": 0.9}, "weights": {"min": -0.9, "max": 0.9}})
+        variants = make_variants(derive.load(spec), 2, seed=5)
+        for kind in ("worksheet", "key"):
+            bodies = [derive.views.documents.render(v.problem, kind, "tex_body", "en", version=v.id, student=None) for v in variants]
+            has_plot = any(r"\begin{axis}" in body for body in bodies)
+            packed = render_pack(bodies, "en")
+            assert (r"\usepackage{pgfplots}" in packed) == has_plot
+            if kind == "key":
+                assert has_plot == plots, name
+                if plots:
+                    assert _page_texts(compile_pdf(packed, "keys"), tmp_path)
