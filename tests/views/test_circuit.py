@@ -197,9 +197,10 @@ def test_random_graphs_are_drawn_without_crossings_where_that_is_possible() -> N
         planar.append(None if None in found else not found or any(found))
         graphs.append([(source, gate.name) for gate in d.network.gates for source in gate.inputs])
     assert all(count == 0 for count, possible in zip(counts, planar) if possible), list(zip(counts, planar))
-    # Measured: 33 of the 40 drawn with no crossing, 12 crossings in all (31 and 14 before the
-    # random layerings, 43 crossings with longest-path columns only, 95 before the layered method).
-    assert sum(count == 0 for count in counts) >= 33 and sum(counts) <= 12, counts
+    # Measured: 36 of the 40 drawn with no crossing, 6 crossings in all (31 and 14 before the
+    # random layerings, 43 crossings with longest-path columns only, 95 before the layered method);
+    # 3 of the 4 are not planar, and the fourth kept its crossing through 3,700 random layerings.
+    assert sum(count == 0 for count in counts) >= 36 and sum(counts) <= 6, counts
     undecided = [edges for edges, possible in zip(graphs, planar) if possible is None]
     assert len(undecided) <= 1
     try:
@@ -207,6 +208,24 @@ def test_random_graphs_are_drawn_without_crossings_where_that_is_possible() -> N
     except ImportError:
         return
     assert not any(networkx.check_planarity(networkx.Graph(edges))[0] for edges in undecided)
+
+
+def test_the_random_layerings_give_the_same_picture_every_time() -> None:
+    """Random graph 17 is drawn without crossings only by a random layering: drawn again,
+    uncached and after the global random state is disturbed, it is the same drawing."""
+    import random
+
+    from derive.views.layering import layered
+
+    from ..engine.test_graph_random import GRAPHS as RANDOM
+
+    circuit = build({**RANDOM[17], "graph": {**RANDOM[17]["graph"], "granularity": "gates"}}).derivation.network
+    names = (*circuit.leaves, *(gate.name for gate in circuit.gates))
+    edges = tuple((source, gate.name) for gate in circuit.gates for source in gate.inputs)
+    first = layered.__wrapped__(names, edges)
+    random.seed(12345)
+    again = layered.__wrapped__(names, edges)
+    assert first == again and first.crossings == 0
 
 
 def thirty_gates() -> dict[str, Any]:
