@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..engine.policy import format_number
-from .diagram import plain_text
+from .diagram import plain_text, svg_minus
 from .layering import Layered, bands, layered
 
 if TYPE_CHECKING:
@@ -115,6 +115,7 @@ def _svg_label(center: tuple[float, float], side: str, latex: str, text: str) ->
     top = center[1] - SVG_RADIUS - 19 if side == "value" else center[1] + SVG_RADIUS + 3
     blank = DIAGRAM_BLANK in latex
     frame = 44.0 if blank else 7.2 * len(text) + 8
+    text = svg_minus(text)
     return {"colour": "#2a6b2a" if side == "value" else "#a33", "text": text, "blank": blank,
             "boxed": r"\boxed{" in latex and not blank, "top": round(top, 1), "baseline": round(top + 12, 1),
             "frame_x": round(center[0] - frame / 2, 1), "frame_width": round(frame, 1), "name_x": round(center[0] - 25, 1)}

@@ -175,7 +175,8 @@ def layout(network: Network, with_values: bool) -> Layout:
             source = nodes[parameter.source] if parameter.source else nodes[f"bias{layer_of[target]}"]
             name = network.latex(parameter.name)
             value = format_number(parameter.value) if with_values and parameter.value is not None else ""
-            edges.append(Edge(source, nodes[post_of[target]], f"{name} = {value}" if value else name, (*plain_text(name), f" = {value}" if value else "")))
+            edges.append(Edge(source, nodes[post_of[target]], f"{name} = {value}" if value else name,
+                              (*plain_text(name), svg_minus(f" = {value}") if value else "")))
     if count > NAMED_EDGES:
         return Layout(list(nodes.values()), [Edge(e.source, e.target, "", ("", "", "")) for e in edges], (len(columns) - 1) * COLUMN_GAP, (tallest - 1) * ROW_GAP)
     return Layout(list(nodes.values()), _placed(edges), (len(columns) - 1) * COLUMN_GAP, (tallest - 1) * ROW_GAP)
@@ -186,6 +187,12 @@ _GREEK_LETTERS = dict(zip(
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau upsilon phi chi psi omega".split(),
     "αβγδεζηθικλμνξπρστυφχψω",
 ))
+
+
+def svg_minus(text: str) -> str:
+    """Each number's minus sign as the typographic minus (U+2212), as the PDF prints it: SVG
+    has no math typesetting, and a hyphen is a short dash beside a digit."""
+    return re.sub(r"(?<![\w.])-(?=[\d.])", "\u2212", text)
 
 
 def plain_text(latex: str) -> tuple[str, str]:

@@ -308,6 +308,14 @@ def test_every_svg_coordinate_is_written_to_a_tenth_of_a_pixel(kind: str) -> Non
                         assert len(number.partition(".")[2]) <= 1, (problem.title, attribute, value)
 
 
+@pytest.mark.parametrize("name", ["graph-max-multiply.yaml", "2-3-2-minibatch.yaml"])
+def test_svg_numbers_carry_the_minus_sign_the_pdf_prints(name: str) -> None:
+    """A circuit's values and gradients (p = -12) and a network's weights (2-3-2 has negative
+    ones) are written with U+2212 in the SVG, as in the PDF, never with a hyphen."""
+    texts = "".join(ElementTree.fromstring(render_diagram(_problem(name), "key")).itertext())
+    assert re.search("\u2212[0-9]", texts) and not re.search("-[0-9.]", texts), texts
+
+
 def test_a_worksheet_s_svg_names_the_gates_beside_their_blanks_as_the_tikz_does() -> None:
     """Max and multiply (p = xy, m = max(z, w), s = p + m, f = 2s): each gate's name
     stands left of its blank in both pictures, so the student knows which blank is p."""
