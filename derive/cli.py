@@ -206,12 +206,13 @@ def variants(
     """Write one version of SPEC's worksheet and key per student, with fresh numbers."""
     from .views.documents import FORMATS, MATHJAX_URL
     from .api import load
-    from .classroom.variants import parse_roster
+    from .classroom.variants import parse_roster, require_randomize
     from .spec.files import read_text_any_encoding
     from .writer import write_variants
 
     chosen_formats = _split(formats, (*FORMATS, "check"), "--format")
     problem = _small_enough(load(spec, chain))
+    require_randomize(problem)
     students = parse_roster(read_text_any_encoding(roster), str(roster)) if roster else None
     with click.progressbar(length=max(count, len(students or [])), label="writing versions", file=sys.stderr) as bar:
         def writing(outputs):  # type: ignore[no-untyped-def]

@@ -189,3 +189,12 @@ def test_slides_where_there_are_none_to_make_is_one_message_not_a_silent_nothing
     done = _run("worksheet", *args, "--format", "slides", "-o", str(tmp_path / "out"))
     assert done.returncode == 2 and "--format slides:" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_variants_of_a_spec_with_nothing_to_draw_are_refused_before_any_progress(tmp_path: Path) -> None:
+    """One message naming randomize, exit status 2, no progress bar shown first, no folder."""
+    result = _run("variants", "examples/graph-shared-weight.yaml", "--count", "3", "-o", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "randomize: this spec has no randomize section" in result.stderr
+    assert "writing versions" not in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()

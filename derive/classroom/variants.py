@@ -125,6 +125,14 @@ def _fingerprint(problem: Problem) -> tuple[float | None, ...]:
     return (*given, *(p.value for p in network.parameters))
 
 
+def require_randomize(problem: Problem) -> None:
+    """Versions need numbers to draw: refused before any work starts (the command line asks
+    before it shows progress), with what to add."""
+    if problem.spec.randomize is None:
+        raise SpecError(f"{problem.origin}: randomize: this spec has no randomize section, so every version would be the same. "
+                        "Add one, e.g. randomize: {inputs: {min: 0.1, max: 0.9}, weights: {min: -0.9, max: 0.9}}.")
+
+
 @dataclass
 class Drawing:
     """Versions being drawn: candidates come from the seed's one stream of numbers and are
@@ -144,9 +152,7 @@ class Drawing:
 
     @classmethod
     def start(cls, problem: Problem, count: int, seed: int, roster: list[Student] | None = None) -> Drawing:
-        if problem.spec.randomize is None:
-            raise SpecError(f"{problem.origin}: randomize: this spec has no randomize section, so every version would be the same. "
-                            "Add one, e.g. randomize: {inputs: {min: 0.1, max: 0.9}, weights: {min: -0.9, max: 0.9}}.")
+        require_randomize(problem)
         return cls(problem, max(count, len(roster or [])), random.Random(seed), roster)
 
     @property
