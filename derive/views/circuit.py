@@ -28,6 +28,7 @@ ROW_GAP = 2.3  # cm: the value above one box and the gradient below the next sta
 MIN_COLUMN_GAP = 1.7  # cm: a boxed key label fits between two boxes of one row
 MOST_COLUMNS = int(PAGE_WIDTH / MIN_COLUMN_GAP) + 1  # columns in one band of the picture
 NAMED_GAP = 2.2  # cm between columns from which a gate's value label has room for its node's name too
+NAMED_OVERHANG = 0.6  # cm a named label (n4 = 0.242) at a band's last column reaches past a plain one: the page keeps room
 SVG_SCALE = 62  # px per cm
 SVG_MARGIN = 46  # px around the picture: room for the labels of the outer boxes
 SVG_RADIUS = 17  # px
@@ -55,6 +56,7 @@ class Box:
     value: tuple[str, str]  # above: LaTeX and plain text ("" for none)
     gradient: tuple[str, str]  # below
     is_copy: bool = False  # a value drawn again, dashed, at the start of a later band
+    is_named: bool = False  # the value label carries the gate's name (q = 0.5): wider than a number
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,6 @@ def _svg_label(center: tuple[float, float], side: str, latex: str, text: str) ->
     top = center[1] - SVG_RADIUS - 19 if side == "value" else center[1] + SVG_RADIUS + 3
     blank = DIAGRAM_BLANK in latex
     frame = 44.0 if blank else 7.2 * len(text) + 8
-    text = svg_minus(text)
     return {"colour": "#2a6b2a" if side == "value" else "#a33", "text": text, "blank": blank,
             "boxed": r"\boxed{" in latex and not blank, "top": round(top, 1), "baseline": round(top + 12, 1),
             "frame_x": round(center[0] - frame / 2, 1), "frame_width": round(frame, 1), "name_x": round(center[0] - 25, 1)}
@@ -135,13 +136,13 @@ def circuit_layout(derivation: Derivation, renderer: Renderer, kind: str) -> Cir
     circuit: Circuit = derivation.network  # type: ignore[assignment]
     names = (*circuit.leaves, *(gate.name for gate in circuit.gates))
     edges = tuple((source, gate.name) for gate in circuit.gates for source in gate.inputs)
-    whole = layered(names, edges)
+    whole = layered(names, edges, MOST_COLUMNS)
     drawings = [whole]
     carried: set[str] = set()  # the names drawn again, dashed, in a later band
     if len(whole.layers) > MOST_COLUMNS:
         column = {name: index for index, layer in enumerate(whole.layers) for name in layer}
-        for leaf in circuit.leaves:  # in the band of its first use, one column left of which it is drawn
-            column[leaf] += 1
+        for leaf in circuit.leaves:  # in the band of its first use, left of which it is drawn
+            column[leaf] = min(column[target] for source, target in edges if source == leaf)
         drawings = []
         for span in bands(column, edges, len(whole.layers), MOST_COLUMNS - 1):
             again = [(source, target) for source, target in edges if column[source] < span.start and column[target] in span]
@@ -149,10 +150,17 @@ def circuit_layout(derivation: Derivation, renderer: Renderer, kind: str) -> Cir
             copies = [COPY + name for name in dict.fromkeys(source for source, _ in again)]
             drawings.append(layered((*copies, *(name for name in names if column[name] in span)),
                                     tuple((COPY + source if column[source] < span.start else source, target)
-                                          for source, target in edges if column[target] in span)))
-    gap = min(MAX_COLUMN_GAP, PAGE_WIDTH / max(max(len(drawing.layers) for drawing in drawings) - 1, 1))
-    return CircuitLayout([_band(derivation, renderer, kind, drawing, number, gap, carried)
-                          for number, drawing in enumerate(drawings)], gap)
+                                          for source, target in edges if column[target] in span), MOST_COLUMNS))
+    def laid_out(width: float) -> CircuitLayout:
+        gap = min(MAX_COLUMN_GAP, width / max(max(len(drawing.layers) for drawing in drawings) - 1, 1))
+        return CircuitLayout([_band(derivation, renderer, kind, drawing, number, gap, carried)
+                              for number, drawing in enumerate(drawings)], gap)
+
+    layout = laid_out(PAGE_WIDTH)
+    if any(band.width > PAGE_WIDTH - NAMED_OVERHANG and any(box.is_named and box.x >= band.width for box in band.boxes)
+           for band in layout.bands):
+        layout = laid_out(PAGE_WIDTH - NAMED_OVERHANG)  # fewer labels are named at a narrower gap, none wider
+    return layout
 
 
 def _band(derivation: Derivation, renderer: Renderer, kind: str, drawing: Layered, number: int, gap: float,
@@ -180,14 +188,15 @@ def _band(derivation: Derivation, renderer: Renderer, kind: str, drawing: Layere
                 inside = (name_latex, "".join(plain_text(name_latex)))
             value = _label(derivation, renderer, name, kind)
             named = name in carried or (name in nodes and gap >= NAMED_GAP)  # which gate is q: its name beside its value
-            if gates_drawn and name in ops and value[0] and named:
+            named = named and gates_drawn and name in ops and bool(value[0])
+            if named:
                 plain = "".join(plain_text(name_latex))
                 value = (f"{name_latex} = {value[0]}", f"{plain} = {value[1]}" if value[1] else f"{plain} =")
             gradient_id = f"d{output}/d{name}"
             gradient = _label(derivation, renderer, gradient_id, kind) if gradient_id in derivation else ("", "")
             if name == output:
                 gradient = ("1", "1")
-            placed[key] = Box(*at, inside, name not in ops, value, gradient)
+            placed[key] = Box(*at, inside, name not in ops, value, gradient, is_named=named)
     column = {name: index for index, layer in enumerate(drawing.layers) for name in layer}
     edges = [Edge(placed[source], placed[target], tuple((column[point] * gap, drawing.row[point] * ROW_GAP) for point in points))
              for (source, target), points in drawing.routes.items()]
@@ -201,11 +210,11 @@ def _label(derivation: Derivation, renderer: Renderer, step_id: str, kind: str) 
     if step_id not in derivation:
         given = circuit.graph.leaves.get(step_id)
         text = format_number(given) if given is not None else ""
-        return text, text
+        return text, svg_minus(text)
     step: Step = derivation[step_id]
     if step.value is None:
         return "", ""
     shown = renderer.number(step)
     if kind == "worksheet":
         return DIAGRAM_BLANK, ""
-    return (rf"\boxed{{{shown}}}" if kind == "key" else shown), shown
+    return (rf"\boxed{{{shown}}}" if kind == "key" else shown), svg_minus(shown)

@@ -34,6 +34,7 @@ from itertools import pairwise
 
 SEARCH_STEPS = 60_000  # placements the search for a crossing-free order may try (about 0.1 s)
 RANDOM_TRIES = 60  # random layerings tried when the chosen columns leave crossings
+RANDOM_UP_TO = 60  # names (leaves and gates): a larger graph is not given the random layerings
 RANDOM_SEARCH_STEPS = 2_000  # placements each random layering's search may try
 CHANCES = (0.1, 0.2, 0.35, 0.5)  # tried in turn: the chance that a random layering moves a name one column
 MOVES = 20  # single-name column moves the search for better columns may try
@@ -58,11 +59,15 @@ DUMMY = "\x00"  # prefix of a dummy point's name: no spec name holds a NUL
 
 
 @lru_cache(maxsize=64)
-def layered(names: tuple[str, ...], edges: tuple[tuple[str, str], ...]) -> Layered:
+def layered(names: tuple[str, ...], edges: tuple[tuple[str, str], ...], widest: int) -> Layered:
     """`names` in the order given (leaves, then gates in evaluation order); `edges` source to
-    target. Kept once computed (a document draws its picture several times, variants draw the
-    same graph again): the columns' search costs up to a second on a graph with crossings.
-    The drawing returned is shared, so it is read, never changed."""
+    target; `widest`: the most columns one band of the page holds. The random layerings may
+    add columns, but never past `widest` (a picture cut into bands for a crossing it lost
+    reads worse), and are not tried for a graph drawn in bands anyway or for one of more
+    than RANDOM_UP_TO names (a 120-gate graph's tries took 11 s). Kept once computed (a
+    document draws its picture several times, variants draw the same graph again): the
+    columns' search costs up to about a second on a 30-gate graph with crossings. The drawing
+    returned is shared, so it is read, never changed."""
     inputs: dict[str, list[str]] = {name: [] for name in names}
     consumers: dict[str, list[str]] = {name: [] for name in names}
     for source, target in edges:
@@ -83,8 +88,10 @@ def layered(names: tuple[str, ...], edges: tuple[tuple[str, str], ...]) -> Layer
             late[name] = min(late[other] for other in consumers[name]) - 1 if consumers[name] else last
         other = _moved(names, edges, late, inputs, consumers).searched()
         drawing = min(drawing, other, key=lambda columns: (columns.crossings, columns.points))
-    if drawing.crossings:
-        drawing = min(drawing, _shuffled(names, edges, inputs, consumers), key=lambda columns: (columns.crossings, columns.points))
+    if drawing.crossings and len(names) <= RANDOM_UP_TO and len(drawing.order) <= widest:
+        shuffled = _shuffled(names, edges, inputs, consumers, widest)
+        if shuffled is not None and (shuffled.crossings, shuffled.points) < (drawing.crossings, drawing.points):
+            drawing = shuffled
     return Layered(drawing.order, _rows(drawing.order, drawing.up, drawing.down), drawing.routes, drawing.crossings)
 
 
@@ -129,7 +136,7 @@ class _Columns:
 
 
 def _shuffled(names: Sequence[str], edges: Sequence[tuple[str, str]], inputs: dict[str, list[str]],
-              consumers: dict[str, list[str]]) -> _Columns:
+              consumers: dict[str, list[str]], widest: int) -> _Columns | None:
     """The best of RANDOM_TRIES random layerings (stopping at one with no crossing): each
     gate a column later than its inputs force, and each leaf a column earlier than its first
     use, each by chance. Which columns admit a crossing-free order is not found by moving one
@@ -147,12 +154,13 @@ def _shuffled(names: Sequence[str], edges: Sequence[tuple[str, str]], inputs: di
             if not inputs[name]:
                 depth[name] = min(depth[other] for other in consumers[name]) - 1 - (shuffle.random() < chance) if consumers[name] else 0
         lowest = min(depth.values())
+        if max(depth.values()) - lowest >= widest:
+            continue
         columns = _Columns.of(names, edges, {name: level - lowest for name, level in depth.items()}).searched(RANDOM_SEARCH_STEPS)
         if best is None or (columns.crossings, columns.points) < (best.crossings, best.points):
             best = columns
         if best.crossings == 0:
             break
-    assert best is not None
     return best
 
 

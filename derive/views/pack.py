@@ -66,11 +66,11 @@ def render_pack(bodies: list[str], language: str) -> str:
             return _overlay(picture, boxes[skeleton].name)
         return picture
 
+    # pgfplots costs a quarter of a second of every XeLaTeX run that loads it; only a training
+    # run's loss plot needs it (asked of the bodies before a repeated plot becomes a box).
+    with_plots = any(PLOT in body for body in bodies)
     bodies = [PICTURE.sub(placed, body) for body in bodies]
     shared = [(box.name, box.source) for box in boxes.values()]
-    # pgfplots costs a quarter of a second of every XeLaTeX run that loads it; only a training
-    # run's loss plot needs it.
-    with_plots = any(PLOT in body for body in bodies)
     return _environment("tex").get_template("pack.tex.j2").render(bodies=bodies, language=language, pictures=shared,
                                                                   with_plots=with_plots)
 

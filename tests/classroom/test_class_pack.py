@@ -103,3 +103,5 @@ def test_pgfplots_is_loaded_only_by_a_pack_that_plots(tmp_path: Path) -> None:
                 assert has_plot == plots, name
                 if plots:
                     assert _page_texts(compile_pdf(packed, "keys"), tmp_path)
+                    # the same plot in every body becomes one shared box, and still needs pgfplots
+                    assert r"\usepackage{pgfplots}" in render_pack([bodies[0]] * 2, "en")
