@@ -27,7 +27,7 @@ Deterministic: every tie is broken by the order the names were given in."""
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import pairwise
@@ -73,13 +73,7 @@ def layered(names: tuple[str, ...], edges: tuple[tuple[str, str], ...], widest: 
     for source, target in edges:
         inputs[target].append(source)
         consumers[source].append(target)
-    depth: dict[str, int] = {}
-    for name in names:  # names come in evaluation order: inputs first
-        if inputs[name]:
-            depth[name] = 1 + max(depth.get(other, 0) for other in inputs[name])
-    for name in names:
-        if not inputs[name]:
-            depth[name] = min(depth[other] for other in consumers[name]) - 1 if consumers[name] else 0
+    depth = _longest_path(names, inputs, consumers)
     drawing = _Columns.of(names, edges, depth).searched()
     if drawing.crossings:
         last = max(depth.values())
@@ -87,10 +81,10 @@ def layered(names: tuple[str, ...], edges: tuple[tuple[str, str], ...], widest: 
         for name in reversed(names):
             late[name] = min(late[other] for other in consumers[name]) - 1 if consumers[name] else last
         other = _moved(names, edges, late, inputs, consumers).searched()
-        drawing = min(drawing, other, key=lambda columns: (columns.crossings, columns.points))
+        drawing = min(drawing, other, key=lambda columns: columns.cost)
     if drawing.crossings and len(names) <= RANDOM_UP_TO and len(drawing.order) <= widest:
         shuffled = _shuffled(names, edges, inputs, consumers, widest)
-        if shuffled is not None and (shuffled.crossings, shuffled.points) < (drawing.crossings, drawing.points):
+        if shuffled is not None and shuffled.cost < drawing.cost:
             drawing = shuffled
     return Layered(drawing.order, _rows(drawing.order, drawing.up, drawing.down), drawing.routes, drawing.crossings)
 
@@ -129,10 +123,32 @@ class _Columns:
         order = _ordered(layers, up, down)
         return _Columns(order, up, down, routes, _total(order, up), len(up))
 
+    @property
+    def cost(self) -> tuple[int, int]:
+        """Fewer crossings first, then fewer bends."""
+        return self.crossings, self.points
+
     def searched(self, steps: int = SEARCH_STEPS) -> _Columns:
         """These columns in a crossing-free order if the bounded search finds one."""
         order = _crossing_free(self.order, self.up, steps) if self.crossings else None
         return replace(self, order=order, crossings=0) if order else self
+
+
+def _longest_path(names: Sequence[str], inputs: dict[str, list[str]], consumers: dict[str, list[str]],
+                  moved: Callable[[], bool] = lambda: False) -> dict[str, int]:
+    """Columns by longest path: each gate one right of its deepest input, each leaf just left
+    of its first use (names come in evaluation order, inputs first); `moved()` says, name by
+    name, whether it goes one column further (a gate later, a leaf earlier). Shifted so the
+    first column is 0."""
+    depth: dict[str, int] = {name: 0 for name in names if not inputs[name]}
+    for name in names:
+        if inputs[name]:
+            depth[name] = 1 + max(depth[other] for other in inputs[name]) + moved()
+    for name in names:
+        if not inputs[name]:
+            depth[name] = min(depth[other] for other in consumers[name]) - 1 - moved() if consumers[name] else 0
+    lowest = min(depth.values())
+    return {name: level - lowest for name, level in depth.items()}
 
 
 def _shuffled(names: Sequence[str], edges: Sequence[tuple[str, str]], inputs: dict[str, list[str]],
@@ -146,18 +162,11 @@ def _shuffled(names: Sequence[str], edges: Sequence[tuple[str, str]], inputs: di
     best: _Columns | None = None
     for attempt in range(RANDOM_TRIES):
         chance = CHANCES[attempt % len(CHANCES)]
-        depth: dict[str, int] = {name: 0 for name in names if not inputs[name]}
-        for name in names:
-            if inputs[name]:
-                depth[name] = 1 + max(depth[other] for other in inputs[name]) + (shuffle.random() < chance)
-        for name in names:
-            if not inputs[name]:
-                depth[name] = min(depth[other] for other in consumers[name]) - 1 - (shuffle.random() < chance) if consumers[name] else 0
-        lowest = min(depth.values())
-        if max(depth.values()) - lowest >= widest:
+        depth = _longest_path(names, inputs, consumers, lambda chance=chance: shuffle.random() < chance)
+        if max(depth.values()) >= widest:
             continue
-        columns = _Columns.of(names, edges, {name: level - lowest for name, level in depth.items()}).searched(RANDOM_SEARCH_STEPS)
-        if best is None or (columns.crossings, columns.points) < (best.crossings, best.points):
+        columns = _Columns.of(names, edges, depth).searched(RANDOM_SEARCH_STEPS)
+        if best is None or columns.cost < best.cost:
             best = columns
         if best.crossings == 0:
             break
@@ -186,7 +195,7 @@ def _moved(names: Sequence[str], edges: Sequence[tuple[str, str]], depth: dict[s
                 tries += 1
                 kept, depth[name] = depth[name], level
                 columns = _Columns.of(names, edges, depth)
-                if (columns.crossings, columns.points) < (best.crossings, best.points):
+                if columns.cost < best.cost:
                     best, improved = columns, True
                 else:
                     depth[name] = kept
