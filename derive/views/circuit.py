@@ -5,8 +5,10 @@ LaTeX and the SVG of Markdown and HTML, so the two never disagree.
 Columns and rows come from the layered method in derive/views/layering.py: an edge that
 skips columns bends through a point in each column it passes, and the boxes are ordered to
 leave as few crossings as the sweeps find (none on the examples and on most random graphs
-of up to 30 gates). A circuit too deep for the page's width at MIN_COLUMN_GAP is cut into
-bands stacked top to bottom (one tikzpicture each, so a page may break between them)."""
+of up to 30 gates). Columns are as close as the widest label allows (least_gap), so a
+picture of small numbers may take 12 columns and stay in one piece; a circuit too deep for
+the page's width at that gap is cut into bands stacked top to bottom (one tikzpicture each,
+so a page may break between them)."""
 
 from __future__ import annotations
 
@@ -25,16 +27,18 @@ if TYPE_CHECKING:
 PAGE_WIDTH = 15.5  # cm the picture may take on an A4 page with 2 cm margins
 MAX_COLUMN_GAP = 3.0  # cm
 ROW_GAP = 2.3  # cm: the value above one box and the gradient below the next stay apart
-MIN_COLUMN_GAP = 1.7  # cm: a boxed key label fits between two boxes of one row
-MOST_COLUMNS = int(PAGE_WIDTH / MIN_COLUMN_GAP) + 1  # columns in one band of the picture
-NAMED_GAP = 2.2  # cm between columns from which a gate's value label has room for its node's name too
+PT = 2.54 / 72.27  # cm
+FRAME = 2 * 3.4 * PT  # cm \boxed adds: \fboxsep (3 pt) and the rule (0.4 pt) on each side
+LABEL_CLEARANCE = 0.24  # cm between the frames of two labels side by side: 12 columns of -0.453 on a line, 11 of -0.0779
+NAME_ROOM = 0.8  # cm a gate's value label takes with its node's name (q = 0.5) over the least gap
 NAMED_OVERHANG = 0.6  # cm a named label (n4 = 0.242) at a band's last column reaches past a plain one: the page keeps room
 SVG_SCALE = 62  # px per cm
 SVG_MARGIN = 46  # px around the picture: room for the labels of the outer boxes
 SVG_RADIUS = 17  # px
 SVG_BAND_GAP = 24  # px between two bands of a deep circuit
 COPY = "\x01"  # prefix of a copy's name in a band's layout: no spec name holds one
-DIAGRAM_BLANK = r"\boxed{\rule{0pt}{0.8em}\hspace{0.9cm}}"  # a worksheet's blank on the picture: no label, the text has them
+BLANK_WIDTH = 0.8  # cm: a worksheet's blank on the picture marks the place; the text has the labelled blanks
+DIAGRAM_BLANK = rf"\boxed{{\rule{{0pt}}{{0.8em}}\hspace{{{BLANK_WIDTH}cm}}}}"
 
 # The symbol inside a gate's box; a node (granularity: nodes) and a leaf show their name.
 OP_LATEX = {"add": "+", "multiply": r"\times", "negate": "-", "reciprocal": "1/x", "power": "x^{n}", "exp": r"\exp",
@@ -131,29 +135,34 @@ def _towards(start: tuple[float, float], end: tuple[float, float], distance: flo
 def circuit_layout(derivation: Derivation, renderer: Renderer, kind: str) -> CircuitLayout:
     """Every box placed, with the value above and the gradient below as this kind of
     document shows them: numbers (handout), blanks (worksheet) or boxed numbers (key). A
-    circuit of more than MOST_COLUMNS columns is cut into bands (derive/views/layering.py
-    chooses the cuts), each laid out on its own, so its columns keep MIN_COLUMN_GAP."""
+    circuit wider than the page at least_gap is cut into bands (derive/views/layering.py
+    chooses the cuts), each laid out on its own, so its columns keep that gap. A band may
+    hold one column fewer than a single picture: a gate carried on to the next band is named
+    at its value (n4 = 0.242), and at the band's last column that label needs NAMED_OVERHANG."""
     circuit: Circuit = derivation.network  # type: ignore[assignment]
     names = (*circuit.leaves, *(gate.name for gate in circuit.gates))
     edges = tuple((source, gate.name) for gate in circuit.gates for source in gate.inputs)
-    whole = layered(names, edges, MOST_COLUMNS)
+    least = least_gap(derivation, renderer)
+    most = max(2, int(PAGE_WIDTH / least) + 1)
+    whole = layered(names, edges, most)
     drawings = [whole]
     carried: set[str] = set()  # the names drawn again, dashed, in a later band
-    if len(whole.layers) > MOST_COLUMNS:
+    if len(whole.layers) > most:
+        most = max(2, int((PAGE_WIDTH - NAMED_OVERHANG) / least) + 1)
         column = {name: index for index, layer in enumerate(whole.layers) for name in layer}
         for leaf in circuit.leaves:  # in the band of its first use, left of which it is drawn
             column[leaf] = min(column[target] for source, target in edges if source == leaf)
         drawings = []
-        for span in bands(column, edges, len(whole.layers), MOST_COLUMNS - 1):
+        for span in bands(column, edges, len(whole.layers), most - 1):
             again = [(source, target) for source, target in edges if column[source] < span.start and column[target] in span]
             carried |= {source for source, _ in again}
             copies = [COPY + name for name in dict.fromkeys(source for source, _ in again)]
             drawings.append(layered((*copies, *(name for name in names if column[name] in span)),
                                     tuple((COPY + source if column[source] < span.start else source, target)
-                                          for source, target in edges if column[target] in span), MOST_COLUMNS))
+                                          for source, target in edges if column[target] in span), most))
     def laid_out(width: float) -> CircuitLayout:
         gap = min(MAX_COLUMN_GAP, width / max(max(len(drawing.layers) for drawing in drawings) - 1, 1))
-        return CircuitLayout([_band(derivation, renderer, kind, drawing, number, gap, carried)
+        return CircuitLayout([_band(derivation, renderer, kind, drawing, number, gap, carried, gap >= least + NAME_ROOM)
                               for number, drawing in enumerate(drawings)], gap)
 
     layout = laid_out(PAGE_WIDTH)
@@ -163,8 +172,30 @@ def circuit_layout(derivation: Derivation, renderer: Renderer, kind: str) -> Cir
     return layout
 
 
+def least_gap(derivation: Derivation, renderer: Renderer) -> float:
+    """The least distance (cm) between two columns: the widest label any kind of document
+    draws (a key's boxed number, a worksheet's blank) and LABEL_CLEARANCE beside it. Read off
+    the key's labels for every kind, so a worksheet's picture is its key's, box for box."""
+    circuit: Circuit = derivation.network  # type: ignore[assignment]
+    output = circuit.loss_symbol
+    widths = [BLANK_WIDTH + FRAME]
+    for name in (*circuit.leaves, *(gate.name for gate in circuit.gates)):
+        for step_id in (name, f"d{output}/d{name}"):
+            latex, text = _label(derivation, renderer, step_id, "key")
+            widths.append(label_width(text) + (FRAME if latex.startswith(r"\boxed") else 0))
+    return max(widths) + LABEL_CLEARANCE
+
+
+def label_width(number: str) -> float:
+    """A number's width in cm as the labels' \\scriptsize math sets it in an 11 pt document:
+    Computer Modern at its 8 pt design size (cmr8, cmsy8), whose digit is 4.25 pt wide, the
+    point 2.36 pt, the minus 6.61 pt. Checked against the words' boxes in compiled pictures
+    (tests/views/test_circuit.py)."""
+    return sum(6.61 if char in "-\u2212" else 2.36 if char == "." else 4.25 for char in number) * PT
+
+
 def _band(derivation: Derivation, renderer: Renderer, kind: str, drawing: Layered, number: int, gap: float,
-          carried: set[str]) -> Band:
+          carried: set[str], names_fit: bool) -> Band:
     """One band's boxes and edges; a gate whose value goes on in a later band is named
     beside its value, which is how its dashed copy there is found."""
     circuit: Circuit = derivation.network  # type: ignore[assignment]
@@ -187,7 +218,7 @@ def _band(derivation: Derivation, renderer: Renderer, kind: str, drawing: Layere
             else:
                 inside = (name_latex, "".join(plain_text(name_latex)))
             value = _label(derivation, renderer, name, kind)
-            named = name in carried or (name in nodes and gap >= NAMED_GAP)  # which gate is q: its name beside its value
+            named = name in carried or (name in nodes and names_fit)  # which gate is q: its name beside its value
             named = named and gates_drawn and name in ops and bool(value[0])
             if named:
                 plain = "".join(plain_text(name_latex))
