@@ -33,14 +33,14 @@ def latex_of(name: str, latex_names: dict[str, str]) -> str:
 
 
 def default_latex(name: str) -> str:
-    r"""z1 -> z_{1}, yhat1 -> \hat{y}_{1}, net_h1 -> \mathrm{net}_{h1}, eta -> \eta."""
+    r"""z1 -> z_{1}, yhat1 -> \hat{y}_{1}, net_h1 -> \mathrm{net}_{h1}, eta -> \eta, n1_g1 -> \mathrm{n1\_g1}."""
     prime = name[len(name.rstrip("'")):]
     bare = name.rstrip("'")
     if bare in GREEK:
         return "\\" + bare + prime
     match = re.match(r"^([A-Za-z]+?)(hat)?(?:_([A-Za-z0-9]+)|(\d+))?$", bare)
-    if not match:
-        return rf"\mathrm{{{bare}}}" + prime
+    if not match:  # n1_g1 (a gate of n1), h_1_2: set as written, each _ a character, not a subscript
+        return r"\mathrm{" + bare.replace("_", r"\_") + "}" + prime
     base, hat, word_sub, digit_sub = match.groups()
     if hat and base:
         head = rf"\hat{{{_letters(base)}}}"

@@ -196,13 +196,17 @@ def svg_minus(text: str) -> str:
 
 
 def plain_text(latex: str) -> tuple[str, str]:
-    r"""\hat{y}_{1} -> ("ŷ", "1"): enough LaTeX for the names of a network picture in SVG,
-    which has no math typesetting of its own."""
+    r"""\hat{y}_{1} -> ("ŷ", "1"), \mathrm{n1\_g1} -> ("n1_g1", ""): enough LaTeX for the
+    names of a network picture in SVG, which has no math typesetting of its own."""
     text = re.sub(r"\\(hat|bar|tilde)\{(\\?\w+)\}", lambda m: _one(m.group(2)) + _ACCENTS[m.group(1)], latex)
     text = re.sub(r"\\(?:mathrm|text|mathit|mathbf)\{([^{}]*)\}", r"\1", text)
     text = re.sub(r"\\([A-Za-z]+)", lambda m: _one("\\" + m.group(1)), text)
-    base, _, sub = text.partition("_")
-    return base.replace("{", "").replace("}", ""), sub.replace("{", "").replace("}", "")
+    base, _, sub = text.replace(r"\_", "\x00").partition("_")  # \_ is an underscore written, _ a subscript
+    return _unbraced(base), _unbraced(sub)
+
+
+def _unbraced(text: str) -> str:
+    return text.replace("{", "").replace("}", "").replace("\x00", "_")
 
 
 def _one(name: str) -> str:

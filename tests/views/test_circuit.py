@@ -353,6 +353,23 @@ def test_the_labels_on_compiled_pictures_keep_apart(graph: int | str, tmp_path: 
             assert max(a[2], b[2]) - min(a[4], b[4]) >= FRAME + 0.15, (a, b)
 
 
+@pytest.mark.skipif(tex_engine() is None, reason="XeLaTeX is not installed")
+def test_a_name_with_underscores_is_printed_as_written_in_every_format() -> None:
+    """A node h_1_2 and its gates h_1_2_g1, h_1_2_g2: XeLaTeX refused the handout (a double
+    subscript); each name is now set as the grading sheet's column writes it."""
+    problem = derive.load({"language": "en", "graph": {
+        "inputs": {"x": 1.5, "y": -2}, "parameters": {"w": 0.8}, "granularity": "gates",
+        "nodes": [{"h_1_2": "sigmoid(w*x + y)"}, {"f": "h_1_2 * x"}]}})
+    tex = render(problem, "key", "tex", "en")
+    assert r"\mathrm{h\_1\_2\_g1}" in tex
+    _, log = compile_with_log(tex, "key")
+    assert overfull_boxes(log) == []
+    worksheet_svg = render_diagram(problem, "worksheet")
+    assert ">h_1_2 =<" in worksheet_svg
+    html = render(problem, "key", "html", "en")
+    assert "\\_" not in html and '<mi mathvariant="normal">_</mi>' in html
+
+
 @pytest.mark.parametrize("kind", ["handout", "worksheet", "key"])
 def test_the_svg_is_well_formed_and_blanks_on_the_worksheet(kind: str) -> None:
     problem = _problem("graph-shared-weight.yaml")

@@ -72,6 +72,8 @@ def test_outputs_are_byte_identical_across_runs(seed000: derive.Problem, tmp_pat
         (r"\eta", ("η", "")),
         ("h_{1}", ("h", "1")),
         ("1", ("1", "")),
+        (r"\mathrm{n1\_g1}", ("n1_g1", "")),
+        (r"\mathrm{h\_1\_2}", ("h_1_2", "")),
     ],
 )
 def test_diagram_labels_in_plain_text(latex: str, text: tuple[str, str]) -> None:
