@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from ..engine.graph import Circuit
     from .blocks import Renderer
 
-PAGE_WIDTH = 15.5  # cm the picture may take on an A4 page with 2 cm margins
+TEXT_WIDTH = 17.0  # cm: an A4 page with 2 cm margins, which the picture and its outer labels fit
+PAGE_WIDTH = 15.5  # cm the outer columns may span at most (less where the labels are wider: column_span)
 MAX_COLUMN_GAP = 3.0  # cm
 ROW_GAP = 2.3  # cm: the value above one box and the gradient below the next stay apart
 PT = 2.54 / 72.27  # cm
@@ -135,20 +136,20 @@ def _towards(start: tuple[float, float], end: tuple[float, float], distance: flo
 def circuit_layout(derivation: Derivation, renderer: Renderer, kind: str) -> CircuitLayout:
     """Every box placed, with the value above and the gradient below as this kind of
     document shows them: numbers (handout), blanks (worksheet) or boxed numbers (key). A
-    circuit wider than the page at least_gap is cut into bands (derive/views/layering.py
+    circuit wider than column_span at least_gap is cut into bands (derive/views/layering.py
     chooses the cuts), each laid out on its own, so its columns keep that gap. A band may
     hold one column fewer than a single picture: a gate carried on to the next band is named
     at its value (n4 = 0.242), and at the band's last column that label needs NAMED_OVERHANG."""
     circuit: Circuit = derivation.network  # type: ignore[assignment]
     names = (*circuit.leaves, *(gate.name for gate in circuit.gates))
     edges = tuple((source, gate.name) for gate in circuit.gates for source in gate.inputs)
-    least = least_gap(derivation, renderer)
-    most = max(2, int(PAGE_WIDTH / least) + 1)
+    least, room = least_gap(derivation, renderer), column_span(derivation, renderer)
+    most = max(2, int(room / least) + 1)
     whole = layered(names, edges, most)
     drawings = [whole]
     carried: set[str] = set()  # the names drawn again, dashed, in a later band
     if len(whole.layers) > most:
-        most = max(2, int((PAGE_WIDTH - NAMED_OVERHANG) / least) + 1)
+        most = max(2, int((room - NAMED_OVERHANG) / least) + 1)
         column = {name: index for index, layer in enumerate(whole.layers) for name in layer}
         for leaf in circuit.leaves:  # in the band of its first use, left of which it is drawn
             column[leaf] = min(column[target] for source, target in edges if source == leaf)
@@ -165,17 +166,28 @@ def circuit_layout(derivation: Derivation, renderer: Renderer, kind: str) -> Cir
         return CircuitLayout([_band(derivation, renderer, kind, drawing, number, gap, carried, gap >= least + NAME_ROOM)
                               for number, drawing in enumerate(drawings)], gap)
 
-    layout = laid_out(PAGE_WIDTH)
-    if any(band.width > PAGE_WIDTH - NAMED_OVERHANG and any(box.is_named and box.x >= band.width for box in band.boxes)
+    layout = laid_out(room)
+    if any(band.width > room - NAMED_OVERHANG and any(box.is_named and box.x >= band.width for box in band.boxes)
            for band in layout.bands):
-        layout = laid_out(PAGE_WIDTH - NAMED_OVERHANG)  # fewer labels are named at a narrower gap, none wider
+        layout = laid_out(room - NAMED_OVERHANG)  # fewer labels are named at a narrower gap, none wider
     return layout
 
 
 def least_gap(derivation: Derivation, renderer: Renderer) -> float:
-    """The least distance (cm) between two columns: the widest label any kind of document
-    draws (a key's boxed number, a worksheet's blank) and LABEL_CLEARANCE beside it. Read off
-    the key's labels for every kind, so a worksheet's picture is its key's, box for box."""
+    """The least distance (cm) between two columns: the widest label and LABEL_CLEARANCE."""
+    return widest_label(derivation, renderer) + LABEL_CLEARANCE
+
+
+def column_span(derivation: Derivation, renderer: Renderer) -> float:
+    """How far apart (cm) the first and last columns may be: PAGE_WIDTH, or less where the
+    outer labels' halves would reach past the text (labels of 9 decimals, 1.9 cm wide)."""
+    return min(PAGE_WIDTH, TEXT_WIDTH - widest_label(derivation, renderer))
+
+
+def widest_label(derivation: Derivation, renderer: Renderer) -> float:
+    """The widest label (cm) any kind of document draws: a key's boxed number, a given
+    number, a worksheet's blank. Read off the key's labels for every kind, so a worksheet's
+    picture is its key's, box for box."""
     circuit: Circuit = derivation.network  # type: ignore[assignment]
     output = circuit.loss_symbol
     widths = [BLANK_WIDTH + FRAME]
@@ -183,7 +195,7 @@ def least_gap(derivation: Derivation, renderer: Renderer) -> float:
         for step_id in (name, f"d{output}/d{name}"):
             latex, text = _label(derivation, renderer, step_id, "key")
             widths.append(label_width(text) + (FRAME if latex.startswith(r"\boxed") else 0))
-    return max(widths) + LABEL_CLEARANCE
+    return max(widths)
 
 
 def label_width(number: str) -> float:

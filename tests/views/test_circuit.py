@@ -18,7 +18,7 @@ import pytest
 import derive
 from derive.engine.problem import build
 from derive.views.blocks import Renderer
-from derive.views.circuit import (DIAGRAM_BLANK, FRAME, PAGE_WIDTH, Band, CircuitLayout, circuit_layout, label_width,
+from derive.views.circuit import (DIAGRAM_BLANK, FRAME, Band, CircuitLayout, circuit_layout, column_span, label_width,
                                   least_gap)
 from derive.views.documents import render, render_diagram
 from derive.engine.policy import format_number
@@ -203,7 +203,8 @@ def test_random_graphs_are_drawn_without_crossings_where_that_is_possible() -> N
         depth: dict[str, int] = {}
         for gate in d.network.gates:
             depth[gate.name] = 1 + max(depth.get(source, 0) for source in gate.inputs)
-        assert len(layout.bands) == 1 or max(depth.values()) + 1 > int(PAGE_WIDTH / least_gap(d, Renderer(d, "key"))) + 1
+        renderer = Renderer(d, "key")
+        assert len(layout.bands) == 1 or max(depth.values()) + 1 > int(column_span(d, renderer) / least_gap(d, renderer)) + 1
         assert all(band.edges for band in layout.bands)
         edges = [(source, gate.name) for gate in d.network.gates for source in gate.inputs]
         if _planar(edges) is False:  # no drawing at all avoids a crossing: nothing to search
@@ -314,9 +315,11 @@ LABEL_NUMBER = re.compile(r"^\u2212?\d+(\.\d+)?$")
 
 def _picture_words(tex: str, tmp_path: Path) -> list[tuple[int, str, float, float, float, float]]:
     """The numbers XeLaTeX set on the pictures of a document, each with its page and its
-    box in cm (pdftotext's word boxes): the document cut after its last picture."""
+    box in cm (pdftotext's word boxes): the document cut after its last picture, which
+    must fit the page."""
     end = tex.rindex(r"\end{tikzpicture}") + len(r"\end{tikzpicture}")
-    pdf = compile_with_log(tex[:end] + "\n\\end{center}\n\\end{document}\n", "picture")[0]
+    pdf, log = compile_with_log(tex[:end] + "\n\\end{center}\n\\end{document}\n", "picture")
+    assert overfull_boxes(log) == []  # a picture of 12 columns still fits the text width
     (tmp_path / "picture.pdf").write_bytes(pdf)
     html = subprocess.run(["pdftotext", "-bbox", str(tmp_path / "picture.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout
