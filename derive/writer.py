@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from .views.documents import DIAGRAM_FILE, MATHJAX_URL, PLOT_FILE, render_diagram, render_formats, render_loss_plot
+from .views.documents import MATHJAX_URL, PLOT_FILE, diagram_files, render_formats, render_loss_plot
 from .output import check_folder, write_all
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def document_files(
         matrix_files, notes = _matrix_files(problem, formats, language, mathjax_url, echo)
         return {**files, **matrix_files}, notes
     if "md" in formats:
-        files[DIAGRAM_FILE] = render_diagram(problem, "handout").encode()
+        files.update(diagram_files(problem, kinds))
         plot = render_loss_plot(problem, language)
         if plot is not None:
             files[PLOT_FILE] = plot.encode()

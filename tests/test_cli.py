@@ -126,7 +126,7 @@ def test_worksheet_writes_every_format_kind_and_picture(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     names = sorted(p.name for p in (tmp_path / "2-2-1-linear-mse").iterdir())
     expected = [f"{kind}.{fmt}" for kind in ("handout", "key", "worksheet") for fmt in ("html", "md", "tex")]
-    assert names == sorted([".derive", "key.json", "network.svg", *expected])
+    assert names == sorted([".derive", "key.json", "network.svg", "network-worksheet.svg", *expected])
 
 
 def test_without_tex_the_pdf_is_skipped_with_a_note(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
-from ..views.documents import DIAGRAM_FILE, MATHJAX_URL, render, render_diagram, render_formats
+from ..views.documents import MATHJAX_URL, diagram_files, render, render_formats
 from ..views.pack import render_pack
 from ..engine.problem import Problem
 from ..spec.schema import Spec
@@ -73,7 +73,7 @@ def _render_problem(problem: Problem, job: Job) -> VersionOutput:
     files: dict[str, bytes] = {}
     bodies: dict[str, str] = {}
     if "md" in job.formats:
-        files[f"{folder}/{DIAGRAM_FILE}"] = render_diagram(problem, "handout").encode()
+        files.update({f"{folder}/{name}": svg for name, svg in diagram_files(problem, VARIANT_KINDS).items()})
     if "check" in job.formats:
         from .check import check_page
 

@@ -110,10 +110,12 @@ def _problem(derivation: Derivation) -> Problem:
 
 def _diagram(derivation: Derivation) -> str:
     """The network picture with its weights, embedded as a data: URI (an LMS strips inline
-    SVG but keeps an image), computed once per derivation."""
+    SVG but keeps an image), computed once per derivation. A circuit's handout picture
+    carries every value and gradient, so its questions show the worksheet's, blank."""
     cached = derivation.__dict__.get("_quiz_diagram")
     if cached is None:
-        svg = render_diagram(_problem(derivation), "handout")
+        kind = "worksheet" if derivation.network.spec.graph is not None else "handout"
+        svg = render_diagram(_problem(derivation), kind)
         cached = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
         derivation.__dict__["_quiz_diagram"] = cached
     return cached

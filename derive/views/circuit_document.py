@@ -111,7 +111,7 @@ def _share(value: float) -> str:
 
 
 def circuit_context(problem: Problem, kind: str, language: str, blank: str = "numbers") -> dict[str, object]:
-    from .documents import DIAGRAM_FILE, HEADINGS, rounding_rule
+    from .documents import HEADINGS, diagram_file, rounding_rule
 
     d = problem.derivation
     circuit: Circuit = problem.network  # type: ignore[assignment]
@@ -154,7 +154,7 @@ def circuit_context(problem: Problem, kind: str, language: str, blank: str = "nu
     return {
         "title": problem.spec.title, "kind": kind, "language": language, "words": words,
         "rule": rounding_rule(problem, language) if d.is_numeric else "",
-        "diagram": diagram, "diagram_file": DIAGRAM_FILE,
+        "diagram": diagram, "diagram_file": diagram_file(kind),
         "picture": _sentence(words["picture"], {"output": loss}),
         "granularity": words[circuit.graph.granularity],
         "continued": words["continued"] if len(diagram.bands) > 1 else "",

@@ -3,7 +3,7 @@ steps' own expression trees and values; the templates only lay the lines out."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -32,6 +32,7 @@ KINDS = ("handout", "worksheet", "key")
 # every template as `mathjax_url`, so a user's --templates page that loads MathJax keeps working.
 MATHJAX_URL = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"
 DIAGRAM_FILE = "network.svg"
+WORKSHEET_DIAGRAM_FILE = "network-worksheet.svg"
 PLOT_FILE = "loss.svg"
 
 HEADINGS = {
@@ -230,7 +231,7 @@ def document_context(problem: Problem, kind: str, language: str, blank: str = "n
         "words": words,
         "rule": rounding_rule(problem, language) if d.is_numeric else "",
         "diagram": layout(network, with_values=kind != "worksheet"),
-        "diagram_file": DIAGRAM_FILE,
+        "diagram_file": diagram_file(kind),
         "label_position": LABEL_POSITION,
         "history": history if len(history) > 2 and kind != "worksheet" else [],
         "plot_file": PLOT_FILE,
@@ -320,6 +321,18 @@ def render_matrix(problem: Problem, fmt: str, language: str | None = None, mathj
 
 def render_markdown(problem: Problem, kind: str, language: str | None = None) -> str:
     return render(problem, kind, "md", language)
+
+
+def diagram_file(kind: str) -> str:
+    """The Markdown worksheet's picture is a file of its own, drawn blank: one picture beside
+    every kind had shown a student every value the worksheet asks for."""
+    return WORKSHEET_DIAGRAM_FILE if kind == "worksheet" else DIAGRAM_FILE
+
+
+def diagram_files(problem: Problem, kinds: Iterable[str]) -> dict[str, bytes]:
+    """File name -> SVG of the pictures the Markdown documents of these kinds embed."""
+    return {diagram_file(kind): render_diagram(problem, "worksheet" if kind == "worksheet" else "handout").encode()
+            for kind in kinds}
 
 
 def render_diagram(problem: Problem, kind: str = "handout") -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import re
 import xml.etree.ElementTree as ElementTree
 import zipfile
 from pathlib import Path
@@ -11,7 +13,8 @@ from pathlib import Path
 import pytest
 
 import derive
-from derive.classroom.export import moodle_xml, qti_package
+from derive.classroom.export import graded_steps, moodle_xml, qti_package
+from derive.engine.policy import format_number
 from derive.views.key import GRADED_ROLES, key_json
 from derive.classroom.variants import make_variants
 
@@ -135,3 +138,17 @@ def test_qti_export_command(tmp_path: Path) -> None:
     assert zipfile.ZipFile(tmp_path / "quiz.zip").testzip() is None
     missing = _run("export", "qti", str(tmp_path / "nothing.yaml"))
     assert missing.returncode == 2 and "no such file or folder" in missing.stderr
+
+
+@pytest.mark.parametrize("name", ["graph-sum-times-product.yaml", "graph-residual-block.yaml"])
+def test_a_circuit_question_s_picture_shows_no_answer(name: str) -> None:
+    """The picture every question carries is the blank one: the handout's would show each
+    value and gradient the quiz asks for."""
+    problem = derive.load(EXAMPLES / name)
+    xml = moodle_xml(problem.spec.title, {None: problem.derivation}, "en", style="items")
+    pictures = set(re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", xml))
+    assert len(pictures) == 1
+    svg_text = "".join(ElementTree.fromstring(base64.b64decode(pictures.pop())).itertext()).replace("\u2212", "-")
+    leaves = {format_number(value) for value in problem.spec.graph.leaves.values() if value is not None}
+    asked = {format_number(step.value) for step in graded_steps(problem.derivation)} - leaves - {"0", "1"}
+    assert asked and not {value for value in asked if re.search(rf"(?<![\d.]){re.escape(value)}(?![\d])", svg_text)}

@@ -62,7 +62,7 @@ def _expected_outputs(data: bytes) -> list[str]:
     """A spec that trains for more than one step also gets its loss plot."""
     steps = yaml.safe_load(data).get("steps", 1)
     plot = ["loss.svg"] if steps > 1 else []
-    return sorted([".derive", "handout.html", "handout.md", "key.html", "key.json", "key.md", "network.svg",
+    return sorted([".derive", "handout.html", "handout.md", "key.html", "key.json", "key.md", "network.svg", "network-worksheet.svg",
                    "worksheet.html", "worksheet.md", *plot])
 
 

@@ -13,14 +13,19 @@ from itertools import combinations, pairwise
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 import derive
-from derive.engine.problem import build
+from derive.engine.problem import Problem, build
+from derive.spec.schema import RandomizeSpec, RandomRange
 from derive.views.blocks import Renderer
 from derive.views.circuit import (DIAGRAM_BLANK, FRAME, Band, CircuitLayout, circuit_layout, column_span, label_width,
                                   least_gap)
+from derive.classroom.batch import variant_files
+from derive.classroom.variants import make_variants
 from derive.views.documents import render, render_diagram
+from derive.writer import document_files
 from derive.engine.policy import format_number
 from derive.views.key import asked_ids
 from derive.views.pdf import compile_with_log, overfull_boxes, tex_engine
@@ -475,21 +480,33 @@ def _printed(number: str, text: str) -> bool:
     return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", text) is not None
 
 
+def _answers_not_given(problem: Any) -> set[str]:
+    """Every value the key lists, as printed, except the given numbers (and 0 and 1)."""
+    renderer = Renderer(problem.derivation, "key")
+    givens = {format_number(value) for value in problem.spec.graph.leaves.values() if value is not None}
+    givens |= {format_number(problem.spec.learning_rate)} if problem.spec.learning_rate else set()
+    answers = {renderer.number(step) for step in problem.derivation.steps if step.value is not None}
+    return answers - givens - {"0", "1"}
+
+
 @pytest.mark.parametrize("language", ["ko", "en"])
 @pytest.mark.parametrize("name", NAMES)
 def test_no_worksheet_shows_the_answer_to_any_of_its_blanks(name: str, language: str) -> None:
     """Every value the key lists, unless it is also a given number, is absent from the
-    worksheet in every format (the picture's coordinates aside)."""
+    worksheet in every format (the picture's coordinates aside) and from the picture the
+    Markdown worksheet embeds, alone and in a class's versions."""
     problem = _problem(name)
-    d = problem.derivation
-    renderer = Renderer(d, "key")
-    givens = {format_number(value) for value in problem.spec.graph.leaves.values() if value is not None}  # type: ignore[union-attr]
-    givens |= {format_number(problem.spec.learning_rate)} if problem.spec.learning_rate else set()
-    answers = {step.id: renderer.number(step) for step in d.steps if step.value is not None}
+    answers = _answers_not_given(problem)
     for fmt in ("md", "tex", "html"):
         text = re.sub(r" at \([^)]*\)|<svg.*?</svg>", "", render(problem, "worksheet", fmt, language), flags=re.S)
-        shown = {item: value for item, value in answers.items() if value not in givens and value not in ("0", "1") and _printed(value, text)}
-        assert shown == {}, (fmt, shown)
-    svg = render_diagram(problem, "worksheet")
-    svg_text = "".join(ElementTree.fromstring(svg).itertext())
-    assert not {item for item, value in answers.items() if value not in givens and value not in ("0", "1") and _printed(value, svg_text)}
+        assert not {value for value in answers if _printed(value, text)}, fmt
+    alone = document_files(problem, ["md"], ["handout", "worksheet", "key"], language, echo=lambda _: None)[0]
+    drawn = msgspec.structs.replace(problem.spec, randomize=RandomizeSpec(inputs=RandomRange(min=0.1, max=0.9), weights=RandomRange(min=-0.9, max=0.9)))
+    variant = make_variants(Problem(drawn, problem.origin, problem.name), 1, 7)[0]
+    versions = variant_files([variant], ["md"], language, workers=1, echo=lambda _: None)[0]
+    for folder, written, values in (("", alone, answers), ("v01/", versions, _answers_not_given(variant.problem))):
+        embedded = re.findall(r"!\[[^]]*\]\(([^)]+)\)", written[f"{folder}worksheet.md"].decode())
+        assert embedded and all(f"{folder}{file}" in written for file in embedded), embedded
+        for file in embedded:
+            svg_text = "".join(ElementTree.fromstring(written[f"{folder}{file}"]).itertext())
+            assert not {value for value in values if _printed(value, svg_text)}, (folder, file)
