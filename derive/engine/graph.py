@@ -19,7 +19,6 @@ conventions (derive/spec/graph.py), so every value is a number the documents can
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import sympy
@@ -324,26 +323,17 @@ def derive_graph(circuit: Circuit, policy: Policy) -> Derivation:
     derivation = Derivation(circuit, policy, builder.steps, builder.primitives, givens, primitive_latex,  # type: ignore[arg-type]
                             chain="signals")
     if circuit.is_numeric():
-        exact, shown, carried = derivation.evaluate()
+        exact, shown, _ = derivation.evaluate()
         for step in derivation.steps:
             step.exact = exact[step.symbol]
             step.value = shown[step.symbol]
-        derivation.loss_history = _losses(derivation, shown, carried)
+        derivation.loss_history = _losses(derivation, shown)
     return derivation
 
 
-def _losses(derivation: Derivation, shown: dict[sympy.Symbol, float], carried: dict[sympy.Symbol, float]) -> list[float]:
-    """The output before each of `steps` updates and after the last, as for a network."""
-    circuit: Circuit = derivation.network  # type: ignore[assignment]
-    output = circuit.loss_symbol
-    if output + "'" not in derivation:
-        return [shown[derivation[output].symbol]]
-    history = [shown[derivation[output].symbol]]
-    updated = [p.name for p in circuit.parameters if p.name + "'" in derivation]
-    for _ in range(circuit.spec.steps - 1):
-        values = {name: carried[derivation[name + "'"].symbol] for name in updated}
-        _, shown, carried = derivation.evaluate(values)
-        history.append(shown[derivation[output].symbol])
-    history.append(shown[derivation[output + "'"].symbol])
-    assert all(math.isfinite(value) for value in history)
-    return history
+def _losses(derivation: Derivation, shown: dict[sympy.Symbol, float]) -> list[float]:
+    """The output before the update and, where there is one, after it (a graph is worked for
+    one step: the spec refuses `steps`)."""
+    output = derivation.network.loss_symbol
+    after = [output + "'"] if output + "'" in derivation else []
+    return [shown[derivation[name].symbol] for name in [output, *after]]

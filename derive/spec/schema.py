@@ -204,8 +204,10 @@ def parse_spec(data: dict[str, Any], origin: str = "spec") -> Spec:
     check_title(spec.title, origin, "title")
     _check_values(spec, origin)
     if spec.graph is not None:
-        for name, unset in (("samples", spec.samples is None), ("optimizer", spec.optimizer == OptimizerSpec())):
-            if not unset:  # mini-batches and optimizers are worked for layered networks only
+        unset = {"samples": spec.samples is None, "reduction": spec.reduction == "mean",
+                 "optimizer": spec.optimizer == OptimizerSpec(), "steps": spec.steps == 1}
+        for name in unset:
+            if not unset[name]:  # mini-batches, optimizers and training runs are worked for layered networks only
                 raise SpecError(f"{origin}: {name}: a graph: spec is worked for one evaluation with plain gradient descent; "
                                 f"leave {name} out (or write the network as layers:).")
         if spec.graph.loss is not None:

@@ -127,6 +127,15 @@ def test_layers_beside_a_graph_refused() -> None:
     )
 
 
+@pytest.mark.parametrize(("field", "value"), [("steps", 3), ("samples", [{"inputs": {"x": 1}, "targets": {}}]),
+                                           ("optimizer", {"name": "adam"}), ("reduction", "sum")])
+def test_training_beyond_one_step_is_refused_for_a_graph(field: str, value: Any) -> None:
+    """A graph is worked for one update; `steps: 3` had reached the evaluation and crashed."""
+    data = {**SUM_TIMES_PRODUCT, field: value, "learning_rate": 0.1}
+    assert _refused(data) == (f"g.yaml: {field}: a graph: spec is worked for one evaluation with plain gradient descent; "
+                              f"leave {field} out (or write the network as layers:).")
+
+
 def test_neither_layers_nor_graph() -> None:
     assert _refused({"inputs": {"x": 1}, "targets": {"y": 1}, "loss": "mse"}) == "g.yaml: layers: required field is missing."
 
