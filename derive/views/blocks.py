@@ -50,6 +50,18 @@ def displays(rows: Sequence[str], limit: int = ROWS_PER_DISPLAY) -> list[list[st
     return [part for part in parts if part]
 
 
+def packed_rows(items: Sequence[str], width: float = ROW_WIDTH) -> list[str]:
+    """Items joined by commas into aligned rows of at most `width` visible characters (the
+    given numbers of a 13-leaf circuit had run 330 pt past the page on one line)."""
+    rows: list[list[str]] = []
+    for item in items:
+        if rows and visible_width(r",\quad ".join([*rows[-1], item])) <= width:
+            rows[-1].append(item)
+        else:
+            rows.append([item])
+    return ["&" + r",\quad ".join(row) for row in rows]
+
+
 _SPACING = re.compile(r"\\(left|right|big|Big|bigg|Bigg)\b|\\[,;!]|\\quad|\\qquad")
 
 
@@ -144,9 +156,44 @@ def _split_top(text: str, separator: str) -> list[str]:
     return [*pieces, text[start:]]
 
 
+_APPLIED = re.compile(r"(\\[A-Za-z]+)(?:\{\\left\((?P<braced>.*)\\right\)\}|\\left\((?P<bare>.*)\\right\))", re.S)
+
+
+def _sum_terms(text: str) -> list[str]:
+    """text's terms at its top-level + and - (outside braces and \\left( ... \\right)), each
+    minus kept on its term, as `joined` takes them; [] where the parentheses do not pair."""
+    terms, depth, start, index = [], 0, 0, 0
+    while index < len(text):
+        if text.startswith(r"\left", index) or text[index] == "{":
+            depth += 1
+        elif text.startswith(r"\right", index) or text[index] == "}":
+            depth -= 1
+            if depth < 0:
+                return []
+        elif depth == 0 and text.startswith((" + ", " - "), index):
+            terms.append(text[start:index].strip())
+            start = index + (3 if text[index + 1] == "+" else 1)
+        index += 1
+    return [*terms, text[start:].strip()] if depth == 0 else []
+
+
+def _applied(term: str, width: float) -> list[str] | None:
+    """f(a + b + ...) too wide for a row (tanh of a node's whole weighted sum) broken inside
+    its parentheses, which become \\bigl( and \\bigr): a \\left( cannot span rows."""
+    match = _APPLIED.fullmatch(term)
+    terms = _sum_terms(match.group("braced") or match.group("bare") or "") if match else []
+    if len(terms) < 2:
+        return None
+    rows = _wrapped(terms, width - 3)
+    return [rf"{match.group(1)}\bigl({rows[0]}", *rows[1:-1], rf"{rows[-1]} \bigr)"] if len(rows) > 1 else None  # type: ignore[union-attr]
+
+
 def _wrapped(terms: Sequence[str], width: float) -> list[str]:
     """A sum broken into rows at + and -: the first row as is, the others continued. A
-    single product too wide for a row is broken at its dots."""
+    single product too wide for a row is broken at its dots, a function of a sum inside
+    its parentheses."""
+    if len(terms) == 1 and visible_width(terms[0]) > width and (inside := _applied(terms[0], width)):
+        return inside
     if len(terms) == 1 and visible_width(terms[0]) > width:
         factors = _split_top(terms[0], r" \cdot ")
         rows = [""]

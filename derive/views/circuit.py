@@ -28,6 +28,11 @@ TEXT_WIDTH = 17.0  # cm: an A4 page with 2 cm margins, which the picture and its
 PAGE_WIDTH = 15.5  # cm the outer columns may span at most (less where the labels are wider: column_span)
 MAX_COLUMN_GAP = 3.0  # cm
 ROW_GAP = 2.3  # cm: the value above one box and the gradient below the next stay apart
+# A column of many boxes (a neuron of 13 inputs) is set closer, down to where a key's boxed
+# gradient below one box and a worksheet's blank above the next still keep 1 mm apart, so the
+# picture fits the page's 25.7 cm with its outer labels.
+ROW_LEAST = 2.0  # cm: the box (0.8) and two labels (0.53 each, a blank with its frame) and 1 mm
+PICTURE_HEIGHT = 24.0  # cm between the first and last rows' centres
 PT = 2.54 / 72.27  # cm
 FRAME = 2 * 3.4 * PT  # cm \boxed adds: \fboxsep (3 pt) and the rule (0.4 pt) on each side
 LABEL_CLEARANCE = 0.24  # cm between the frames of two labels side by side: 12 columns of -0.453 on a line, 11 of -0.0779
@@ -161,9 +166,12 @@ def circuit_layout(derivation: Derivation, renderer: Renderer, kind: str) -> Cir
             drawings.append(layered((*copies, *(name for name in names if column[name] in span)),
                                     tuple((COPY + source if column[source] < span.start else source, target)
                                           for source, target in edges if column[target] in span), most))
+    rows = max(max(drawing.row.values()) for drawing in drawings)
+    row_gap = max(ROW_LEAST, min(ROW_GAP, PICTURE_HEIGHT / rows)) if rows else ROW_GAP
+
     def laid_out(width: float) -> CircuitLayout:
         gap = min(MAX_COLUMN_GAP, width / max(max(len(drawing.layers) for drawing in drawings) - 1, 1))
-        return CircuitLayout([_band(derivation, renderer, kind, drawing, number, gap, carried, gap >= least + NAME_ROOM)
+        return CircuitLayout([_band(derivation, renderer, kind, drawing, number, (gap, row_gap), carried, gap >= least + NAME_ROOM)
                               for number, drawing in enumerate(drawings)], gap)
 
     layout = laid_out(room)
@@ -206,7 +214,7 @@ def label_width(number: str) -> float:
     return sum(6.61 if char in "-\u2212" else 2.36 if char == "." else 4.25 for char in number) * PT
 
 
-def _band(derivation: Derivation, renderer: Renderer, kind: str, drawing: Layered, number: int, gap: float,
+def _band(derivation: Derivation, renderer: Renderer, kind: str, drawing: Layered, number: int, gap: tuple[float, float],
           carried: set[str], names_fit: bool) -> Band:
     """One band's boxes and edges; a gate whose value goes on in a later band is named
     beside its value, which is how its dashed copy there is found."""
@@ -216,12 +224,13 @@ def _band(derivation: Derivation, renderer: Renderer, kind: str, drawing: Layere
     gates_drawn = circuit.graph.granularity == "gates"
     output = circuit.loss_symbol
     nodes = {name for name, _ in circuit.graph.assignments()}
+    gap, row_gap = gap
     placed: dict[str, Box] = {}
     for index, column in enumerate(grid):
         for row, key in enumerate(column):
             name = key.removeprefix(COPY)
             name_latex = circuit.latex(name)
-            at = (f"b{number}c{index}r{row}", name, index * gap, drawing.row[key] * ROW_GAP)
+            at = (f"b{number}c{index}r{row}", name, index * gap, drawing.row[key] * row_gap)
             if key != name:
                 placed[key] = Box(*at, (name_latex, "".join(plain_text(name_latex))), name not in ops, ("", ""), ("", ""), True)
                 continue
@@ -241,9 +250,9 @@ def _band(derivation: Derivation, renderer: Renderer, kind: str, drawing: Layere
                 gradient = ("1", "1")
             placed[key] = Box(*at, inside, name not in ops, value, gradient, is_named=named)
     column = {name: index for index, layer in enumerate(drawing.layers) for name in layer}
-    edges = [Edge(placed[source], placed[target], tuple((column[point] * gap, drawing.row[point] * ROW_GAP) for point in points))
+    edges = [Edge(placed[source], placed[target], tuple((column[point] * gap, drawing.row[point] * row_gap) for point in points))
              for (source, target), points in drawing.routes.items()]
-    return Band(list(placed.values()), edges, (len(grid) - 1) * gap, max(drawing.row.values()) * ROW_GAP)
+    return Band(list(placed.values()), edges, (len(grid) - 1) * gap, max(drawing.row.values()) * row_gap)
 
 
 def _label(derivation: Derivation, renderer: Renderer, step_id: str, kind: str) -> tuple[str, str]:

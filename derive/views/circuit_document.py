@@ -15,7 +15,7 @@ import markupsafe
 
 from ..engine.graph import OUTPUT_UPSTREAM
 from ..engine.policy import format_number
-from .blocks import Renderer, equation_rows
+from .blocks import Renderer, displays, equation_rows, packed_rows
 from .circuit import circuit_layout
 from .latex import partial_of_expression, to_latex
 from .templating import _environment
@@ -125,7 +125,7 @@ def circuit_context(problem: Problem, kind: str, language: str, blank: str = "nu
         given.append(rf"\eta = {format_number(circuit.learning_rate)}")
     forward = [(d[gate.name].latex, formula_latex(gate.formula, d), renderer.answer(d[gate.name]) if d.is_numeric else "")
                for gate in circuit.gates]
-    backward: list[tuple[str, list[str]]] = []
+    backward: list[tuple[str, list[list[str]]]] = []
     for gate in reversed(circuit.gates):
         rows: list[str] = []
         signal = f"d{output}/d{gate.name}"
@@ -139,11 +139,11 @@ def circuit_context(problem: Problem, kind: str, language: str, blank: str = "nu
             if local is not None:
                 rows += renderer.local_rows(d[local], gate)
         if rows:
-            backward.append((d[gate.name].latex, rows))
+            backward.append((d[gate.name].latex, displays(rows)))
     gradients = []
     for name in circuit.asked:
         step = d[f"d{output}/d{name}"]
-        gradients.append(renderer.sum_rows(step) if step.terms else renderer.local_rows(step, circuit.uses(name)[0]))
+        gradients += displays(renderer.sum_rows(step) if step.terms else renderer.local_rows(step, circuit.uses(name)[0]))
     updates = [row for step in d.with_role("update") for row in renderer.definition_rows(step)]
     after = [row for step in d.with_role("after") for row in renderer.definition_rows(step)]
     conventions = circuit.graph.conventions
@@ -161,8 +161,9 @@ def circuit_context(problem: Problem, kind: str, language: str, blank: str = "nu
         "backprop_rule": words["rule"],
         "conventions": _sentence(words["conventions"], {"tie": _share(conventions.max_tie), "relu": format_number(conventions.relu_at_zero),
                                                         "abs": format_number(conventions.abs_at_zero)}),
-        "given": given, "forward": forward, "backward": backward, "gradients": gradients,
-        "updates": updates, "after": after, "rate": _sentence(words["rate"], {"eta": eta, "rule": rule}) if updates else [],
+        # every block as displays a page may break between: a node of 11 inputs had run 200 pt past its page
+        "given": displays(packed_rows(given)), "forward": forward, "backward": backward, "gradients": gradients,
+        "updates": displays(updates), "after": displays(after), "rate": _sentence(words["rate"], {"eta": eta, "rule": rule}) if updates else [],
         "answers": answers if kind == "key" else [],
     }
 

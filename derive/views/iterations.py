@@ -15,7 +15,7 @@ from ..engine.derivation import Pass
 from ..engine.network import hyper_parameters
 from ..engine.policy import format_number
 from ..engine.training import HYPER_LATEX
-from .blocks import ROW_WIDTH, visible_width
+from .blocks import packed_rows
 from .latex import to_latex
 
 if TYPE_CHECKING:
@@ -112,22 +112,11 @@ def compact_iteration(d: Derivation, renderer: Renderer, t: int) -> list[list[st
 
     rows = [f"&{loss.latex} = {shown(loss)}"]
     for group in (gradients, d.with_role("state", "update", iteration=t)):
-        rows += _packed([f"{step.latex} = {shown(step)}" for step in group])
+        rows += packed_rows([f"{step.latex} = {shown(step)}" for step in group])
     return [rows[start:start + COMPACT_ROWS] for start in range(0, len(rows), COMPACT_ROWS)]
 
 
 COMPACT_ROWS = 12  # rows to a block: a block never breaks across a page
-
-
-def _packed(items: list[str]) -> list[str]:
-    """Items joined by commas into rows of at most ROW_WIDTH visible characters."""
-    rows: list[list[str]] = []
-    for item in items:
-        if rows and visible_width(r",\quad ".join([*rows[-1], item])) <= ROW_WIDTH:
-            rows[-1].append(item)
-        else:
-            rows.append([item])
-    return ["&" + r",\quad ".join(row) for row in rows]
 
 
 def later_iterations(d: Derivation, renderer: Renderer, language: str, full: bool,

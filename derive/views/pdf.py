@@ -73,9 +73,11 @@ def compile_with_log(tex: str, name: str, attachments: dict[str, bytes] | None =
 
 
 def overfull_boxes(log: str, tolerance_pt: float = 1.0) -> list[str]:
-    """The log's 'Overfull \\hbox (12.3pt too wide)' lines wider than the tolerance."""
+    """The log's 'Overfull \\hbox (12.3pt too wide)' lines wider than the tolerance, and its
+    'Overfull \\vbox (91.9pt too high)': a page whose content ran past its foot (a picture
+    taller than the page, a display of more rows than it holds)."""
     return [line for line in log.splitlines()
-            if (match := re.match(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", line)) and float(match.group(1)) > tolerance_pt]
+            if (match := re.match(r"Overfull \\[hv]box \(([0-9.]+)pt too (?:wide|high)\)", line)) and float(match.group(1)) > tolerance_pt]
 
 
 def _first_error(log: str) -> str:

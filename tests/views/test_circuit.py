@@ -315,6 +315,32 @@ def test_the_deep_circuit_s_pages_fit(language: str) -> None:
         assert overfull_boxes(log) == [] and "Missing character" not in log, (kind, language)
 
 
+def _many_leaves(count: int, activation: str, loss: bool) -> dict[str, Any]:
+    """A neuron of `count` inputs as one node: its leaves stand in one column, its given
+    values make a long line, its backward block holds a local gradient per leaf."""
+    inputs = {f"x{i}": round(0.7 * (-1) ** i + 0.1 * i, 2) for i in range(1, count + 1)}
+    parameters = {**{f"w{i}": round(0.3 - 0.11 * i, 2) for i in range(1, count + 1)}, "b": -0.25}
+    total = " + ".join(f"w{i}*x{i}" for i in range(1, count + 1)) + " + b"
+    graph: dict[str, Any] = {"inputs": inputs, "parameters": parameters, "nodes": [{"y": f"{activation}({total})"}],
+                             "granularity": "nodes"}
+    if loss:
+        graph["loss"] = {"name": "mse", "outputs": ["y"], "targets": {"y": 1.0}}
+    return {"title": f"A neuron of {count} inputs", "language": "en", "learning_rate": 0.5, "graph": graph}
+
+
+@pytest.mark.skipif(tex_engine() is None, reason="XeLaTeX is not installed")
+@pytest.mark.parametrize(("count", "activation", "loss"), [(4, "sigmoid", True), (6, "tanh", False)])
+def test_a_neuron_of_many_inputs_fits_its_pages(count: int, activation: str, loss: bool) -> None:
+    """The 13 leaves' column fits the page's height, the given values wrap, a node's long
+    backward block breaks between pages, and tanh of the whole updated sum breaks inside
+    its parentheses: they had run 120 to 330 pt past the margin and 90 to 800 pt past the
+    page's foot, cutting the key's third page short."""
+    problem = build(_many_leaves(count, activation, loss))
+    for kind in ("handout", "worksheet", "key"):
+        _, log = compile_with_log(render(problem, kind, "tex", "ko" if kind == "key" else "en"), kind)
+        assert overfull_boxes(log) == [] and "Missing character" not in log, kind
+
+
 LABEL_NUMBER = re.compile(r"^\u2212?\d+(\.\d+)?$")
 
 
