@@ -26,6 +26,7 @@ from ..views.circuit_document import circuit_context, render_circuit_svg
 from ..views.documents import HEADINGS, document_context, render_diagram, render_text_template
 from ..views.key import acceptance_intervals, asked_ids
 from . import grading
+from .graph_mistakes import fork_runs, mistake_name
 
 if TYPE_CHECKING:
     from ..engine.derivation import Derivation, Step
@@ -176,10 +177,11 @@ def _overrides(derivation: Derivation, offset: int, model: dict[str, Any]) -> tu
         if step.role == "factor" and step.expression.is_Symbol and step.expression.name in weights:
             add("new_weight_in_backward", step, f"(v) => {derivation[step.expression.name + chr(39)].exact!r}")
         # classroom/graph_mistakes.py, step for step
-        if step.role in ("signal", "gradient") and len(step.terms) >= 2:
-            upstream, factor = step.terms[0]
-            kept = derivation[factor].symbol if not upstream else derivation[upstream].symbol * derivation[factor].symbol
-            add("fork_sum_missing", step, _function(printer, kept))
+        for run, use in fork_runs(derivation):
+            if step.role in ("signal", "gradient") and len(step.terms) >= 2 and use < len(step.terms):
+                upstream, factor = step.terms[use]
+                kept = derivation[factor].symbol if not upstream else derivation[upstream].symbol * derivation[factor].symbol
+                add(run, step, _function(printer, kept))
         gate = gates.get(step.of or "")
         if gate is not None and not step.terms and step.wrt in gate.inputs and len(gate.inputs) >= 2:
             if gate.op == "multiply":
@@ -200,7 +202,7 @@ def check_model(derivation: Derivation) -> tuple[dict[str, Any], str]:
     model["key"] = {step_id: list(interval) for step_id, interval in intervals.items()}
     model["right"] = {step.id: [_number(step.value), _number(step.exact)] for step in derivation.steps}
     model["mistakes"] = [
-        {"name": name, "steps": mistakes[name],
+        {"name": mistake_name(name), "steps": mistakes[name],
          "exact": {k: _number(v) for k, v in grading._run(derivation, {}, override).items()}}
         for name, override in grading._mistakes(derivation).items()
     ]

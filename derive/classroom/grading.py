@@ -29,7 +29,7 @@ import sympy
 
 from .answers import Answer, Submission, find_version, written_digits
 from ..engine.derivation import Derivation, Step
-from .graph_mistakes import graph_mistakes
+from .graph_mistakes import graph_mistakes, mistake_name
 from ..engine.numeric import Compiled, compiled, evaluate
 from ..views.key import Interval, acceptance_intervals, asked_ids, rounding_radius
 from .trace import FAILED as _FAILED, Override, Trace, reach, tracing
@@ -337,7 +337,7 @@ def _likely_mistake(
         differs = not _within(candidate, interval if has_own else key)
         radius = rounding_radius(policy, exact_candidate, step.kind)
         if differs and min(low, exact_candidate - radius) <= given <= max(high, exact_candidate + radius):
-            return name
+            return mistake_name(name)
     # One unit off in the last kept digit, beyond what rounding allows: rounded the wrong way.
     unit = 2 * rounding_radius(policy, given, step.kind)
     written_out = policy.rounding != "truncate" and unit and policy.round(given, step.kind) == given

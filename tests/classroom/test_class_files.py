@@ -231,8 +231,10 @@ NAMED = ["sign_error", "sigma_prime_missing", "sigma_prime_at_activation", "fact
 
 def test_every_named_mistake_and_carry_block_has_a_sentence_in_both_languages() -> None:
     from derive.classroom.grading import _mistakes
+    from derive.classroom.graph_mistakes import mistake_name
 
-    names = set(_mistakes(derive.load(SEED000).derivation)) | {"weight_order_swapped"}
+    runs = [*_mistakes(derive.load(SEED000).derivation), *_mistakes(derive.load(EXAMPLES / "graph-residual-block.yaml").derivation)]
+    names = {mistake_name(run) for run in runs} | {"weight_order_swapped"}
     assert names <= set(NAMED)
     source = "".join((Path(derive.__file__).parent / "classroom" / name).read_text(encoding="utf-8")
                      for name in ("grading.py", "graph_mistakes.py"))

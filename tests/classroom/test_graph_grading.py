@@ -36,11 +36,14 @@ def test_the_key_scores_full_marks_and_the_numbers_are_the_hand_ones(granularity
     assert {item.status for item in result.items.values()} == {"correct"}
 
 
+@pytest.mark.parametrize("kept", ["1", "0.8"])  # the skip connection only, or the branch through relu only
 @pytest.mark.parametrize("granularity", ["gates", "nodes"])
-def test_a_forgotten_fork_sum_is_named(granularity: str) -> None:
+def test_a_forgotten_fork_sum_is_named(granularity: str, kept: str) -> None:
+    """Whichever use the student kept: the relu path alone (0.8) had been graded wrong with
+    no mistake named, as only the first use was tried."""
     d = _sheet(granularity)
     answers = {item: parse_answer(repr(d[item].value)) for item in asked_ids(d)}
-    answers["dy/dx"] = parse_answer("1")  # the skip connection only; the branch through relu is left out
+    answers["dy/dx"] = parse_answer(kept)
     result = grade(d, Submission(2, "s", None, answers))
     assert result.items["dy/dx"].status == "wrong"
     assert result.items["dy/dx"].mistake == "fork_sum_missing"
