@@ -142,12 +142,14 @@ def _computed(step: Step, values: dict[sympy.Symbol, float]) -> float:
     try:
         result = evaluate(step.expression, values)
     except EvaluationError as error:
-        raise EvaluationError(f"{_stated(step, values)}: {error}") from None
-    if math.isnan(result):
-        raise EvaluationError(f"{_stated(step, values)} is not a number (NaN)")
-    if math.isinf(result):
-        raise EvaluationError(f"{_stated(step, values)} overflows to {'-' if result < 0 else ''}infinity")
-    return result
+        failure = EvaluationError(f"{_stated(step, values)}: {error}")
+    else:
+        if math.isfinite(result):
+            return result
+        failure = EvaluationError(f"{_stated(step, values)} is not a number (NaN)" if math.isnan(result) else
+                                  f"{_stated(step, values)} overflows to {'-' if result < 0 else ''}infinity")
+    failure.step_id = step.id
+    raise failure from None
 
 
 def _stated(step: Step, values: dict[sympy.Symbol, float]) -> str:

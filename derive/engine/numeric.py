@@ -14,12 +14,17 @@ import sympy
 
 
 class EvaluationError(ArithmeticError):
-    """A number that cannot be computed (log of 0, overflow); worded for the user."""
+    """A number that cannot be computed (log of 0, overflow); worded for the user. `step_id`
+    is the derivation's step it arose in, once known, so a graph's message can name its node."""
+
+    step_id: str | None = None
 
 
 def _log(x: float) -> float:
-    if x <= 0:
-        raise EvaluationError(f"log of {x:g} is undefined: an output reached exactly 0 or 1; use smaller weights or inputs")
+    if x < 0:
+        raise EvaluationError(f"log of {x:g} is undefined: log takes only positive numbers")
+    if x == 0:
+        raise EvaluationError("log of 0 is undefined: an output reached exactly 0 or 1; use smaller weights or inputs")
     return math.log(x)
 
 

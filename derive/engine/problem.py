@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..spec.schema import SamplesFileSpec, Spec, SpecError, parse_spec
 from .derivation import Derivation
 from .network import Network, build_network
+from .numeric import EvaluationError
 from .policy import Policy
 from .training import derive
 
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
     import numpy as np
 
     from .matrix import MatrixForm
+
+
+class NodeEvaluationError(SpecError, EvaluationError):
+    """A graph's number that cannot be computed, worded as a mistake in the spec's node (its
+    field named); still an EvaluationError to whoever draws versions and redraws on one."""
 
 
 @dataclass
@@ -52,8 +58,26 @@ class Problem:
         if self.spec.graph is not None:
             from .graph import derive_graph
 
-            return derive_graph(self.network, self.policy)  # type: ignore[arg-type]
+            try:
+                return derive_graph(self.network, self.policy)  # type: ignore[arg-type]
+            except EvaluationError as error:
+                raise NodeEvaluationError(f"{self.origin}: {self._node_field(error.step_id)}: the numbers cannot be computed: {error}.") from None
         return derive(self.network, self.policy, self.origin)
+
+    def _node_field(self, step_id: str | None) -> str:
+        """The spec field of the graph node a failed step belongs to: its value, a local
+        gradient of one of its gates, or its value after the update."""
+        graph = self.spec.graph
+        assert graph is not None
+        gates = {gate.name: gate.node for gate in self.network.gates}  # type: ignore[attr-defined]
+        name = (step_id or "").rstrip("'")
+        if "/d" in name:  # a local gradient d{gate}/d{input}, or a gradient through the output
+            name = name[1:name.index("/d")]
+        node = gates.get(name, name)
+        if graph.kinds.get(node) == "loss":
+            return "graph.loss"
+        index = next((i for i, (assigned, _) in enumerate(graph.assignments()) if assigned == node), None)
+        return f"graph.nodes[{index}].{node}" if index is not None else "graph.nodes"
 
     @cached_property
     def matrix(self) -> MatrixForm:

@@ -49,10 +49,12 @@ class FormulaError(ValueError):
 
 
 def parse_formula(
-    text: str, variables: Mapping[str, sympy.Symbol], functions: Mapping[str, Callable[..., sympy.Expr]] = FUNCTIONS
+    text: str, variables: Mapping[str, sympy.Symbol], functions: Mapping[str, Callable[..., sympy.Expr]] = FUNCTIONS,
+    example: str = "z/(1+abs(z))",
 ) -> sympy.Expr:
     """The formula as a SymPy expression; `functions` widens the list for a graph's nodes
-    (sigmoid and relu, derive/spec/graph.py)."""
+    (sigmoid and relu, derive/spec/graph.py), whose unreadable formula is shown a node's
+    `example` rather than an activation's."""
     allowed = ", ".join(variables)
     if len(text) > MAX_LENGTH:
         raise FormulaError(f"the formula is {len(text):,} characters long; at most {MAX_LENGTH} are allowed")
@@ -62,7 +64,7 @@ def parse_formula(
         # ^ is a power on paper; in Python it is xor, with the wrong precedence for z^2 + 1.
         tree = ast.parse(text.strip().replace("^", "**"), mode="eval")
     except SyntaxError as error:
-        raise FormulaError(f"the formula cannot be read ({error.msg}); write it like z/(1+abs(z))") from None
+        raise FormulaError(f"the formula cannot be read ({error.msg}); write it like {example}") from None
     except (RecursionError, MemoryError):
         raise FormulaError(f"the formula nests too deeply; at most {MAX_DEPTH} levels are allowed") from None
     return _build(tree.body, variables, allowed, 0, functions)

@@ -255,6 +255,7 @@ def _check_formulas(graph: GraphSpec, origin: str) -> None:
     for index, (name, formula) in enumerate(assignments):
         place = f"graph.nodes[{index}].{name}"
         if not used_names(formula) and formula.strip():
+            _parsed(formula, {}, origin, place)  # a formula that does not parse is worded as such, not as a constant
             raise SpecError(f"{origin}: {place}: the formula uses no input, parameter or earlier node; a constant is no node of the graph.")
         for used in used_names(formula):
             if used == name:
@@ -268,10 +269,7 @@ def _check_formulas(graph: GraphSpec, origin: str) -> None:
                 close = difflib.get_close_matches(used, defined, n=1)
                 hint = f" Did you mean {shown(close[0])}?" if close else ""
                 raise SpecError(f"{origin}: {place}: {shown(used)} is not an input, parameter, target or earlier node.{hint}")
-        try:
-            body = parse_formula(formula, {known: sympy.Symbol(known, real=True) for known in defined}, GRAPH_FUNCTIONS)
-        except FormulaError as error:
-            raise SpecError(f"{origin}: {place}: {error}; got {shown(formula)}.") from None
+        body = _parsed(formula, {known: sympy.Symbol(known, real=True) for known in defined}, origin, place)
         cancelled = [used for used in used_names(formula) if sympy.Symbol(used, real=True) not in body.free_symbols]
         if cancelled:
             raise SpecError(f"{origin}: {place}: {cancelled[0]} cancels out of the formula (it has no effect on {name}); "
@@ -279,6 +277,13 @@ def _check_formulas(graph: GraphSpec, origin: str) -> None:
         if body.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
             raise SpecError(f"{origin}: {place}: the formula is undefined or infinite (0/0, a division by 0 or log(0)); got {shown(formula)}.")
         defined.append(name)
+
+
+def _parsed(formula: str, symbols: dict[str, sympy.Symbol], origin: str, place: str) -> sympy.Expr:
+    try:
+        return parse_formula(formula, symbols, GRAPH_FUNCTIONS, example="(x + y) * sigmoid(w*z)")
+    except FormulaError as error:
+        raise SpecError(f"{origin}: {place}: {error}; got {shown(formula)}.") from None
 
 
 def _check_use(graph: GraphSpec, origin: str) -> None:

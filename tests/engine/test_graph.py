@@ -110,6 +110,10 @@ def _refused(data: dict[str, Any]) -> str:
         ({"nodes": [{"x": "y"}, {"f": "x"}]}, "g.yaml: graph.nodes[0]: the name 'x' is already used in graph.inputs.x"),
         ({"nodes": [{"f": "x + __import__(y)"}]}, "g.yaml: graph.nodes[0].f: '__import__(y)' is not allowed"),
         ({"nodes": [{"f": "x / 0 + y"}]}, "g.yaml: graph.nodes[0].f: the formula is undefined or infinite"),
+        # a formula that does not parse is worded as such, not as a constant with no input
+        ({"nodes": [{"f": "x +* y"}]}, "g.yaml: graph.nodes[0].f: the formula cannot be read (invalid syntax); write it like (x + y) * sigmoid(w*z); got 'x +* y'."),
+        ({"nodes": [{"f": "2x + y"}]}, "g.yaml: graph.nodes[0].f: the formula cannot be read (invalid decimal literal)"),
+        ({"nodes": [{"f": "2 + 3"}]}, "g.yaml: graph.nodes[0].f: the formula uses no input, parameter or earlier node; a constant is no node"),
         ({"inputs": {"x": 1, "y": None}, "nodes": [{"f": "x * y"}]},
          "g.yaml: graph.inputs.y: the other leaves have numbers, so this one needs one too (or leave every number out for a "
          "symbolic derivation)."),
@@ -118,6 +122,26 @@ def _refused(data: dict[str, Any]) -> str:
 def test_each_graph_mistake_has_its_message(graph: dict[str, Any], message: str) -> None:
     data = {"language": "en", "graph": {"inputs": {"x": 1, "y": 2}, **graph}}
     assert _refused(data).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("graph", "message"),
+    [
+        ({"inputs": {"x": -1}, "nodes": [{"f": "log(x)"}]},
+         "g.yaml: graph.nodes[0].f: the numbers cannot be computed: f = log(x) with x = -1: log of -1 is undefined: "
+         "log takes only positive numbers."),
+        ({"inputs": {"x": 0.5}, "parameters": {"w": -0.874}, "nodes": [{"y": "w*x"}], "granularity": "gates",
+          "loss": {"name": "binary_cross_entropy", "outputs": ["y"], "targets": {"y": 1}}},
+         "g.yaml: graph.loss: the numbers cannot be computed: L_g1 = log(y) with y = -0.437: log of -0.437 is undefined"),
+        ({"inputs": {"x": 0.5}, "parameters": {"w": 0.9}, "nodes": [{"q": "w*x"}, {"y": "sqrt(q - 0.45)"}], "granularity": "gates"},
+         "g.yaml: graph.nodes[1].y: the numbers cannot be computed: dy/dy_g1 = "),
+    ],
+)
+def test_a_number_that_cannot_be_computed_names_its_node(graph: dict[str, Any], message: str) -> None:
+    """The node's field and why, not a network's hint about outputs of exactly 0 or 1."""
+    with pytest.raises(SpecError) as caught:
+        build({"language": "en", "graph": graph}, "g.yaml").derivation
+    assert str(caught.value).startswith(message), str(caught.value)
 
 
 def test_layers_beside_a_graph_refused() -> None:
