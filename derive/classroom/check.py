@@ -267,7 +267,8 @@ def _worksheet_parts(problem: Problem, language: str) -> tuple[dict[str, object]
     if problem.spec.graph is not None:
         circuit = circuit_context(problem, "worksheet", language)
         words = {**circuit["words"], "initial": circuit["words"]["given"], "version": HEADINGS[language]["version"]}  # type: ignore[dict-item]
-        return {**circuit, "words": words, "givens": circuit["given"]}, render_circuit_svg(problem, "worksheet", inline=True)
+        givens = [row.removeprefix("&") for rows in circuit["given"] for row in rows]  # type: ignore[attr-defined]  # centred rows
+        return {**circuit, "words": words, "givens": givens}, render_circuit_svg(problem, "worksheet", inline=True)
     context = document_context(problem, "worksheet", language)
     initial = list(context["initial"])  # type: ignore[call-overload]
     givens = [*initial[:-1], f"{initial[-1]},\\quad \\eta = {context['learning_rate']}"]

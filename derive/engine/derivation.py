@@ -22,7 +22,7 @@ from .functions import softmax, softmax_derivative
 from ..spec.vocabulary import SpecError
 from .names import partial
 from .network import Network, Parameter, Unit, symbol
-from .numeric import EvaluationError, evaluate
+from .numeric import EvaluationError, branch, evaluate
 from .policy import Policy
 from .signals import FULL_MAX_PATHS, mode, simplified_output_signal
 
@@ -127,7 +127,7 @@ class Derivation:
         shown: dict[sympy.Symbol, float] = {}
         for step in self.steps:
             exact[step.symbol] = _computed(step, exact)
-            value = _computed(step, carried)
+            value = _computed(step, carried, _branches_at(step.expression, exact))
             rounded = self.policy.round(value, step.kind)
             if not math.isfinite(rounded):
                 raise EvaluationError(f"{step.id} = {value:g} rounds to {rounded}: it is beyond the largest float")
@@ -136,11 +136,21 @@ class Derivation:
         return exact, shown, carried
 
 
-def _computed(step: Step, values: dict[sympy.Symbol, float]) -> float:
-    """The step's value from `values`; NaN, infinity and overflow are refused with the step
-    and the numbers it was computed from, so no document ever shows them."""
+def _branches_at(expression: sympy.Expr, exact: dict[sympy.Symbol, float]) -> sympy.Expr:
+    """Each piecewise choice (a max gate's 1 or 0, ReLU's slope) made at the exact values:
+    two inputs can round to one number (0.24682 and 0.24676 both to 0.247) where they do not
+    tie, and the key would have split the gradient of a max that has a clear winner."""
+    if not expression.has(sympy.Piecewise):
+        return expression
+    return expression.replace(lambda part: isinstance(part, sympy.Piecewise), lambda part: branch(part, exact))
+
+
+def _computed(step: Step, values: dict[sympy.Symbol, float], expression: sympy.Expr | None = None) -> float:
+    """The step's value (or `expression`'s, the step's with its branches chosen) from
+    `values`; NaN, infinity and overflow are refused with the step and the numbers it was
+    computed from, so no document ever shows them."""
     try:
-        result = evaluate(step.expression, values)
+        result = evaluate(step.expression if expression is None else expression, values)
     except EvaluationError as error:
         failure = EvaluationError(f"{_stated(step, values)}: {error}")
     else:

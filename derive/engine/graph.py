@@ -161,6 +161,41 @@ def _fresh(node: str, taken: set[str]) -> str:
     return f"{node}_g{index}"
 
 
+class _TieShare(sympy.Function):
+    """The slope of a two-argument max or min with respect to one argument: 1 where that
+    argument wins (`margin` > 0), 0 where it loses, and at a tie the stated share for the
+    first argument as printed, the rest for the second (`second` 0 or 1), so the two add to 1."""
+
+    nargs = 2
+
+
+class _MaxOfTwo(sympy.Function):
+    nargs = 2
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        first, second = self.args
+        return _TieShare(first - second, 0) if argindex == 1 else _TieShare(second - first, 1)
+
+
+class _MinOfTwo(sympy.Function):
+    nargs = 2
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        first, second = self.args
+        return _TieShare(second - first, 0) if argindex == 1 else _TieShare(first - second, 1)
+
+
+def _max_min_derivative(formula: sympy.Expr, wrt: sympy.Symbol) -> sympy.Expr:
+    """d(formula)/d(wrt) with each two-argument max and min differentiated by _TieShare:
+    SymPy's Heaviside gives both tied arguments the same value, which is no subgradient
+    unless that value is 1/2."""
+    def of_two(function: type[sympy.Function], fallback: type[sympy.Expr]) -> object:
+        return lambda *args: function(*args) if len(args) == 2 else fallback(*args)
+
+    formula = formula.replace(sympy.Max, of_two(_MaxOfTwo, sympy.Max)).replace(sympy.Min, of_two(_MinOfTwo, sympy.Min))
+    return sympy.diff(formula, wrt).replace(_MaxOfTwo, sympy.Max).replace(_MinOfTwo, sympy.Min)
+
+
 def lowered(expression: sympy.Expr, graph: GraphSpec) -> sympy.Expr:
     """The expression in functions the evaluator knows, with the stated conventions at the
     kinks: sigma as 1/(1 + e^-x), relu as max(0, x), and their slopes as piecewise numbers."""
@@ -172,7 +207,10 @@ def lowered(expression: sympy.Expr, graph: GraphSpec) -> sympy.Expr:
     expression = expression.replace(Sigmoid, lambda a: 1 / (1 + sympy.exp(-a)))
     expression = expression.replace(Relu, lambda a: sympy.Max(0, a))
     expression = expression.replace(ReluSlope, kink(sympy.Integer(0), conventions.relu_at_zero, sympy.Integer(1)))
-    expression = expression.replace(sympy.Heaviside, kink(sympy.Integer(0), conventions.max_tie, sympy.Integer(1)))
+    share = conventions.max_tie
+    expression = expression.replace(_TieShare, lambda margin, second: kink(sympy.Integer(0), 1 - share if second else share,
+                                                                            sympy.Integer(1))(margin))
+    expression = expression.replace(sympy.Heaviside, kink(sympy.Integer(0), share, sympy.Integer(1)))  # a max of 3 or more
     return expression.replace(sympy.sign, kink(sympy.Integer(-1), conventions.abs_at_zero, sympy.Integer(1)))
 
 
@@ -181,7 +219,7 @@ def local_gradient(gate: Gate, wrt: str, graph: GraphSpec) -> sympy.Expr:
     e^x as the gate's value, so a student reuses the number from the forward pass; common
     factors are taken out, as a lecturer writes 2(o - t)."""
     own = symbol(gate.name)
-    derivative = sympy.factor_terms(sympy.diff(gate.formula, symbol(wrt)))  # 2(o - t), as written by hand, not 2o - 2t
+    derivative = sympy.factor_terms(_max_min_derivative(gate.formula, symbol(wrt)))  # 2(o - t), as written by hand, not 2o - 2t
     if not gate.formula.is_Symbol and not gate.formula.is_Number:
         derivative = derivative.xreplace({gate.formula: own})
     return lowered(derivative, graph)

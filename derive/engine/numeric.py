@@ -104,10 +104,7 @@ def evaluate(expression: sympy.Basic, values: Mapping[sympy.Symbol, float]) -> f
     if expression.is_Pow:
         return _power(evaluate(args[0], values), evaluate(args[1], values))
     if isinstance(expression, sympy.Piecewise):
-        for value, condition in args:
-            if condition == sympy.true or _holds(condition, values):
-                return evaluate(value, values)
-        raise EvaluationError("no branch of a piecewise function applies")
+        return evaluate(branch(expression, values), values)
     if isinstance(expression, sympy.Max):
         return max(evaluate(a, values) for a in args)
     if isinstance(expression, sympy.Min):
@@ -174,6 +171,14 @@ def compiled(expression: sympy.Basic) -> Compiled:
 def _listed(numbers: list[float]) -> str:
     shown = ", ".join(f"{number:g}" for number in numbers[:6])
     return shown + (", ..." if len(numbers) > 6 else "")
+
+
+def branch(piecewise: sympy.Piecewise, values: Mapping[sympy.Symbol, float]) -> sympy.Expr:
+    """The piece of a piecewise expression whose condition holds at `values`."""
+    for value, condition in piecewise.args:
+        if condition == sympy.true or _holds(condition, values):
+            return value
+    raise EvaluationError("no branch of a piecewise function applies")
 
 
 def _holds(condition: sympy.Basic, values: Mapping[sympy.Symbol, float]) -> bool:

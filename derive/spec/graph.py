@@ -70,7 +70,8 @@ class ConventionsSpec(_Strict, kw_only=True):
     The defaults are PyTorch's: a tie of max or min splits the gradient evenly, ReLU and abs
     have slope 0 at 0."""
 
-    max_tie: Annotated[float, Meta(ge=0, le=1)] = 0.5  # the share of the gradient each tied argument receives
+    # at a tie the first argument of max or min as printed receives this share, the second the rest
+    max_tie: Annotated[float, Meta(ge=0, le=1)] = 0.5
     relu_at_zero: Annotated[float, Meta(ge=0, le=1)] = 0.0
     abs_at_zero: Annotated[float, Meta(ge=-1, le=1)] = 0.0
 

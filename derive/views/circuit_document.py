@@ -8,6 +8,7 @@ the same row builder as a network's documents; the templates only lay the rows o
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from ..engine.graph import OUTPUT_UPSTREAM
 from ..engine.policy import format_number
 from .blocks import Renderer, displays, equation_rows, packed_rows
 from .circuit import circuit_layout
+from .key import asked_ids
 from .latex import partial_of_expression, to_latex
 from .templating import _environment
 
@@ -37,6 +39,7 @@ WORDS = {
         "nodes": "각 노드를 하나의 게이트로 그리고, 그 국소 미분을 한 번에 구합니다.",
         "rule": "각 노드의 기울기는 위쪽 기울기와 국소 기울기의 곱이고, 한 값이 여러 곳에 쓰이면(갈라지는 지점) 모든 사용처에서 온 기울기를 더합니다.",
         "conventions": "미분할 수 없는 점의 약속: max나 min의 두 입력이 같으면 각 입력이 기울기의 {tie}를 받고, ReLU의 0에서의 기울기는 {relu}, 절댓값의 0에서의 기울기는 {abs}입니다.",
+        "conventions_split": "미분할 수 없는 점의 약속: max나 min의 두 입력이 같으면 식에 적힌 첫째 입력이 기울기의 {tie}, 둘째 입력이 {rest}를 받고, ReLU의 0에서의 기울기는 {relu}, 절댓값의 0에서의 기울기는 {abs}입니다.",
         "rate": "학습률 {eta}로 각 파라미터를 {rule}에 따라 업데이트합니다.",
         "blank_note": "빈칸 아래의 작은 글자는 채점표의 항목 이름입니다.",
         "continued": "그림이 길어 여러 줄로 나누었습니다. 점선 원은 위 줄에서 구한 값을 다시 그린 것이고, 그 기울기는 원래 노드 아래에 적습니다.",
@@ -51,6 +54,7 @@ WORDS = {
         "nodes": "Each node is one gate, with its local derivative taken at once.",
         "rule": "Each node's gradient is the upstream gradient times the local gradient; where a value is used more than once (a fork), the gradients from all its uses are added.",
         "conventions": "Conventions where there is no derivative: at a tie of max or min each tied input receives {tie} of the gradient; ReLU's slope at 0 is {relu}; abs's slope at 0 is {abs}.",
+        "conventions_split": "Conventions where there is no derivative: at a tie of max or min the first input as printed in the formula receives {tie} of the gradient and the second {rest}; ReLU's slope at 0 is {relu}; abs's slope at 0 is {abs}.",
         "rate": "With the learning rate {eta}, every parameter is updated by the rule {rule}.",
         "blank_note": "The small label under each blank is its column in the grading sheet.",
         "continued": "The circuit is too long for one row and goes on in the rows below: a dashed circle is a value from a row above, drawn again; its gradient is written under the original.",
@@ -67,9 +71,24 @@ def formula_latex(expression: object, derivation: Derivation) -> str:
     return text
 
 
+UNGRADED_BLANK = r"\boxed{\rule{0pt}{1.1em}\hspace{2.6cm}}"
+
+
 class CircuitRenderer(Renderer):
     """Rows of a graph's backward pass: a local gradient from its gate's formula, a node's
     gradient as the sum over its uses of upstream x local."""
+
+    @cached_property
+    def graded(self) -> frozenset[str]:
+        return frozenset(asked_ids(self.derivation))
+
+    def answer(self, step: Step) -> str:
+        """As a network's, except that on the worksheet a step the key does not grade (a
+        gate's local gradient, an inner gate's value) is a blank with no label: the labelled
+        blanks are the grading sheet's columns, as `derive template` writes them."""
+        if self.kind == "worksheet" and step.value is not None and step.id not in self.graded:
+            return UNGRADED_BLANK
+        return super().answer(step)
 
     def local_rows(self, step: Step, gate: Gate) -> list[str]:
         """dq/dx = d(x + y)/dx = 1, then the numbers."""
@@ -77,20 +96,20 @@ class CircuitRenderer(Renderer):
         definition = partial_of_expression(formula_latex(gate.formula, d), d.network.latex(step.wrt or ""))
         alternatives = [[definition], self._printed(step.expression)]
         alternatives += self._value_alternatives(step, self._printed(step.expression, numbers=True))
-        return equation_rows(step.latex, alternatives)
+        return equation_rows(step.latex, alternatives, self.width)
 
     def sum_rows(self, step: Step) -> list[str]:
         """df/dx = df/dq . dq/dx + df/dx|local = (-4)(1) + 3 = -1: the fork's sum written out."""
         d = self.derivation
         if self.blanks_steps:
-            return equation_rows(step.latex, [[self.work_space()], [self.answer(step)]])
+            return equation_rows(step.latex, [[self.work_space()], [self.answer(step)]], self.width)
         symbols = [d[f].latex if up == OUTPUT_UPSTREAM else self._product([d[up].latex, d[f].latex]) for up, f in step.terms]
         numbers = [self._wrap(self.number(d[f])) if up == OUTPUT_UPSTREAM
                    else self._product([self._wrap(self.number(d[up])), self._wrap(self.number(d[f]))]) for up, f in step.terms]
-        return equation_rows(step.latex, [symbols, *self._value_alternatives(step, numbers)])
+        return equation_rows(step.latex, [symbols, *self._value_alternatives(step, numbers)], self.width)
 
 
-def _local_id(derivation: Derivation, gate: Gate, name: str) -> str | None:
+def local_step_id(derivation: Derivation, gate: Gate, name: str) -> str | None:
     """The step of gate's local gradient with respect to one input, by the ids the engine gives."""
     output = derivation.network.loss_symbol
     for step_id in (f"d{gate.name}/d{name}", f"d{gate.name}/d{name}.local"):
@@ -135,7 +154,7 @@ def circuit_context(problem: Problem, kind: str, language: str, blank: str = "nu
             if d[signal].role == "signal":
                 rows += renderer.sum_rows(d[signal])
         for name in gate.inputs:
-            local = _local_id(d, gate, name)
+            local = local_step_id(d, gate, name)
             if local is not None:
                 rows += renderer.local_rows(d[local], gate)
         if rows:
@@ -159,8 +178,9 @@ def circuit_context(problem: Problem, kind: str, language: str, blank: str = "nu
         "granularity": words[circuit.graph.granularity],
         "continued": words["continued"] if len(diagram.bands) > 1 else "",
         "backprop_rule": words["rule"],
-        "conventions": _sentence(words["conventions"], {"tie": _share(conventions.max_tie), "relu": format_number(conventions.relu_at_zero),
-                                                        "abs": format_number(conventions.abs_at_zero)}),
+        "conventions": _sentence(words["conventions" if conventions.max_tie == 0.5 else "conventions_split"],
+                                 {"tie": _share(conventions.max_tie), "rest": _share(1 - conventions.max_tie),
+                                  "relu": format_number(conventions.relu_at_zero), "abs": format_number(conventions.abs_at_zero)}),
         # every block as displays a page may break between: a node of 11 inputs had run 200 pt past its page
         "given": displays(packed_rows(given)), "forward": forward, "backward": backward, "gradients": gradients,
         "updates": displays(updates), "after": displays(after), "rate": _sentence(words["rate"], {"eta": eta, "rule": rule}) if updates else [],

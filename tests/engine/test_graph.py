@@ -72,14 +72,41 @@ def test_update_and_pass_after() -> None:
     assert d.loss_history == [-12, pytest.approx(-12.9)]
 
 
-@pytest.mark.parametrize(
-    ("conventions", "expected"),
-    [({}, 0.5), ({"max_tie": 1}, 1.0), ({"max_tie": 0}, 0.0)],
-)
-def test_max_tie_convention(conventions: dict[str, float], expected: float) -> None:
-    data = {"language": "en", "graph": {"inputs": {"x": 2, "y": 2}, "nodes": [{"f": "max(x, y)"}], "conventions": conventions}}
+@pytest.mark.parametrize("granularity", ["gates", "nodes"])
+@pytest.mark.parametrize("formula", ["max(x, y) * z", "min(x, y) * z", "max(z, y) * x"])
+@pytest.mark.parametrize(("conventions", "first"), [({}, 0.5), ({"max_tie": 1}, 1.0), ({"max_tie": 0}, 0.0), ({"max_tie": 0.25}, 0.25)])
+def test_a_tie_splits_the_gradient_into_shares_that_add_to_one(conventions: dict[str, float], first: float, formula: str,
+                                                                granularity: str) -> None:
+    """The first tied argument as printed (x before y, y before z) gets the stated share and
+    the other the rest: max_tie: 1 had given both tied inputs 1, a gradient of 2 in all."""
+    tied = ("y", "z") if formula.startswith("max(z") else ("x", "y")
+    other = ({"x", "y", "z"} - set(tied)).pop()
+    data = {"language": "en", "graph": {"inputs": {tied[0]: 2, tied[1]: 2, other: 3}, "nodes": [{"f": formula}],
+                                        "conventions": conventions, "granularity": granularity}}
     d = build(data).derivation
-    assert d["df/dx"].value == expected and d["df/dy"].value == expected
+    assert (d[f"df/d{tied[0]}"].value, d[f"df/d{tied[1]}"].value) == (3 * first, 3 * (1 - first))
+
+
+def test_the_stated_tie_says_which_input_gets_which_share() -> None:
+    from derive.views.documents import render
+
+    data = {"language": "en", "graph": {"inputs": {"x": 2, "y": 2}, "nodes": [{"f": "max(x, y)"}], "conventions": {"max_tie": 0.25}}}
+    text = render(build(data), "handout", "md")
+    assert "the first input as printed in the formula receives $$0.25$$ of the gradient and the second $$0.75$$" in text
+
+
+@pytest.mark.parametrize("granularity", ["gates", "nodes"])
+@pytest.mark.parametrize(("formula", "winner"), [("max(p, q) * z", "p"), ("min(p, q) * z", "q"), ("relu(p - q) * z", "p")])
+def test_the_branch_is_taken_at_the_exact_values_not_the_rounded_ones(formula: str, winner: str, granularity: str) -> None:
+    """p = 0.24682 and q = 0.24676 both print as 0.247, but they do not tie: the key had split
+    max's gradient 3 and 3 where it is 6 and 0 (and set ReLU's slope at 0)."""
+    data = {"language": "en", "precision": {"digits": 3}, "graph": {
+        "inputs": {"a": 0.24682, "b": 0.24676, "z": 6}, "nodes": [{"p": "a * 1"}, {"q": "b * 1"}, {"f": formula}],
+        "granularity": granularity}}  # p and q are nodes, each rounded to 0.247
+    d = build(data).derivation
+    assert d["p"].value == d["q"].value == 0.247
+    loser = "q" if winner == "p" else "p"
+    assert d[f"df/d{winner}"].value == 6 and d[f"df/d{loser}"].value == (-6 if formula.startswith("relu") else 0)
 
 
 @pytest.mark.parametrize(("formula", "field", "value"), [("relu(x)", "relu_at_zero", 1.0), ("abs(x)", "abs_at_zero", -1.0)])

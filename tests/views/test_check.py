@@ -47,3 +47,16 @@ def test_a_symbolic_spec_has_no_check_page(tmp_path: Path) -> None:
 def test_an_unknown_format_names_check_among_the_choices(tmp_path: Path) -> None:
     result = _run("worksheet", str(EXAMPLES / "2-2-1-linear-mse.yaml"), "--format", "chek", "-o", str(tmp_path))
     assert result.returncode == 2 and "check" in result.stderr
+
+
+def test_a_circuit_s_page_states_its_given_values() -> None:
+    """The given numbers of a graph are set as on its worksheet, one centred row each line
+    (the worksheet's rows had reached the page as a nested list)."""
+    import derive
+    from derive.classroom.check import check_page
+
+    problem = derive.load(EXAMPLES / "graph-residual-block.yaml")
+    page = check_page(problem, "en")
+    given = page[page.index("Given values"):page.index("</div>", page.index("Given values"))]
+    numbers = re.findall(r"<mi>(\w+)</mi><mo>=</mo>(?:<mo form=\"prefix\">−</mo>)?<mn>([\d.]+)</mn>", given)
+    assert [name for name, _ in numbers] == [*problem.spec.graph.leaves, "η"][:len(numbers)] and len(numbers) >= 4

@@ -75,6 +75,11 @@ def test_worksheet_blanks_and_key_boxes_every_asked_item(name: str) -> None:
         assert rf"\mathtt{{{label}}}" in worksheet, item  # a labelled blank
         assert f"| `{item}` |" in key, item  # the answer table
         assert rf"\boxed{{{Renderer(d, 'key').number(d[item])}}}" in key, item
+    # the labelled blanks are exactly the items graded, the columns `derive template` writes;
+    # a local gradient or an inner gate's value is still a blank, unlabelled
+    labels = {label.replace(r"\_", "_") for label in re.findall(r"\\mathtt\{([^}]*)\}", worksheet)}
+    assert labels == set(asked_ids(d))
+    assert worksheet.count(r"\boxed{\rule{0pt}{1.1em}") > len(labels) or len(d.steps) == len(labels)
 
 
 @pytest.mark.parametrize("fmt", ["md", "tex", "html"])
