@@ -42,11 +42,10 @@ def document_files(
 
     files: dict[str, bytes] = {}
     notes: list[str] = []
-    if "slides" in formats and (notation == "matrix" or problem.spec.graph is not None):
+    if "slides" in formats and notation == "matrix":
         from .spec.schema import SpecError
 
-        shape = "--notation matrix" if notation == "matrix" else "a graph: spec"
-        raise SpecError(f"--format slides: the slides work the per-weight derivation of a layered network, which {shape} "
+        raise SpecError("--format slides: the slides work the per-weight derivation of a layered network, which --notation matrix "
                         "does not have; leave slides out of --format.")
     if "check" in formats:
         from .classroom.check import check_page  # the grader it re-uses is 30 ms of a start-up otherwise

@@ -183,9 +183,14 @@ def test_chain_on_the_command_line_chooses_the_form_and_the_key_records_it(tmp_p
 
 @pytest.mark.parametrize("args", [
     ["examples/2-2-1-sigmoid-mse.yaml", "--notation", "matrix"],
-    ["examples/graph-sum-times-product.yaml"],
+    ["thirty-gates.json"],  # a circuit drawn in four rows: no picture a slide could hold
 ])
 def test_slides_where_there_are_none_to_make_is_one_message_not_a_silent_nothing(args: list[str], tmp_path: Path) -> None:
+    if args[0] == "thirty-gates.json":
+        from .views.test_circuit import thirty_gates
+
+        args = [str(tmp_path / args[0])]
+        Path(args[0]).write_text(json.dumps(thirty_gates()), encoding="utf-8")
     done = _run("worksheet", *args, "--format", "slides", "-o", str(tmp_path / "out"))
     assert done.returncode == 2 and "--format slides:" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()

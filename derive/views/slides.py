@@ -127,6 +127,8 @@ def _height(row: str) -> float:
         height += 0.5
     if r"\frac" in row and r"\sqrt" in row:  # Adam's rule: a root under the bar
         height += 0.2
+    if r"\begin{cases}" in row:  # a max gate's or ReLU's slope, case by case (circuit_slides.py)
+        height = max(height, 0.5 * (row.count(r"\\") + 1))
     return height + 0.14
 
 
@@ -245,8 +247,12 @@ class _DeckBuilder:
             if build.rows and frame.lines and height + tall > CAPACITY:
                 last = frame.lines[-1][0]
                 self.frames.append(frame)
-                frame = Frame([*title, (False, self.words["cont"])], kind, values=dict(self.known), lines=[(last, 1)])
-                height = sum(_height(row) for row in last)
+                again = sum(_height(row) for row in last)
+                if again + tall > CAPACITY:  # no room to repeat it (a max gate's slope, case by case)
+                    last, again = (), 0.0
+                frame = Frame([*title, (False, self.words["cont"])], kind, values=dict(self.known),
+                              lines=[(last, 1)] if last else [])
+                height = again
             frame.lit.append(build.lit)
             frame.notes.append(build.note)
             if build.rows:
@@ -474,6 +480,10 @@ def build_deck(problem: Problem, language: str | None = None, every: bool = Fals
     as above and the later ones follow as the handout has them (`iterations`, --iterations:
     "first", compactly, or "all", in full), before the pass after the last update."""
     language = language or problem.spec.language
+    if problem.spec.graph is not None:  # a computational graph: its own order and picture
+        from .circuit_slides import build_circuit_deck
+
+        return build_circuit_deck(problem, language)
     if problem.derivation.batched:
         raise SpecError(f"{problem.origin}: samples: the slides work one sample's derivation, and this spec trains on a "
                         "mini-batch; leave slides out of --format (the handout works each sample).")

@@ -1,5 +1,5 @@
-"""Lecture slides (issue 19): the decks of the four examples and of a 2-3-2 softmax network
-compile without an overfull box, have one PDF page per build, each build's page holds the
+"""Lecture slides (issue 19): the decks of the four examples, of a 2-3-2 softmax network and
+of the computational-graph examples compile without an overfull box, have one PDF page per build, each build's page holds the
 text of the build before it, every number the key grades is on a slide, and the HTML deck
 steps through as many builds as the PDF has pages, forward and back, from disk."""
 
@@ -26,7 +26,8 @@ from ..conftest import EXAMPLES
 from ..shapes import SEED_EXAMPLES, SHAPES
 
 needs_tex = pytest.mark.skipif(tex_engine() is None or shutil.which("pdftotext") is None, reason="needs XeLaTeX and pdftotext")
-CASES = [*SEED_EXAMPLES, "2-3-2 tanh softmax cross-entropy, biases"]
+GRAPHS = sorted(path.name for path in EXAMPLES.glob("graph-*.yaml"))  # computational graphs (views/circuit_slides.py)
+CASES = [*SEED_EXAMPLES, "2-3-2 tanh softmax cross-entropy, biases", *GRAPHS]
 
 
 def _problem(case: str) -> derive.Problem:
@@ -387,3 +388,45 @@ def test_the_adam_deck_states_its_optimizer_state_and_fits(tmp_path: Path) -> No
     assert [item["id"] for item in shown if not _stated(item["latex"], _printed(item, problem), statements)] == []
     log = compile_slides(render_slides(deck, "tex"))[1]
     assert overfull_boxes(log) == [] and "Overfull \\vbox" not in log
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_a_graph_deck_works_the_circuit_in_its_handout_s_order(language: str) -> None:
+    """Forward gate by gate, then backward node by node from the output, the gradients
+    asked, the updates and the pass after; the picture carries each gate's value going
+    forward and each node's gradient going back, and the conventions are said."""
+    from derive.views.circuit_document import WORDS as CIRCUIT_WORDS
+
+    problem = derive.load(EXAMPLES / "graph-residual-block.yaml")
+    deck = build_deck(problem, language)
+    words = CIRCUIT_WORDS[language]
+    titles = [frame.title[0][1] for frame in deck.frames]
+    order = [words["forward"], words["backward"], words["gradients"], words["updates"], words["after"]]
+    firsts = [next(i for i, title in enumerate(titles) if title.startswith(heading)) for heading in order]
+    assert firsts == sorted(firsts)
+    d = problem.derivation
+    backward = [frame for frame in deck.frames if frame.title[0][1].startswith(words["backward"])]
+    assert list(dict.fromkeys(frame.title[1][1] for frame in backward)) == [d[name].latex for name in ("L", "y", "r", "h")]
+    last_forward = deck.frames[firsts[1] - 1]
+    assert deck.frames[firsts[1]].values["n:L"] == "1"  # going back: the output's gradient
+    assert float(deck.frames[firsts[2]].values["n:h"]) == d["dL/dh"].value
+    assert "n:h" not in last_forward.values or last_forward.values["n:h"] != deck.frames[firsts[2]].values["n:h"]
+    note = "".join(part for _, part in deck.frames[0].notes[0])
+    assert ("ReLU" in note) and ("1/2" in note or r"\tfrac{1}{2}" in note)
+
+
+def test_a_circuit_too_long_for_one_row_has_no_deck() -> None:
+    from ..views.test_circuit import thirty_gates
+
+    with pytest.raises(SpecError, match=r"--format slides: this circuit is drawn in 4 rows, too long for a slide's picture"):
+        build_deck(derive.load(thirty_gates()))
+
+
+def test_graph_slides_on_the_command_line(tmp_path: Path) -> None:
+    if tex_engine() is None:
+        pytest.skip("needs XeLaTeX")
+    result = subprocess.run([*_derive(), "worksheet", str(EXAMPLES / "graph-sum-times-product.yaml"), "--format", "slides,md",
+                             "-o", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "graph-sum-times-product"
+    assert folder.joinpath("slides.pdf").read_bytes().startswith(b"%PDF") and folder.joinpath("slides.html").exists()
