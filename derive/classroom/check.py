@@ -162,6 +162,7 @@ def _overrides(derivation: Derivation, offset: int, model: dict[str, Any]) -> tu
         functions.append(code)
         table[name][step.id] = offset + len(functions) - 1
 
+    forks = fork_runs(derivation)
     for step in derivation.steps:
         activation = grading._activation_factor(derivation, step)
         if activation in ("sigmoid", "tanh"):
@@ -177,7 +178,7 @@ def _overrides(derivation: Derivation, offset: int, model: dict[str, Any]) -> tu
         if step.role == "factor" and step.expression.is_Symbol and step.expression.name in weights:
             add("new_weight_in_backward", step, f"(v) => {derivation[step.expression.name + chr(39)].exact!r}")
         # classroom/graph_mistakes.py, step for step
-        for run, use in fork_runs(derivation):
+        for run, use in forks:
             if step.role in ("signal", "gradient") and len(step.terms) >= 2 and use < len(step.terms):
                 upstream, factor = step.terms[use]
                 kept = derivation[factor].symbol if not upstream else derivation[upstream].symbol * derivation[factor].symbol

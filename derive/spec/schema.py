@@ -206,8 +206,8 @@ def parse_spec(data: dict[str, Any], origin: str = "spec") -> Spec:
     if spec.graph is not None:
         unset = {"samples": spec.samples is None, "reduction": spec.reduction == "mean",
                  "optimizer": spec.optimizer == OptimizerSpec(), "steps": spec.steps == 1}
-        for name in unset:
-            if not unset[name]:  # mini-batches, optimizers and training runs are worked for layered networks only
+        for name, is_unset in unset.items():
+            if not is_unset:  # mini-batches, optimizers and training runs are worked for layered networks only
                 raise SpecError(f"{origin}: {name}: a graph: spec is worked for one evaluation with plain gradient descent; "
                                 f"leave {name} out (or write the network as layers:).")
         if spec.graph.loss is not None:

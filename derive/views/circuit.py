@@ -171,7 +171,7 @@ def circuit_layout(derivation: Derivation, renderer: Renderer, kind: str) -> Cir
 
     def laid_out(width: float) -> CircuitLayout:
         gap = min(MAX_COLUMN_GAP, width / max(max(len(drawing.layers) for drawing in drawings) - 1, 1))
-        return CircuitLayout([_band(derivation, renderer, kind, drawing, number, (gap, row_gap), carried, gap >= least + NAME_ROOM)
+        return CircuitLayout([_band(derivation, renderer, kind, drawing, number, gap, row_gap, carried, gap >= least + NAME_ROOM)
                               for number, drawing in enumerate(drawings)], gap)
 
     layout = laid_out(room)
@@ -214,7 +214,7 @@ def label_width(number: str) -> float:
     return sum(6.61 if char in "-\u2212" else 2.36 if char == "." else 4.25 for char in number) * PT
 
 
-def _band(derivation: Derivation, renderer: Renderer, kind: str, drawing: Layered, number: int, gap: tuple[float, float],
+def _band(derivation: Derivation, renderer: Renderer, kind: str, drawing: Layered, number: int, gap: float, row_gap: float,
           carried: set[str], names_fit: bool) -> Band:
     """One band's boxes and edges; a gate whose value goes on in a later band is named
     beside its value, which is how its dashed copy there is found."""
@@ -224,7 +224,6 @@ def _band(derivation: Derivation, renderer: Renderer, kind: str, drawing: Layere
     gates_drawn = circuit.graph.granularity == "gates"
     output = circuit.loss_symbol
     nodes = {name for name, _ in circuit.graph.assignments()}
-    gap, row_gap = gap
     placed: dict[str, Box] = {}
     for index, column in enumerate(grid):
         for row, key in enumerate(column):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..spec.schema import SpecError
-from .circuit import circuit_layout
+from .circuit import CircuitLayout
 from .circuit_document import WORDS as CIRCUIT_WORDS
 from .circuit_document import CircuitRenderer, circuit_context, local_step_id
 from .diagram import plain_text
@@ -120,11 +120,11 @@ def build_circuit_deck(problem: Problem, language: str) -> Deck:
     a slide's corner could hold, and is refused with what to do instead."""
     builder = _CircuitDeckBuilder(problem, language)
     d = builder.d
-    layout = circuit_layout(d, builder.renderer, "handout")
+    context = circuit_context(problem, "handout", language)
+    layout: CircuitLayout = context["diagram"]  # type: ignore[assignment]  # the handout's picture
     if len(layout.bands) > 1:
         raise SpecError(f"{problem.origin}: --format slides: this circuit is drawn in {len(layout.bands)} rows, too long for a "
                         "slide's picture; leave slides out of --format (the handout draws it whole).")
-    context = circuit_context(problem, "handout", language)
     givens = _givens([row.removeprefix("&") for rows in context["given"] for row in rows])  # type: ignore[attr-defined]
     note = [*builder.note("title"), (False, " "), *context["conventions"]]  # type: ignore[misc]  # as every document states them
     for start in range(0, len(givens), GIVEN_ROWS):
@@ -140,10 +140,10 @@ def build_circuit_deck(problem: Problem, language: str) -> Deck:
     return Deck(problem.spec.title, language, builder.frames, marks, links, size, False, str(context["rule"]))
 
 
-def _picture(problem: Problem, layout: object) -> tuple[list[Mark], list[Link], float]:
+def _picture(problem: Problem, layout: CircuitLayout) -> tuple[list[Mark], list[Link], float]:
     """The handout's circuit, scaled to the slide's corner: leaves shaded, gates by their
     symbol, keys n:<name> and e:<source>:<gate>."""
-    band = layout.bands[0]  # type: ignore[attr-defined]
+    band = layout.bands[0]
     scale = min(0.7, PICTURE_WIDTH / max(band.width, 1e-9), PICTURE_HEIGHT / max(band.height, 1e-9))
     marks = {box.name: Mark("n:" + box.name, round(box.x * scale, 3), round(-box.y * scale, 3), box.inside[0],
                             plain_text(box.inside[0]) if box.is_leaf or box.inside[0] == problem.network.latex(box.name)
