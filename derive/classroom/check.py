@@ -22,6 +22,7 @@ import markupsafe
 import sympy
 from sympy.printing.jscode import JavascriptCodePrinter
 
+from ..spec.graph import Maximum, Minimum
 from ..views.circuit_document import circuit_context, render_circuit_svg
 from ..views.documents import HEADINGS, document_context, render_diagram, render_text_template
 from ..views.key import acceptance_intervals, asked_ids
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from ..engine.derivation import Derivation, Step
     from ..engine.problem import Problem
 
+_TWO_ARGUMENTS = {sympy.Max: "max", sympy.Min: "min", Maximum: "max", Minimum: "min"}  # as Math.max, Math.min
 _MOST_FREE = 5  # a step's inputs outside every product whose 0/1 combinations are tabled
 
 
@@ -63,8 +65,8 @@ class _Printer(JavascriptCodePrinter):
     def _print_Function(self, expr: sympy.Function) -> str:
         name = {sympy.exp: "exp", sympy.log: "log", sympy.tanh: "tanh", sympy.Abs: "abs", sympy.sinh: "sinh",
                 sympy.cosh: "cosh", sympy.sin: "sin", sympy.cos: "cos", sympy.sign: "sign", sympy.Heaviside: "heaviside"}
-        if expr.func in (sympy.Max, sympy.Min):
-            return f"Math.{expr.func.__name__.lower()}(" + ", ".join(self._print(arg) for arg in expr.args) + ")"
+        if expr.func in _TWO_ARGUMENTS:
+            return f"Math.{_TWO_ARGUMENTS[expr.func]}(" + ", ".join(self._print(arg) for arg in expr.args) + ")"
         if expr.func not in name:
             raise ValueError(f"no JavaScript for {expr.func.__name__}")
         return f"F.{name[expr.func]}({self._print(expr.args[0])})"

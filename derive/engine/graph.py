@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from ..spec.graph import GRAPH_FUNCTIONS, GraphSpec, Relu, ReluSlope, Sigmoid, used_names
+from ..spec.graph import WRITTEN_FUNCTIONS, GraphSpec, Maximum, Minimum, Relu, ReluSlope, Sigmoid, TieShare, used_names
 from ..spec.formula import parse_formula
 from ..spec.schema import Spec
 from ..spec.vocabulary import SpecError
@@ -36,7 +36,7 @@ from .signals import FULL_MAX_PATHS
 OUTPUT_UPSTREAM = ""  # a term's upstream when the gate it passes through is the output itself (upstream gradient 1)
 _FUNCTION_OPS = {sympy.exp: "exp", sympy.log: "log", sympy.tanh: "tanh", sympy.Abs: "abs", sympy.sinh: "sinh",
                  sympy.cosh: "cosh", sympy.sin: "sin", sympy.cos: "cos", Sigmoid: "sigmoid", Relu: "relu",
-                 sympy.Max: "max", sympy.Min: "min"}
+                 Maximum: "max", Minimum: "min"}
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def build_circuit(spec: Spec) -> Circuit:
     taken = set(defined) | {name for name, _ in graph.assignments()}
     gates: list[Gate] = []
     for name, text in graph.assignments():
-        body = parse_formula(text, defined, GRAPH_FUNCTIONS)
+        body = parse_formula(text, defined, WRITTEN_FUNCTIONS, written=True)
         if graph.granularity == "nodes":
             inputs = tuple(used for used in used_names(text) if symbol(used) in body.free_symbols)
             gates.append(Gate(name, _op(body) if inputs else "copy", inputs, body, name))
@@ -137,7 +137,7 @@ def _split(expression: sympy.Expr, name: str | None, node: str, gates: list[Gate
         arguments = arguments[:1]
     children = []
     for argument in arguments:
-        if argument.is_Number or argument.is_Symbol:
+        if argument.is_Symbol or not argument.free_symbols:  # a name, or a constant such as 1/2
             children.append(argument)
         else:
             children.append(_split(argument, None, node, gates, taken))
@@ -161,57 +161,40 @@ def _fresh(node: str, taken: set[str]) -> str:
     return f"{node}_g{index}"
 
 
-class _TieShare(sympy.Function):
-    """The slope of a two-argument max or min with respect to one argument: 1 where that
-    argument wins (`margin` > 0), 0 where it loses, and at a tie the stated share for the
-    first argument as printed, the rest for the second (`second` 0 or 1), so the two add to 1."""
-
-    nargs = 2
-
-
-class _MaxOfTwo(sympy.Function):
-    nargs = 2
-
-    def fdiff(self, argindex: int = 1) -> sympy.Expr:
-        first, second = self.args
-        return _TieShare(first - second, 0) if argindex == 1 else _TieShare(second - first, 1)
-
-
-class _MinOfTwo(sympy.Function):
-    nargs = 2
-
-    def fdiff(self, argindex: int = 1) -> sympy.Expr:
-        first, second = self.args
-        return _TieShare(second - first, 0) if argindex == 1 else _TieShare(first - second, 1)
-
-
-def _max_min_derivative(formula: sympy.Expr, wrt: sympy.Symbol) -> sympy.Expr:
-    """d(formula)/d(wrt) with each two-argument max and min differentiated by _TieShare:
-    SymPy's Heaviside gives both tied arguments the same value, which is no subgradient
-    unless that value is 1/2."""
-    def of_two(function: type[sympy.Function], fallback: type[sympy.Expr]) -> object:
-        return lambda *args: function(*args) if len(args) == 2 else fallback(*args)
-
-    formula = formula.replace(sympy.Max, of_two(_MaxOfTwo, sympy.Max)).replace(sympy.Min, of_two(_MinOfTwo, sympy.Min))
-    return sympy.diff(formula, wrt).replace(_MaxOfTwo, sympy.Max).replace(_MinOfTwo, sympy.Min)
-
-
 def lowered(expression: sympy.Expr, graph: GraphSpec) -> sympy.Expr:
     """The expression in functions the evaluator knows, with the stated conventions at the
     kinks: sigma as 1/(1 + e^-x), relu as max(0, x), and their slopes as piecewise numbers."""
     conventions = graph.conventions
 
     def kink(below: sympy.Expr, at: float, above: sympy.Expr) -> object:
-        return lambda a, *_: sympy.Piecewise((above, a > 0), (below, a < 0), (sympy.Rational(str(at)), True))
+        return lambda a: sympy.Piecewise((above, a > 0), (below, a < 0), (sympy.Rational(str(at)), True), evaluate=False)
 
-    expression = expression.replace(Sigmoid, lambda a: 1 / (1 + sympy.exp(-a)))
-    expression = expression.replace(Relu, lambda a: sympy.Max(0, a))
-    expression = expression.replace(ReluSlope, kink(sympy.Integer(0), conventions.relu_at_zero, sympy.Integer(1)))
     share = conventions.max_tie
-    expression = expression.replace(_TieShare, lambda margin, second: kink(sympy.Integer(0), 1 - share if second else share,
-                                                                            sympy.Integer(1))(margin))
-    expression = expression.replace(sympy.Heaviside, kink(sympy.Integer(0), share, sympy.Integer(1)))  # a max of 3 or more
-    return expression.replace(sympy.sign, kink(sympy.Integer(-1), conventions.abs_at_zero, sympy.Integer(1)))
+    lowerings: dict[type, object] = {
+        Sigmoid: lambda a: 1 / (1 + sympy.exp(-a)),
+        Relu: lambda a: sympy.Max(0, a),
+        ReluSlope: kink(sympy.Integer(0), conventions.relu_at_zero, sympy.Integer(1)),
+        TieShare: lambda greater, less, second: sympy.Piecewise(
+            (1, greater > less), (0, greater < less), (sympy.Rational(str(1 - share if second else share)), True), evaluate=False),
+        sympy.sign: kink(sympy.Integer(-1), conventions.abs_at_zero, sympy.Integer(1)),
+    }
+
+    def lower(node: sympy.Expr) -> sympy.Expr:
+        lowering = lowerings.get(node.func)
+        return lowering(*node.args) if lowering is not None else node  # type: ignore[operator]
+    return as_written(expression, lower)
+
+
+def as_written(expression: sympy.Expr, change: object) -> sympy.Expr:
+    """`expression` with `change` applied to every subexpression from the leaves up, keeping
+    the order a formula was written in: a sum or product whose terms changed is rebuilt
+    unevaluated, where SymPy's `replace` and `xreplace` would sort it again (b + w x)."""
+    if expression.args:
+        arguments = tuple(as_written(argument, change) for argument in expression.args)
+        if arguments != expression.args:
+            keep = expression.is_Add or expression.is_Mul or expression.is_Pow
+            expression = expression.func(*arguments, evaluate=False) if keep else expression.func(*arguments)
+    return change(expression)  # type: ignore[operator]
 
 
 def local_gradient(gate: Gate, wrt: str, graph: GraphSpec) -> sympy.Expr:
@@ -219,10 +202,16 @@ def local_gradient(gate: Gate, wrt: str, graph: GraphSpec) -> sympy.Expr:
     e^x as the gate's value, so a student reuses the number from the forward pass; common
     factors are taken out, as a lecturer writes 2(o - t)."""
     own = symbol(gate.name)
-    derivative = sympy.factor_terms(_max_min_derivative(gate.formula, symbol(wrt)))  # 2(o - t), as written by hand, not 2o - 2t
-    if not gate.formula.is_Symbol and not gate.formula.is_Number:
-        derivative = derivative.xreplace({gate.formula: own})
+    formula = _canonical(gate.formula)  # the derivative is SymPy's, so sigma(w x + b) is found in it by SymPy's form
+    derivative = sympy.factor_terms(sympy.diff(formula, symbol(wrt)))  # 2(o - t), as written by hand, not 2o - 2t
+    if not formula.is_Symbol and not formula.is_Number:
+        derivative = derivative.xreplace({formula: own})
     return lowered(derivative, graph)
+
+
+def _canonical(expression: sympy.Expr) -> sympy.Expr:
+    """A formula kept as written (derive/spec/formula.py), evaluated into SymPy's own form."""
+    return expression.func(*map(_canonical, expression.args)) if expression.args else expression
 
 
 class _GraphBuilder:
@@ -246,7 +235,9 @@ class _GraphBuilder:
         gates = [gate.name for gate in circuit.gates]
         renamed = {symbol(name): symbol(name + prime) for name in [*circuit.leaves, *gates] if name + prime in self.ids or name in gates}
         for gate in circuit.gates:
-            expression = lowered(gate.formula, circuit.graph).xreplace(renamed) if prime else lowered(gate.formula, circuit.graph)
+            expression = lowered(gate.formula, circuit.graph)
+            if prime:
+                expression = as_written(expression, lambda node: renamed.get(node, node))
             kind = circuit.graph.kinds.get(gate.name, "output" if gate.name == circuit.loss_symbol else "activation")
             self.add(gate.name + prime, kind, "after" if prime else "forward", expression, circuit.latex(gate.name + prime))
 

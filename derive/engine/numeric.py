@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 
 import sympy
 
+from ..spec.graph import Maximum, Minimum
+
 
 class EvaluationError(ArithmeticError):
     """A number that cannot be computed (log of 0, overflow); worded for the user. `step_id`
@@ -105,9 +107,9 @@ def evaluate(expression: sympy.Basic, values: Mapping[sympy.Symbol, float]) -> f
         return _power(evaluate(args[0], values), evaluate(args[1], values))
     if isinstance(expression, sympy.Piecewise):
         return evaluate(branch(expression, values), values)
-    if isinstance(expression, sympy.Max):
+    if isinstance(expression, (sympy.Max, Maximum)):
         return max(evaluate(a, values) for a in args)
-    if isinstance(expression, sympy.Min):
+    if isinstance(expression, (sympy.Min, Minimum)):
         return min(evaluate(a, values) for a in args)
     function = _FUNCTIONS.get(expression.func)
     if function is not None:

@@ -50,11 +50,16 @@ class FormulaError(ValueError):
 
 def parse_formula(
     text: str, variables: Mapping[str, sympy.Symbol], functions: Mapping[str, Callable[..., sympy.Expr]] = FUNCTIONS,
-    example: str = "z/(1+abs(z))",
+    example: str = "z/(1+abs(z))", written: bool = False,
 ) -> sympy.Expr:
     """The formula as a SymPy expression; `functions` widens the list for a graph's nodes
     (sigmoid and relu, derive/spec/graph.py), whose unreadable formula is shown a node's
-    `example` rather than an activation's."""
+    `example` rather than an activation's.
+
+    `written` keeps the formula as it was typed, for a circuit drawn from it: operands in
+    their order (w*x + b, not b + w*x), x*x a product and y + y a sum (not x^2 and 2y), a
+    chain written without parentheses (a + b + c) one operation and a parenthesised part
+    (a + (b + c)) one of its own. SymPy's canonical form, the default, sorts and collects."""
     allowed = ", ".join(variables)
     if len(text) > MAX_LENGTH:
         raise FormulaError(f"the formula is {len(text):,} characters long; at most {MAX_LENGTH} are allowed")
@@ -67,12 +72,12 @@ def parse_formula(
         raise FormulaError(f"the formula cannot be read ({error.msg}); write it like {example}") from None
     except (RecursionError, MemoryError):
         raise FormulaError(f"the formula nests too deeply; at most {MAX_DEPTH} levels are allowed") from None
-    return _build(tree.body, variables, allowed, 0, functions)
+    return _build(tree.body, variables, allowed, 0, functions, written)
 
 
 def _build(
     node: ast.AST, variables: Mapping[str, sympy.Symbol], allowed: str, depth: int,
-    functions: Mapping[str, Callable[..., sympy.Expr]] = FUNCTIONS,
+    functions: Mapping[str, Callable[..., sympy.Expr]] = FUNCTIONS, written: bool = False,
 ) -> sympy.Expr:
     if depth > MAX_DEPTH:
         raise FormulaError(f"the formula nests too deeply; at most {MAX_DEPTH} levels are allowed")
@@ -88,18 +93,22 @@ def _build(
             return variables[node.id]
         raise FormulaError(f"unknown name '{node.id}'; the formula may use {allowed} and the functions {', '.join(functions)}")
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        operand = _build(node.operand, variables, allowed, depth + 1, functions)
-        return -operand if isinstance(node.op, ast.USub) else operand
+        operand = _build(node.operand, variables, allowed, depth + 1, functions, written)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        return _negated(operand) if written else -operand
     if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
-        left = _build(node.left, variables, allowed, depth + 1, functions)
-        right = _build(node.right, variables, allowed, depth + 1, functions)
+        left = _build(node.left, variables, allowed, depth + 1, functions, written)
+        right = _build(node.right, variables, allowed, depth + 1, functions, written)
         if isinstance(node.op, ast.Pow) and right.is_Number and left.is_Number and abs(right) > MAX_CONSTANT_EXPONENT:
             raise FormulaError(f"a constant power with an exponent above {MAX_CONSTANT_EXPONENT} is refused")
         if left.is_Number and right.is_Number:
             _check_size(type(node.op), left, right, node)
+        elif written:
+            return _as_written(node, left, right)
         return _OPERATORS[type(node.op)](left, right)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in functions and not node.keywords:
-        arguments = [_build(argument, variables, allowed, depth + 1, functions) for argument in node.args]
+        arguments = [_build(argument, variables, allowed, depth + 1, functions, written) for argument in node.args]
         arity = 2 if node.func.id in ("max", "min") else 1
         if len(arguments) != arity:
             raise FormulaError(f"{node.func.id} takes {arity} argument{'s' if arity > 1 else ''}")
@@ -108,6 +117,36 @@ def _build(
         f"'{ast.unparse(node)[:40]}' is not allowed; a formula may use numbers, {allowed}, + - * / ^, parentheses "
         f"and the functions {', '.join(functions)}"
     )
+
+
+def _negated(operand: sympy.Expr) -> sympy.Expr:
+    """-x as written: a number's sign, or a negation of its own."""
+    return -operand if operand.is_Number else sympy.Mul(-1, operand, evaluate=False)
+
+
+_SUMS, _PRODUCTS = (ast.Add, ast.Sub), (ast.Mult, ast.Div)
+
+
+def _as_written(node: ast.BinOp, left: sympy.Expr, right: sympy.Expr) -> sympy.Expr:
+    """One operation of a `written` formula, unevaluated. A subtraction is a sum with a
+    negated term and a division a product with a reciprocal, as the gates are drawn; the
+    operation continues the chain to its left (a - b + c, a*b/c), not a parenthesised one,
+    and a product's leading minus is its factor -1."""
+    operator = type(node.op)
+    if operator is ast.Pow:
+        return sympy.Pow(left, right, evaluate=False)
+    chain = _SUMS if operator in _SUMS else _PRODUCTS
+    continued = isinstance(node.left, ast.BinOp) and type(node.left.op) in chain and (left.is_Add if chain is _SUMS else left.is_Mul)
+    signed = isinstance(node.left, ast.UnaryOp) and isinstance(node.left.op, ast.USub) and chain is _PRODUCTS and left.is_Mul
+    before = list(left.args) if continued or signed else [left]  # -t*log(y): the sign is a factor of the product
+    if operator is ast.Add:
+        return sympy.Add(*before, right, evaluate=False)
+    if operator is ast.Sub:
+        return sympy.Add(*before, _negated(right), evaluate=False)
+    if operator is ast.Mult:
+        return sympy.Mul(*before, right, evaluate=False)
+    reciprocal = sympy.Pow(right, -1, evaluate=False)
+    return reciprocal if before == [sympy.Integer(1)] else sympy.Mul(*before, reciprocal, evaluate=False)
 
 
 def _log10(number: sympy.Expr) -> float:

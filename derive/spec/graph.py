@@ -58,7 +58,50 @@ class Relu(sympy.Function):
         return ReluSlope(self.args[0])
 
 
+class TieShare(sympy.Function):
+    """The slope of a max or min of two with respect to one argument: 1 where `greater` >
+    `less` (the argument wins), 0 where it is below, and at a tie the stated share for the
+    first argument, the rest for the second (`second` 0 or 1), so the two add to 1. SymPy's
+    Heaviside gives both tied arguments the same value, which is no subgradient unless that
+    value is 1/2."""
+
+    nargs = 3
+
+
+class _OfTwo(sympy.Function):
+    """max or min of two as written: the arguments keep their order (SymPy's Max sorts
+    them), so the circuit, the printed formula and "the first argument" of the tie
+    convention are the lecturer's."""
+
+    nargs = 2
+    board_name = ""
+
+    def _latex(self, printer: object) -> str:
+        first, second = (printer._print(argument) for argument in self.args)  # type: ignore[attr-defined]
+        return rf"\{self.board_name}\left({first}, {second}\right)"
+
+    def _sympystr(self, printer: object) -> str:
+        return f"{self.board_name}({', '.join(printer._print(argument) for argument in self.args)})"  # type: ignore[attr-defined]
+
+
+class Maximum(_OfTwo):
+    board_name = "max"
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        first, second = self.args
+        return TieShare(first, second, 0) if argindex == 1 else TieShare(second, first, 1)
+
+
+class Minimum(_OfTwo):
+    board_name = "min"
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        first, second = self.args
+        return TieShare(second, first, 0) if argindex == 1 else TieShare(first, second, 1)
+
+
 GRAPH_FUNCTIONS = {**FUNCTIONS, "sigmoid": Sigmoid, "relu": Relu}
+WRITTEN_FUNCTIONS = {**GRAPH_FUNCTIONS, "max": Maximum, "min": Minimum}  # a circuit's formulas, kept as written
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True):
@@ -70,7 +113,7 @@ class ConventionsSpec(_Strict, kw_only=True):
     The defaults are PyTorch's: a tie of max or min splits the gradient evenly, ReLU and abs
     have slope 0 at 0."""
 
-    # at a tie the first argument of max or min as printed receives this share, the second the rest
+    # at a tie the first argument of max or min as written receives this share, the second the rest
     max_tie: Annotated[float, Meta(ge=0, le=1)] = 0.5
     relu_at_zero: Annotated[float, Meta(ge=0, le=1)] = 0.0
     abs_at_zero: Annotated[float, Meta(ge=-1, le=1)] = 0.0
@@ -245,8 +288,8 @@ def used_names(formula: str) -> list[str]:
     except (SyntaxError, RecursionError, MemoryError, ValueError):
         return []  # parse_formula words the problem
     called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
-    found = [node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called]
-    return list(dict.fromkeys(found))
+    found = [node for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called]
+    return list(dict.fromkeys(node.id for node in sorted(found, key=lambda node: node.col_offset)))
 
 
 def _check_formulas(graph: GraphSpec, origin: str) -> None:

@@ -54,7 +54,7 @@ WORDS = {
         "nodes": "Each node is one gate, with its local derivative taken at once.",
         "rule": "Each node's gradient is the upstream gradient times the local gradient; where a value is used more than once (a fork), the gradients from all its uses are added.",
         "conventions": "Conventions where there is no derivative: at a tie of max or min each tied input receives {tie} of the gradient; ReLU's slope at 0 is {relu}; abs's slope at 0 is {abs}.",
-        "conventions_split": "Conventions where there is no derivative: at a tie of max or min the first input as printed in the formula receives {tie} of the gradient and the second {rest}; ReLU's slope at 0 is {relu}; abs's slope at 0 is {abs}.",
+        "conventions_split": "Conventions where there is no derivative: at a tie of max or min the first input as written in the formula receives {tie} of the gradient and the second {rest}; ReLU's slope at 0 is {relu}; abs's slope at 0 is {abs}.",
         "rate": "With the learning rate {eta}, every parameter is updated by the rule {rule}.",
         "blank_note": "The small label under each blank is its column in the grading sheet.",
         "continued": "The circuit is too long for one row and goes on in the rows below: a dashed circle is a value from a row above, drawn again; its gradient is written under the original.",

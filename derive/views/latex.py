@@ -61,6 +61,30 @@ class DerivePrinter(LatexPrinter):
     def _print_Heaviside(self, expression: sympy.Heaviside, exp: str | None = None) -> str:
         return rf"H\left({self._print(expression.args[0])}\right)"
 
+    def _print_Piecewise(self, expression: sympy.Piecewise) -> str:
+        """Each case by its condition alone, with the last written out (z <= 0, z = w) where
+        SymPy writes "otherwise": no English words in a Korean page."""
+        rows, before = [], []
+        for value, condition in expression.args:
+            if condition == sympy.true:
+                condition = _remaining(before)
+            shown = self._print(condition) if condition is not None else r"\text{otherwise}"
+            rows.append(f"{self._print(value)} & {shown}")
+            before.append(condition)
+        return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
+
+
+def _remaining(conditions: list[sympy.Basic]) -> sympy.Basic | None:
+    """The condition left when the listed ones fail: not z > 0 is z <= 0; neither a > b nor
+    a < b is a = b. None where it has no short form."""
+    if len(conditions) == 1 and isinstance(conditions[0], sympy.core.relational.Relational):
+        return conditions[0].negated
+    if len(conditions) == 2 and all(isinstance(c, (sympy.StrictGreaterThan, sympy.StrictLessThan)) for c in conditions):
+        first, second = conditions
+        if type(first) is not type(second) and first.args == second.args:
+            return sympy.Eq(*first.args, evaluate=False)
+    return None
+
 
 def to_latex(
     expression: sympy.Expr,

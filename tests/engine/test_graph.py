@@ -77,9 +77,10 @@ def test_update_and_pass_after() -> None:
 @pytest.mark.parametrize(("conventions", "first"), [({}, 0.5), ({"max_tie": 1}, 1.0), ({"max_tie": 0}, 0.0), ({"max_tie": 0.25}, 0.25)])
 def test_a_tie_splits_the_gradient_into_shares_that_add_to_one(conventions: dict[str, float], first: float, formula: str,
                                                                 granularity: str) -> None:
-    """The first tied argument as printed (x before y, y before z) gets the stated share and
-    the other the rest: max_tie: 1 had given both tied inputs 1, a gradient of 2 in all."""
-    tied = ("y", "z") if formula.startswith("max(z") else ("x", "y")
+    """The first tied argument as written (z in max(z, y), which SymPy would sort after y)
+    gets the stated share and the other the rest: max_tie: 1 had given both tied inputs 1, a
+    gradient of 2 in all."""
+    tied = ("z", "y") if formula.startswith("max(z") else ("x", "y")
     other = ({"x", "y", "z"} - set(tied)).pop()
     data = {"language": "en", "graph": {"inputs": {tied[0]: 2, tied[1]: 2, other: 3}, "nodes": [{"f": formula}],
                                         "conventions": conventions, "granularity": granularity}}
@@ -92,7 +93,7 @@ def test_the_stated_tie_says_which_input_gets_which_share() -> None:
 
     data = {"language": "en", "graph": {"inputs": {"x": 2, "y": 2}, "nodes": [{"f": "max(x, y)"}], "conventions": {"max_tie": 0.25}}}
     text = render(build(data), "handout", "md")
-    assert "the first input as printed in the formula receives $$0.25$$ of the gradient and the second $$0.75$$" in text
+    assert "the first input as written in the formula receives $$0.25$$ of the gradient and the second $$0.75$$" in text
 
 
 @pytest.mark.parametrize("granularity", ["gates", "nodes"])
